@@ -1,0 +1,101 @@
+//! What the engine tells Open WebUI, independent of how it is serialised.
+//!
+//! Everything that happens during a request (text, reasoning, statuses, sources, usage,
+//! errors) is reduced to a sequence of [`Emit`] values. The coalescer merges adjacent
+//! text, and [`crate::stream::owui`] turns each one into the item Open WebUI expects.
+
+use serde_json::{Map, Value};
+
+/// Severity of a toast shown to the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeLevel {
+    Info,
+    Success,
+    Warning,
+    Error,
+}
+
+impl NoticeLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeLevel::Info => "info",
+            NoticeLevel::Success => "success",
+            NoticeLevel::Warning => "warning",
+            NoticeLevel::Error => "error",
+        }
+    }
+}
+
+/// Severity of a line written to the Python `logging` module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warning,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "DEBUG",
+            LogLevel::Info => "INFO",
+            LogLevel::Warning => "WARNING",
+            LogLevel::Error => "ERROR",
+        }
+    }
+}
+
+/// A complete function call requested by the model (arguments fully streamed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionCall {
+    pub item_id: String,
+    pub call_id: String,
+    pub name: String,
+    /// Raw JSON text of the arguments, exactly as the model produced it.
+    pub arguments: String,
+}
+
+/// One thing the user (or the log) should see.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Emit {
+    /// Visible answer text (a delta, appended to what came before).
+    Content(String),
+    /// Live reasoning text (a delta), shown in Open WebUI's "Thinking…" block.
+    Reasoning(String),
+    /// A status line under the message. `extra` carries optional fields such as
+    /// `action`, `query`, `urls` that Open WebUI's status renderer understands.
+    Status {
+        description: String,
+        done: bool,
+        extra: Map<String, Value>,
+    },
+    /// The `data` object of an Open WebUI `source` event (one cited URL).
+    Source(Value),
+    /// Token usage in the shape Open WebUI stores with the message
+    /// (`prompt_tokens`, `completion_tokens`, `total_tokens`, plus OpenRouter extras).
+    Usage(Value),
+    /// A toast.
+    Notification { level: NoticeLevel, content: String },
+    /// A finished function call, for the engine's tool loop (not shown to the user).
+    FunctionCall(FunctionCall),
+    /// A line for the Python log (error ids, warnings); never shown to the user.
+    Log { level: LogLevel, message: String },
+}
+
+impl Emit {
+    pub fn status(description: impl Into<String>, done: bool) -> Self {
+        Emit::Status {
+            description: description.into(),
+            done,
+            extra: Map::new(),
+        }
+    }
+
+    pub fn log(level: LogLevel, message: impl Into<String>) -> Self {
+        Emit::Log {
+            level,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! From Responses API events to what Open WebUI shows.
+
+pub mod emit;
+pub mod mapper;

@@ -1,0 +1,60 @@
+//! The shape of one valve declaration. The declarations themselves live in
+//! [`super::table`]; everything else (the shim's pydantic models, the docs table,
+//! the typed [`super::Settings`]) is derived from them.
+
+/// The value type of a valve, as Open WebUI's valve form shows it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValveType {
+    Str,
+    /// A string rendered as a password field; may arrive in Open WebUI's encrypted form.
+    Secret,
+    Bool,
+    Int,
+    Float,
+    /// An integer that may be left empty (`None`).
+    OptionalInt,
+    /// One of a fixed list of strings.
+    Choice(&'static [&'static str]),
+}
+
+/// Where a valve's default comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DefaultValue {
+    Str(&'static str),
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// No value (`None`); only for [`ValveType::OptionalInt`].
+    Null,
+    /// The environment variable `var` (whitespace stripped) when set and non-empty,
+    /// else `fallback`. For [`ValveType::Choice`] valves the value is upper/lower-cased to
+    /// match a choice, and `fallback` is used when it matches none.
+    Env {
+        var: &'static str,
+        fallback: &'static str,
+    },
+}
+
+/// One valve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValveSpec {
+    pub name: &'static str,
+    pub ty: ValveType,
+    pub default: DefaultValue,
+    /// Inclusive lower bound (pydantic `ge`), for numbers.
+    pub min: Option<f64>,
+    /// Inclusive upper bound (pydantic `le`), for numbers.
+    pub max: Option<f64>,
+    /// Help text shown under the field in Open WebUI.
+    pub description: &'static str,
+    /// `Some(title)` when users may override this valve in their own settings
+    /// (a `UserValves` field with that title and the default "inherit").
+    pub user_title: Option<&'static str>,
+}
+
+impl ValveSpec {
+    /// Looks a valve up by name in the declaration table.
+    pub fn find(name: &str) -> Option<&'static ValveSpec> {
+        super::table::VALVES.iter().find(|v| v.name == name)
+    }
+}
