@@ -3,7 +3,15 @@
 //! The core (everything but [`bindings`]) is plain Rust, testable with `cargo test`
 //! and no Python; `bindings` is the one thin PyO3 layer.
 
+pub mod bindings;
+pub mod catalog;
+pub mod engine;
 pub mod errors;
+pub mod http;
+pub mod logsink;
+pub mod redact;
+pub mod runtime;
 pub mod sse;
 pub mod stream;
+pub mod translate;
 pub mod valves;

@@ -1,4 +1,8 @@
 //! Valves: the single declaration of every setting, and the typed settings of a request.
 
+pub mod export;
+pub mod settings;
 pub mod spec;
 pub mod table;
+
+pub use settings::{merge, Settings};

@@ -1,0 +1,35 @@
+"""Typed interface of the Rust engine (``openrouter_pipe._native``)."""
+
+from collections.abc import Awaitable
+
+__version__: str
+
+def valve_specs() -> str:
+    """Every valve declaration as a JSON array (name, type, choices, default, ...)."""
+
+def sanitize_model_id(model_id: str) -> str:
+    """``vendor/model`` -> ``vendor.model``, as model ids appear in Open WebUI."""
+
+def drain_logs() -> list[tuple[str, str]]:
+    """Log lines queued by the engine, oldest first, as ``(level, message)``."""
+
+def list_models(valves_json: str) -> Awaitable[tuple[list[tuple[str, str]], str | None]]:
+    """The models to expose as ``([(id, name)], error)``; serves the last good catalog."""
+
+def start_chat(request_json: str) -> ChatStream:
+    """Starts a streaming answer. Raises ``ValueError`` for a malformed request."""
+
+def complete_chat(request_json: str) -> Awaitable[tuple[str, str, str | None]]:
+    """A complete answer as ``(text, events_json, usage_json)``."""
+
+class Ready:
+    """An already-finished awaitable."""
+
+class ChatStream:
+    """Async iterator of batches of SSE lines (``list[str]``) for Open WebUI."""
+
+    def __aiter__(self) -> ChatStream: ...
+    def __anext__(self) -> Awaitable[list[str]]: ...
+    def close(self) -> None:
+        """Stops the answer and closes the upstream connection."""
+    def aclose(self) -> Awaitable[None]: ...

@@ -1,0 +1,156 @@
+"""The Python side of a pipe call: gathers what Open WebUI passes, hands it to the
+Rust engine, and relays the answer. Everything heavy happens in Rust."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from . import _native
+
+log = logging.getLogger("openrouter_pipe")
+
+EventEmitter = Callable[[dict[str, Any]], Awaitable[Any]]
+
+# Open WebUI 0.12 executes a Function as module `function_<id>_<32 hex>`; 0.6 used
+# `function_<id>`. The suffix must go, or the id no longer matches the model ids.
+_MODULE_NAME = re.compile(r"^function_(?P<id>.+?)(?:_[0-9a-f]{32})?$")
+
+# Bodies larger than this are serialised off the event loop.
+_INLINE_JSON_LIMIT = 256 * 1024
+
+_LOG_LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
+
+
+def pipe_id_from_module(module_name: str, default: str = "openrouter") -> str:
+    """The Function id Open WebUI loaded us under, from the module name."""
+    match = _MODULE_NAME.match(module_name or "")
+    return match.group("id") if match else default
+
+
+def flush_logs() -> None:
+    """Moves the engine's queued log lines into Python's ``logging``."""
+    for level, message in _native.drain_logs():
+        log.log(_LOG_LEVELS.get(level, logging.INFO), message)
+
+
+def _dump(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    if isinstance(value, dict):
+        return dict(value)
+    return None
+
+
+def _approx_size(body: dict[str, Any]) -> int:
+    size = 0
+    for message in body.get("messages") or ():
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str):
+            size += len(content)
+        elif isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict):
+                    for value in part.values():
+                        if isinstance(value, str):
+                            size += len(value)
+                        elif isinstance(value, dict):
+                            size += sum(len(v) for v in value.values() if isinstance(v, str))
+    return size
+
+
+async def _to_json(document: dict[str, Any], body: dict[str, Any]) -> str:
+    def dump() -> str:
+        return json.dumps(document, default=str, ensure_ascii=False)
+
+    if _approx_size(body) > _INLINE_JSON_LIMIT:
+        return await asyncio.to_thread(dump)
+    return dump()
+
+
+def _pipe_id_from_model(body: dict[str, Any], fallback: str) -> str:
+    model = body.get("model")
+    if isinstance(model, str) and "." in model and "/" not in model:
+        return model.split(".", 1)[0]
+    return fallback
+
+
+class PipeCore:
+    """State a Function instance keeps: its id. Valves arrive with every call."""
+
+    def __init__(self, module_name: str) -> None:
+        self.pipe_id = pipe_id_from_module(module_name)
+
+    async def pipes(self, valves: Any) -> list[dict[str, str]]:
+        """The model list for Open WebUI's selector; ``[]`` (and a log line) when the
+        catalog cannot be had and nothing is cached."""
+        try:
+            models, error = await _native.list_models(json.dumps(_dump(valves) or {}, default=str))
+        except Exception:  # noqa: BLE001 - a model list must never take Open WebUI down
+            log.exception("OpenRouter model list failed")
+            models, error = [], None
+        finally:
+            flush_logs()
+        if error:
+            log.warning("OpenRouter models unavailable: %s", error)
+        return [{"id": model_id, "name": name} for model_id, name in models]
+
+    async def pipe(
+        self,
+        valves: Any,
+        body: Any,
+        *,
+        user: Any = None,
+        metadata: Any = None,
+        event_emitter: EventEmitter | None = None,
+        task: Any = None,
+    ) -> str | _native.ChatStream:
+        """A string (non-streaming answers and tasks) or a stream of SSE-line batches."""
+        body = body if isinstance(body, dict) else {}
+        user = user if isinstance(user, dict) else {}
+        metadata = metadata if isinstance(metadata, dict) else {}
+        request = {
+            "body": body,
+            "system_valves": _dump(valves) or {},
+            "user_valves": _dump(user.get("valves")),
+            "pipe_id": _pipe_id_from_model(body, self.pipe_id),
+            "user_id": user.get("id") or metadata.get("user_id"),
+            "chat_id": metadata.get("chat_id"),
+            "message_id": metadata.get("message_id"),
+            "session_id": metadata.get("session_id"),
+            "task": task if isinstance(task, str) else (str(task) if task else None),
+        }
+        try:
+            request_json = await _to_json(request, body)
+        except (TypeError, ValueError) as exc:
+            log.warning("Unreadable chat request: %s", exc)
+            return "### ⚠️ Unreadable request\n\nThis chat request could not be read. Please retry."
+        if task or not body.get("stream"):
+            return await self._complete(request_json, event_emitter if not task else None)
+        return _native.start_chat(request_json)
+
+    async def _complete(self, request_json: str, event_emitter: EventEmitter | None) -> str:
+        try:
+            text, events_json, _usage = await _native.complete_chat(request_json)
+        finally:
+            flush_logs()
+        if event_emitter is not None:
+            for event in json.loads(events_json):
+                try:
+                    await event_emitter(event)
+                except Exception as exc:  # noqa: BLE001 - a broken socket must not lose the answer
+                    log.debug("Event emitter failed (%s): %s", event.get("type"), exc)
+        return text
+
+    @staticmethod
+    def stream_failed(exc: BaseException) -> str:
+        """The line shown when relaying a stream fails in Python (never raised)."""
+        log.error("OpenRouter stream relay failed: %s", exc)
+        text = "\n\n### ⚠️ The answer was interrupted\n\nPlease retry."
+        return "data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": text}}]})

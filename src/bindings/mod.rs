@@ -1,0 +1,161 @@
+//! The PyO3 layer: `openrouter_pipe._native`. Thin on purpose — it parses what Python
+//! hands over, starts engine work on the fork-safe runtime, and converts results back.
+
+mod stream;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use tokio::sync::mpsc;
+
+use crate::engine::{self, ChatRequest, CollectSink, StreamSink};
+use crate::runtime::{self, ForkSafe};
+use crate::stream::coalesce::Coalescer;
+use crate::stream::emit::{Emit, LogLevel};
+use crate::stream::owui;
+use crate::valves::Settings;
+use crate::{catalog, logsink};
+
+pub use stream::{ChatStream, Ready};
+
+/// Items buffered between the engine and Python before the engine waits.
+const CHANNEL_CAPACITY: usize = 512;
+
+/// Every valve declaration as JSON (the single source of truth for the pydantic models).
+#[pyfunction]
+fn valve_specs() -> String {
+    crate::valves::export::valves_json()
+}
+
+/// `vendor/model` → `vendor.model`, as model ids appear in Open WebUI.
+#[pyfunction]
+fn sanitize_model_id(model_id: &str) -> String {
+    catalog::sanitize_model_id(model_id)
+}
+
+/// Log lines queued by the engine: `[(level, message)]`, oldest first.
+#[pyfunction]
+fn drain_logs() -> Vec<(&'static str, String)> {
+    logsink::drain()
+        .into_iter()
+        .map(|(level, msg)| (level.as_str(), msg))
+        .collect()
+}
+
+/// The models to list: awaitable of `([(id, name)], error or None)`.
+#[pyfunction]
+fn list_models(py: Python<'_>, valves_json: String) -> PyResult<Bound<'_, PyAny>> {
+    let settings = Settings::from_json(&valves_json);
+    pyo3_async_runtimes::generic::future_into_py::<ForkSafe, _, _>(py, async move {
+        let join = runtime::spawn(async move {
+            match catalog::models(&settings).await {
+                Ok(models) => {
+                    let (chosen, missing) =
+                        catalog::select::select(&settings.str("MODEL_ID"), &models);
+                    if !missing.is_empty() {
+                        logsink::log(
+                            LogLevel::Warning,
+                            format!(
+                                "MODEL_ID entries not in the catalog: {}",
+                                missing.join(", ")
+                            ),
+                        );
+                    }
+                    let mut list: Vec<(String, String)> = chosen
+                        .iter()
+                        .map(|m| (m.owui_id(), m.display_name().to_string()))
+                        .collect();
+                    list.sort_by_cached_key(|(_, name)| name.to_lowercase());
+                    (list, None)
+                }
+                Err(err) => (Vec::new(), Some(err.to_string())),
+            }
+        });
+        join.await
+            .map_err(|e| PyValueError::new_err(format!("catalog task failed: {e}")))
+    })
+}
+
+/// Starts a streaming answer; returns the [`ChatStream`] at once.
+#[pyfunction]
+fn start_chat(request_json: &str) -> PyResult<ChatStream> {
+    let request = ChatRequest::from_json(request_json).map_err(PyValueError::new_err)?;
+    let settings = request.settings();
+    let window = settings
+        .int("STREAM_COALESCE_WINDOW_MS")
+        .unwrap_or(40)
+        .clamp(0, 1000) as u64;
+    let max_chars = settings
+        .int("STREAM_COALESCE_MAX_CHARS")
+        .unwrap_or(4096)
+        .max(1) as usize;
+    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let fallback_tx = tx.clone();
+    let coalescer = Coalescer::new(std::time::Duration::from_millis(window), max_chars);
+    let work = runtime::spawn(async move {
+        let mut sink = StreamSink::new(tx, coalescer);
+        engine::run(&request, &mut sink).await;
+    });
+    let abort = work.abort_handle();
+    runtime::spawn(async move {
+        if let Err(err) = work.await {
+            if err.is_panic() {
+                logsink::log(
+                    LogLevel::Error,
+                    "internal error while streaming an answer (panic)",
+                );
+                let note = Emit::Content(
+                    "\n\n### ⚠️ Unexpected error\n\nThe answer stopped because of an internal error. \
+                     Please retry; if it keeps happening, ask your administrator to check the logs."
+                        .into(),
+                );
+                if let Some(item) = owui::item(&note) {
+                    let _ = fallback_tx.send(item).await;
+                }
+            }
+        }
+    });
+    Ok(ChatStream::new(rx, abort))
+}
+
+/// Runs a complete (non-streaming) answer: awaitable of `(text, events_json, usage_json)`.
+#[pyfunction]
+fn complete_chat(py: Python<'_>, request_json: String) -> PyResult<Bound<'_, PyAny>> {
+    let request = ChatRequest::from_json(&request_json).map_err(PyValueError::new_err)?;
+    pyo3_async_runtimes::generic::future_into_py::<ForkSafe, _, _>(py, async move {
+        let join = runtime::spawn(async move {
+            let mut sink = CollectSink::default();
+            engine::run(&request, &mut sink).await;
+            sink
+        });
+        match join.await {
+            Ok(sink) => Ok((
+                sink.text,
+                serde_json::Value::Array(sink.events).to_string(),
+                sink.usage.map(|u| u.to_string()),
+            )),
+            Err(_) => {
+                logsink::log(LogLevel::Error, "internal error while completing an answer");
+                Ok((
+                    "### ⚠️ Unexpected error\n\nThe request failed because of an internal error. Please retry."
+                        .to_string(),
+                    "[]".to_string(),
+                    None,
+                ))
+            }
+        }
+    })
+}
+
+#[pymodule(gil_used = false)]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(valve_specs, m)?)?;
+    m.add_function(wrap_pyfunction!(sanitize_model_id, m)?)?;
+    m.add_function(wrap_pyfunction!(drain_logs, m)?)?;
+    m.add_function(wrap_pyfunction!(list_models, m)?)?;
+    m.add_function(wrap_pyfunction!(start_chat, m)?)?;
+    m.add_function(wrap_pyfunction!(complete_chat, m)?)?;
+    m.add_class::<ChatStream>()?;
+    m.add_class::<Ready>()?;
+    Ok(())
+}

@@ -1,0 +1,207 @@
+//! The process-wide model catalog: one cache shared by every pipe instance in a
+//! worker, refreshed by one task at a time, serving the last good copy when OpenRouter
+//! is down, and backing off exponentially after failures.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::model::{parse_catalog, Model};
+use crate::http;
+use crate::logsink;
+use crate::stream::emit::LogLevel;
+use crate::valves::Settings;
+
+#[derive(Clone)]
+struct Snapshot {
+    base_url: String,
+    models: Arc<Vec<Model>>,
+    fetched_at: Instant,
+}
+
+#[derive(Default)]
+struct State {
+    snapshot: Option<Snapshot>,
+    failures: u32,
+    retry_after: Option<Instant>,
+    last_error: Option<String>,
+}
+
+static STATE: Mutex<State> = Mutex::new(State {
+    snapshot: None,
+    failures: 0,
+    retry_after: None,
+    last_error: None,
+});
+static REFRESH: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Why no catalog could be served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogError {
+    MissingApiKey,
+    Unavailable(String),
+}
+
+impl std::fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CatalogError::MissingApiKey => write!(
+                f,
+                "no OpenRouter API key: set the API_KEY valve or the OPENROUTER_API_KEY environment variable"
+            ),
+            CatalogError::Unavailable(why) => write!(f, "OpenRouter model catalog unavailable: {why}"),
+        }
+    }
+}
+
+fn refresh_period(settings: &Settings) -> Duration {
+    Duration::from_secs(
+        settings
+            .int("MODEL_CATALOG_REFRESH_SECONDS")
+            .unwrap_or(3600)
+            .max(60) as u64,
+    )
+}
+
+fn lock() -> std::sync::MutexGuard<'static, State> {
+    STATE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn cached(base_url: &str) -> Option<Snapshot> {
+    lock().snapshot.clone().filter(|s| s.base_url == base_url)
+}
+
+/// The catalog for these settings: fresh from cache, stale from cache while a
+/// background refresh runs, or fetched now when nothing is cached.
+pub async fn models(settings: &Settings) -> Result<Arc<Vec<Model>>, CatalogError> {
+    let base_url = settings.base_url();
+    let period = refresh_period(settings);
+    if let Some(snap) = cached(&base_url) {
+        if snap.fetched_at.elapsed() < period {
+            return Ok(snap.models);
+        }
+        if !in_backoff() {
+            let settings = settings.clone();
+            crate::runtime::spawn(async move {
+                let _ = refresh(&settings).await;
+            });
+        }
+        return Ok(snap.models);
+    }
+    refresh(settings).await
+}
+
+fn in_backoff() -> bool {
+    lock().retry_after.is_some_and(|t| Instant::now() < t)
+}
+
+/// Fetches the catalog unless another task already did while this one waited.
+async fn refresh(settings: &Settings) -> Result<Arc<Vec<Model>>, CatalogError> {
+    let base_url = settings.base_url();
+    let started = Instant::now();
+    let _guard = REFRESH.lock().await;
+    if let Some(snap) = cached(&base_url) {
+        if snap.fetched_at >= started {
+            return Ok(snap.models);
+        }
+    }
+    {
+        let state = lock();
+        if let (Some(retry_after), Some(err)) = (state.retry_after, &state.last_error) {
+            if Instant::now() < retry_after {
+                return match &state.snapshot {
+                    Some(s) if s.base_url == base_url => Ok(s.models.clone()),
+                    _ => Err(CatalogError::Unavailable(err.clone())),
+                };
+            }
+        }
+    }
+    let api_key = settings.api_key();
+    if api_key.is_empty() {
+        return Err(CatalogError::MissingApiKey);
+    }
+    match fetch(settings, &base_url, &api_key).await {
+        Ok(models) => {
+            let models = Arc::new(models);
+            let mut state = lock();
+            state.snapshot = Some(Snapshot {
+                base_url,
+                models: models.clone(),
+                fetched_at: Instant::now(),
+            });
+            state.failures = 0;
+            state.retry_after = None;
+            state.last_error = None;
+            Ok(models)
+        }
+        Err(why) => {
+            let mut state = lock();
+            state.failures = state.failures.saturating_add(1);
+            let backoff = Duration::from_secs(5u64.saturating_mul(1 << state.failures.min(12)))
+                .min(refresh_period(settings));
+            state.retry_after = Some(Instant::now() + backoff);
+            state.last_error = Some(why.clone());
+            let stale = state.snapshot.clone().filter(|s| s.base_url == base_url);
+            drop(state);
+            match stale {
+                Some(snap) => {
+                    logsink::log(
+                        LogLevel::Warning,
+                        format!(
+                            "Catalog refresh failed ({why}); serving {} cached OpenRouter model(s); next try in {}s",
+                            snap.models.len(),
+                            backoff.as_secs()
+                        ),
+                    );
+                    Ok(snap.models)
+                }
+                None => Err(CatalogError::Unavailable(why)),
+            }
+        }
+    }
+}
+
+async fn fetch(settings: &Settings, base_url: &str, api_key: &str) -> Result<Vec<Model>, String> {
+    let client = http::client(http::Timeouts::from_settings(settings));
+    let response = client
+        .get(format!("{base_url}/models"))
+        .headers(http::request_headers(settings, api_key, false))
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .map_err(|e| http::describe_error(&e))?;
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| http::describe_error(&e))?;
+    if !status.is_success() {
+        let snippet: String = String::from_utf8_lossy(&body).chars().take(300).collect();
+        return Err(crate::redact::redact(&format!("HTTP {status}: {snippet}")));
+    }
+    let (models, skipped) = parse_catalog(&body)?;
+    if skipped > 0 {
+        logsink::log(
+            LogLevel::Warning,
+            format!("Skipped {skipped} malformed catalog entries"),
+        );
+    }
+    Ok(models)
+}
+
+/// Finds the catalog model behind an Open WebUI model id suffix (`openai.gpt-4o-mini`).
+pub fn resolve<'a>(models: &'a [Model], owui_suffix: &str) -> Option<&'a Model> {
+    models
+        .iter()
+        .find(|m| m.owui_id() == owui_suffix)
+        .or_else(|| models.iter().find(|m| m.id == owui_suffix))
+        .or_else(|| {
+            models
+                .iter()
+                .find(|m| m.owui_id().eq_ignore_ascii_case(owui_suffix))
+        })
+}
+
+/// Forgets the cache (tests, and a changed API key).
+pub fn reset() {
+    *lock() = State::default();
+}

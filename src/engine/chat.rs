@@ -1,0 +1,254 @@
+//! One chat turn against OpenRouter's `/responses`: resolve the model, translate the
+//! request, send it, and turn the answer (stream or JSON) into emits for a [`Sink`].
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio::time::sleep_until;
+
+use super::request::{guess_openrouter_id, ChatRequest};
+use super::sink::Sink;
+use crate::catalog::{self, CatalogError};
+use crate::errors::{self, ErrorContext};
+use crate::http;
+use crate::sse::{SseFrame, SseParser};
+use crate::stream::emit::{Emit, LogLevel, NoticeLevel};
+use crate::stream::mapper::{MapperOptions, ResponseMapper};
+use crate::translate;
+use crate::valves::Settings;
+
+/// Largest non-streaming body read into memory.
+const MAX_JSON_BODY: usize = 64 * 1024 * 1024;
+
+/// The model a request goes to.
+struct Target {
+    id: String,
+    label: String,
+}
+
+/// Runs one request to completion, sending everything to `sink`. Never fails: every
+/// problem becomes a visible message in the answer.
+pub async fn run<S: Sink>(req: &ChatRequest, sink: &mut S) {
+    let settings = req.settings();
+    let streaming = req.wants_stream() && req.task.is_none();
+    if !preflight(&settings, sink).await {
+        return;
+    }
+    let target = match resolve_target(req, &settings).await {
+        Ok(t) => t,
+        Err(emits) => {
+            send_all(sink, emits).await;
+            let _ = sink.flush().await;
+            return;
+        }
+    };
+    let body = translate::body::build(&req.body, &target.id, streaming);
+    let ctx = ErrorContext {
+        model_label: target.label.clone(),
+        model_id: target.id.clone(),
+    };
+    let options = MapperOptions {
+        thinking_mode: settings.thinking_mode(),
+        show_final_usage: settings.bool("SHOW_FINAL_USAGE_STATUS"),
+        model_label: target.label.clone(),
+    };
+    let response = match send(&settings, &body, streaming).await {
+        Ok(r) => r,
+        Err(err) => {
+            let emits =
+                errors::transport_error_emits(&http::describe_error(&err), err.is_timeout(), &ctx);
+            send_all(sink, emits).await;
+            let _ = sink.flush().await;
+            return;
+        }
+    };
+    let status = response.status();
+    if !status.is_success() {
+        let headers = header_pairs(response.headers());
+        let body = read_capped(response, 256 * 1024).await;
+        let emits = errors::http_error_emits(status.as_u16(), &headers, &body, &ctx);
+        send_all(sink, emits).await;
+        let _ = sink.flush().await;
+        return;
+    }
+    let mut mapper = ResponseMapper::new(options);
+    if streaming {
+        pump_stream(response, &mut mapper, sink).await;
+    } else {
+        let text = read_capped(response, MAX_JSON_BODY).await;
+        let mut emits = Vec::new();
+        mapper.on_complete_body(&text, &mut emits);
+        send_all(sink, emits).await;
+    }
+    let _ = sink.flush().await;
+}
+
+/// Checks that need no network: the API key, and a warning for a bad referer override.
+async fn preflight<S: Sink>(settings: &Settings, sink: &mut S) -> bool {
+    if http::referer(settings).1 {
+        let warning = Emit::Notification {
+            level: NoticeLevel::Warning,
+            content: "HTTP_REFERER_OVERRIDE must be a full URL starting with http:// or https://; \
+                      using the default referer."
+                .into(),
+        };
+        if !sink.send(warning).await {
+            return false;
+        }
+    }
+    if settings.api_key().is_empty() {
+        send_all(sink, super::notices::missing_api_key()).await;
+        let _ = sink.flush().await;
+        return false;
+    }
+    true
+}
+
+async fn resolve_target(req: &ChatRequest, settings: &Settings) -> Result<Target, Vec<Emit>> {
+    let suffix = req.model_suffix();
+    if suffix.is_empty() {
+        return Err(super::notices::no_model());
+    }
+    match catalog::models(settings).await {
+        Ok(models) => match catalog::resolve(&models, &suffix) {
+            Some(model) => Ok(Target {
+                id: model.id.clone(),
+                label: model.display_name().to_string(),
+            }),
+            None => {
+                let guess = guess_openrouter_id(&suffix);
+                crate::logsink::log(
+                    LogLevel::Warning,
+                    format!("Model '{suffix}' is not in the OpenRouter catalog; sending it as '{guess}'"),
+                );
+                Ok(Target {
+                    label: guess.clone(),
+                    id: guess,
+                })
+            }
+        },
+        Err(CatalogError::MissingApiKey) => Err(super::notices::missing_api_key()),
+        Err(CatalogError::Unavailable(why)) => {
+            let guess = guess_openrouter_id(&suffix);
+            crate::logsink::log(
+                LogLevel::Warning,
+                format!("Catalog unavailable ({why}); sending the request to '{guess}' anyway"),
+            );
+            Ok(Target {
+                label: guess.clone(),
+                id: guess,
+            })
+        }
+    }
+}
+
+async fn send(
+    settings: &Settings,
+    body: &Value,
+    streaming: bool,
+) -> Result<reqwest::Response, reqwest::Error> {
+    let client = http::client(http::Timeouts::from_settings(settings));
+    let mut request = client
+        .post(format!("{}/responses", settings.base_url()))
+        .headers(http::request_headers(
+            settings,
+            &settings.api_key(),
+            streaming,
+        ))
+        .body(body.to_string());
+    if let Some(total) = http::total_timeout(settings) {
+        request = request.timeout(total);
+    }
+    request.send().await
+}
+
+/// Reads the SSE body, feeding the mapper and flushing coalesced text on time.
+async fn pump_stream<S: Sink>(
+    response: reqwest::Response,
+    mapper: &mut ResponseMapper,
+    sink: &mut S,
+) {
+    let mut body = response.bytes_stream();
+    let mut parser = SseParser::new();
+    let mut frames = Vec::new();
+    let mut emits = Vec::new();
+    loop {
+        let next = match sink.deadline() {
+            Some(deadline) => tokio::select! {
+                biased;
+                next = body.next() => next,
+                _ = sleep_until(deadline.into()) => {
+                    if !sink.flush().await { return; }
+                    continue;
+                }
+            },
+            None => body.next().await,
+        };
+        let mut ended = false;
+        let mut transport_error = None;
+        match next {
+            Some(Ok(bytes)) => parser.push(&bytes, &mut frames),
+            Some(Err(err)) => {
+                transport_error = Some(http::describe_error(&err));
+                ended = true;
+            }
+            None => {
+                parser.finish(&mut frames);
+                ended = true;
+            }
+        }
+        let mut done = false;
+        for frame in frames.drain(..) {
+            match frame {
+                SseFrame::Data(data) if !done => {
+                    mapper.on_data(&data, &mut emits);
+                }
+                SseFrame::Data(_) => {}
+                SseFrame::Done => done = true,
+            }
+        }
+        if done || ended {
+            mapper.finish(transport_error.as_deref(), &mut emits);
+            send_all(sink, emits).await;
+            return;
+        }
+        if !send_all(sink, std::mem::take(&mut emits)).await {
+            return;
+        }
+    }
+}
+
+async fn send_all<S: Sink>(sink: &mut S, emits: Vec<Emit>) -> bool {
+    for emit in emits {
+        if !sink.send(emit).await {
+            return false;
+        }
+    }
+    true
+}
+
+fn header_pairs(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter(|(name, _)| name.as_str() != "set-cookie")
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Reads at most `cap` bytes of a body (error pages can be huge); lossy UTF-8.
+async fn read_capped(response: reqwest::Response, cap: usize) -> String {
+    let mut body = response.bytes_stream();
+    let mut buf = Vec::new();
+    while let Some(Ok(chunk)) = body.next().await {
+        let room = cap.saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if buf.len() >= cap {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}

@@ -1,0 +1,10 @@
+//! Orchestration of one request: settings, model, translation, transport, mapping.
+
+pub mod chat;
+mod notices;
+pub mod request;
+pub mod sink;
+
+pub use chat::run;
+pub use request::ChatRequest;
+pub use sink::{CollectSink, Sink, StreamSink};

@@ -1,0 +1,31 @@
+//! Messages for problems found before anything is sent to OpenRouter.
+
+use crate::stream::emit::{Emit, LogLevel};
+
+/// No API key in the valve nor in the environment.
+pub fn missing_api_key() -> Vec<Emit> {
+    vec![
+        Emit::Content(
+            "### 🔑 OpenRouter API key missing\n\n\
+             This model cannot answer until an administrator sets the **API_KEY** valve \
+             (Admin Panel → Functions → OpenRouter → Valves) or the `OPENROUTER_API_KEY` \
+             environment variable of the Open WebUI server."
+                .into(),
+        ),
+        Emit::status("OpenRouter API key missing", true),
+        Emit::log(
+            LogLevel::Warning,
+            "Chat refused: no OpenRouter API key configured",
+        ),
+    ]
+}
+
+/// The request named no model.
+pub fn no_model() -> Vec<Emit> {
+    vec![
+        Emit::Content(
+            "### ⚠️ No model selected\n\nChoose an OpenRouter model and try again.".into(),
+        ),
+        Emit::status("No model selected", true),
+    ]
+}

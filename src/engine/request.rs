@@ -1,0 +1,99 @@
+//! One chat request as the Python layer hands it over.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::valves::{merge, Settings};
+
+/// What `pipe()` received, reduced to what the engine needs.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ChatRequest {
+    /// Open WebUI's chat-completions body.
+    pub body: Value,
+    /// The Function's valves (`Valves.model_dump()`).
+    pub system_valves: Map<String, Value>,
+    /// The user's valves (`UserValves.model_dump()`), if any.
+    pub user_valves: Option<Map<String, Value>>,
+    /// The Function id the admin chose (`openrouter`), derived by the Python layer.
+    pub pipe_id: String,
+    pub user_id: Option<String>,
+    pub chat_id: Option<String>,
+    pub message_id: Option<String>,
+    pub session_id: Option<String>,
+    /// Open WebUI background task (`title_generation`, …) or `None` for a chat turn.
+    pub task: Option<String>,
+}
+
+impl ChatRequest {
+    /// Parses the JSON the bindings receive; a malformed document becomes an error
+    /// the caller shows to the user.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("malformed request: {e}"))
+    }
+
+    pub fn settings(&self) -> Settings {
+        Settings::new(merge(&self.system_valves, self.user_valves.as_ref()))
+    }
+
+    pub fn wants_stream(&self) -> bool {
+        self.body
+            .get("stream")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    /// The part of Open WebUI's model id after the Function id: `openrouter.openai.gpt-4o`
+    /// → `openai.gpt-4o`. The Function id is whatever precedes the first dot, which is
+    /// how Open WebUI itself routes the request to this Function.
+    pub fn model_suffix(&self) -> String {
+        let model = self
+            .body
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim();
+        if model.contains('/') {
+            return model.to_string();
+        }
+        match model.split_once('.') {
+            Some((_, rest)) => rest.to_string(),
+            None => model.to_string(),
+        }
+    }
+}
+
+/// Best guess of the OpenRouter id when the catalog cannot be consulted:
+/// `vendor.model.name` → `vendor/model.name`.
+pub fn guess_openrouter_id(suffix: &str) -> String {
+    if suffix.contains('/') {
+        return suffix.to_string();
+    }
+    match suffix.split_once('.') {
+        Some((vendor, model)) => format!("{vendor}/{model}"),
+        None => suffix.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn model_suffix_drops_the_function_id() {
+        let req = ChatRequest {
+            body: json!({"model": "openrouter.openai.gpt-4.1"}),
+            pipe_id: "openrouter".into(),
+            ..Default::default()
+        };
+        assert_eq!(req.model_suffix(), "openai.gpt-4.1");
+        assert_eq!(guess_openrouter_id(&req.model_suffix()), "openai/gpt-4.1");
+    }
+
+    #[test]
+    fn malformed_json_is_an_error_not_a_panic() {
+        assert!(ChatRequest::from_json("{not json").is_err());
+        assert!(ChatRequest::from_json("{}").is_ok());
+    }
+}

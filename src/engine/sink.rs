@@ -1,0 +1,102 @@
+//! Where a request's emits go: a live stream to Open WebUI, or a collected answer.
+
+use std::time::Instant;
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::logsink;
+use crate::stream::coalesce::Coalescer;
+use crate::stream::emit::Emit;
+use crate::stream::owui;
+
+/// Receives the emits of one request.
+pub trait Sink {
+    /// Takes one emit; returns false once nobody is listening any more (the user
+    /// closed the chat), which ends the request.
+    fn send(&mut self, emit: Emit) -> impl std::future::Future<Output = bool> + Send;
+    /// When held text must be flushed at the latest.
+    fn deadline(&self) -> Option<Instant> {
+        None
+    }
+    /// Flushes held text (called at the deadline and at the end).
+    fn flush(&mut self) -> impl std::future::Future<Output = bool> + Send;
+}
+
+/// Streams serialised items to the Python iterator through a bounded channel,
+/// coalescing text on the way.
+pub struct StreamSink {
+    tx: mpsc::Sender<String>,
+    coalescer: Coalescer,
+    ready: Vec<Emit>,
+}
+
+impl StreamSink {
+    pub fn new(tx: mpsc::Sender<String>, coalescer: Coalescer) -> Self {
+        Self {
+            tx,
+            coalescer,
+            ready: Vec::new(),
+        }
+    }
+
+    async fn drain_ready(&mut self) -> bool {
+        for emit in self.ready.drain(..) {
+            if let Emit::Log { level, message } = emit {
+                logsink::log(level, message);
+                continue;
+            }
+            if let Some(item) = owui::item(&emit) {
+                if self.tx.send(item).await.is_err() {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+impl Sink for StreamSink {
+    async fn send(&mut self, emit: Emit) -> bool {
+        self.coalescer.push(emit, Instant::now(), &mut self.ready);
+        self.drain_ready().await
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.coalescer.deadline()
+    }
+
+    async fn flush(&mut self) -> bool {
+        self.coalescer.flush(Instant::now(), &mut self.ready);
+        self.drain_ready().await
+    }
+}
+
+/// Collects a complete answer for `stream: false` requests and background tasks.
+#[derive(Debug, Default)]
+pub struct CollectSink {
+    pub text: String,
+    /// Events for `__event_emitter__` (statuses, sources, notifications).
+    pub events: Vec<Value>,
+    pub usage: Option<Value>,
+}
+
+impl Sink for CollectSink {
+    async fn send(&mut self, emit: Emit) -> bool {
+        match &emit {
+            Emit::Content(text) => self.text.push_str(text),
+            Emit::Usage(usage) => self.usage = Some(usage.clone()),
+            Emit::Log { level, message } => logsink::log(*level, message.clone()),
+            _ => {
+                if let Some(event) = owui::emitter_event(&emit) {
+                    self.events.push(event);
+                }
+            }
+        }
+        true
+    }
+
+    async fn flush(&mut self) -> bool {
+        true
+    }
+}

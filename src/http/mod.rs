@@ -1,0 +1,96 @@
+//! The HTTP client that talks to OpenRouter.
+//!
+//! Like the runtime, the client is keyed by process id: pooled connections belong to
+//! the runtime that opened them, so a forked child must not reuse the parent's pool.
+
+mod headers;
+
+use std::collections::HashMap;
+use std::error::Error as _;
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub use headers::{referer, request_headers, DEFAULT_REFERER, TITLE};
+
+use crate::valves::Settings;
+
+/// Timeouts that shape a client; clients are reused per distinct set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Timeouts {
+    pub connect: Duration,
+    /// Longest silence allowed between two reads of a response body.
+    pub read_idle: Duration,
+}
+
+impl Timeouts {
+    pub fn from_settings(settings: &Settings) -> Self {
+        let secs = |name: &str, default: i64| {
+            Duration::from_secs(settings.int(name).unwrap_or(default).clamp(1, 86_400) as u64)
+        };
+        Self {
+            connect: secs("HTTP_CONNECT_TIMEOUT_SECONDS", 10),
+            read_idle: secs("HTTP_SOCK_READ_SECONDS", 300),
+        }
+    }
+}
+
+/// Overall deadline for one request, when the admin set one.
+pub fn total_timeout(settings: &Settings) -> Option<Duration> {
+    settings
+        .int("HTTP_TOTAL_TIMEOUT_SECONDS")
+        .filter(|s| *s > 0)
+        .map(|s| Duration::from_secs(s as u64))
+}
+
+static CLIENTS: Mutex<Option<(u32, HashMap<Timeouts, reqwest::Client>)>> = Mutex::new(None);
+
+/// A pooled client for this process and these timeouts.
+pub fn client(timeouts: Timeouts) -> reqwest::Client {
+    let pid = std::process::id();
+    let mut slot = CLIENTS.lock().unwrap_or_else(|p| p.into_inner());
+    if slot.as_ref().map(|(owner, _)| *owner) != Some(pid) {
+        *slot = Some((pid, HashMap::new()));
+    }
+    let (_, clients) = slot.as_mut().expect("just set");
+    clients
+        .entry(timeouts)
+        .or_insert_with(|| build(timeouts))
+        .clone()
+}
+
+fn build(timeouts: Timeouts) -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(timeouts.connect)
+        .read_timeout(timeouts.read_idle)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .tcp_nodelay(true)
+        .user_agent(concat!("openrouter-pipe/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// A transport failure described for humans: reqwest's own message hides the cause
+/// (TLS, DNS, refused), so the whole `source()` chain is walked. Secrets are redacted.
+pub fn describe_error(err: &reqwest::Error) -> String {
+    let mut parts = vec![strip_url(&err.to_string())];
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    crate::redact::redact(&parts.join(": "))
+}
+
+/// reqwest puts the full URL in its messages; query strings could carry secrets.
+fn strip_url(text: &str) -> String {
+    match text.find('?') {
+        Some(at) => {
+            let end = text[at..].find([' ', ')']).map_or(text.len(), |e| at + e);
+            format!("{}{}", &text[..at], &text[end..])
+        }
+        None => text.to_string(),
+    }
+}

@@ -1,0 +1,163 @@
+//! Merges text deltas that arrive close together, so a fast stream crosses into
+//! Python (and through Open WebUI's per-chunk handling) as a few larger chunks.
+//!
+//! Rules: a delta that arrives after a quiet period of at least `window` is sent at
+//! once (the first token is never delayed); deltas arriving within `window` of the
+//! last send are held until the window ends or `max_chars` accumulate. Any other emit
+//! flushes held text first, so order is always preserved.
+
+use std::time::{Duration, Instant};
+
+use super::emit::Emit;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Content,
+    Reasoning,
+}
+
+/// Buffering policy plus the held text.
+#[derive(Debug)]
+pub struct Coalescer {
+    window: Duration,
+    max_chars: usize,
+    held: Option<(Kind, String)>,
+    last_sent: Option<Instant>,
+}
+
+impl Coalescer {
+    pub fn new(window: Duration, max_chars: usize) -> Self {
+        Self {
+            window,
+            max_chars: max_chars.max(1),
+            held: None,
+            last_sent: None,
+        }
+    }
+
+    /// Takes one emit and appends to `ready` whatever must be sent now.
+    pub fn push(&mut self, emit: Emit, now: Instant, ready: &mut Vec<Emit>) {
+        let (kind, text) = match emit {
+            Emit::Content(t) => (Kind::Content, t),
+            Emit::Reasoning(t) => (Kind::Reasoning, t),
+            other => {
+                self.flush(now, ready);
+                ready.push(other);
+                return;
+            }
+        };
+        if text.is_empty() {
+            return;
+        }
+        if let Some((held_kind, _)) = &self.held {
+            if *held_kind != kind {
+                self.flush(now, ready);
+            }
+        }
+        let quiet = self
+            .last_sent
+            .is_none_or(|t| now.saturating_duration_since(t) >= self.window);
+        match &mut self.held {
+            None if quiet || self.window.is_zero() => {
+                self.last_sent = Some(now);
+                ready.push(make(kind, text));
+            }
+            None => self.held = Some((kind, text)),
+            Some((_, held)) => {
+                held.push_str(&text);
+                if held.len() >= self.max_chars {
+                    self.flush(now, ready);
+                }
+            }
+        }
+    }
+
+    /// When held text must go out at the latest.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.held.as_ref()?;
+        Some(
+            self.last_sent
+                .map_or_else(Instant::now, |t| t + self.window),
+        )
+    }
+
+    /// Sends held text now.
+    pub fn flush(&mut self, now: Instant, ready: &mut Vec<Emit>) {
+        if let Some((kind, text)) = self.held.take() {
+            self.last_sent = Some(now);
+            ready.push(make(kind, text));
+        }
+    }
+}
+
+fn make(kind: Kind, text: String) -> Emit {
+    match kind {
+        Kind::Content => Emit::Content(text),
+        Kind::Reasoning => Emit::Reasoning(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(e: &Emit) -> &str {
+        match e {
+            Emit::Content(t) | Emit::Reasoning(t) => t,
+            _ => "",
+        }
+    }
+
+    #[test]
+    fn first_token_goes_out_at_once_and_a_burst_is_merged() {
+        let mut c = Coalescer::new(Duration::from_millis(40), 10_000);
+        let t0 = Instant::now();
+        let mut ready = Vec::new();
+        c.push(Emit::Content("a".into()), t0, &mut ready);
+        assert_eq!(ready.len(), 1);
+        for i in 0..100 {
+            c.push(
+                Emit::Content("b".into()),
+                t0 + Duration::from_micros(i),
+                &mut ready,
+            );
+        }
+        assert_eq!(ready.len(), 1);
+        assert_eq!(c.deadline(), Some(t0 + Duration::from_millis(40)));
+        c.flush(t0 + Duration::from_millis(40), &mut ready);
+        assert_eq!(ready.len(), 2);
+        assert_eq!(text(&ready[1]).len(), 100);
+    }
+
+    #[test]
+    fn other_emits_flush_held_text_first_and_kinds_never_mix() {
+        let mut c = Coalescer::new(Duration::from_millis(40), 10_000);
+        let t0 = Instant::now();
+        let mut ready = Vec::new();
+        c.push(Emit::Reasoning("r1".into()), t0, &mut ready);
+        c.push(Emit::Reasoning("r2".into()), t0, &mut ready);
+        c.push(Emit::Content("c1".into()), t0, &mut ready);
+        c.push(Emit::status("s", true), t0, &mut ready);
+        let kinds: Vec<String> = ready.iter().map(|e| format!("{e:?}")).collect();
+        assert_eq!(ready.len(), 4, "{kinds:?}");
+        assert_eq!(ready[1], Emit::Reasoning("r2".into()));
+        assert_eq!(ready[2], Emit::Content("c1".into()));
+    }
+
+    #[test]
+    fn size_limit_flushes_early_and_zero_window_disables_merging() {
+        let mut c = Coalescer::new(Duration::from_secs(10), 4);
+        let t0 = Instant::now();
+        let mut ready = Vec::new();
+        for _ in 0..5 {
+            c.push(Emit::Content("ab".into()), t0, &mut ready);
+        }
+        assert_eq!(ready.len(), 3);
+        let mut z = Coalescer::new(Duration::ZERO, 4);
+        let mut ready = Vec::new();
+        for _ in 0..5 {
+            z.push(Emit::Content("ab".into()), t0, &mut ready);
+        }
+        assert_eq!(ready.len(), 5);
+    }
+}

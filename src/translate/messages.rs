@@ -1,0 +1,201 @@
+//! Chat-completions `messages[]` → Responses `input[]`.
+
+use serde_json::{json, Map, Value};
+
+/// Converts Open WebUI's chat messages into Responses input items.
+///
+/// System and developer prompts keep their text exactly; user messages keep their
+/// text and image parts; assistant text becomes `output_text`; assistant tool calls
+/// and tool results become `function_call` / `function_call_output` items so a tool
+/// conversation replays faithfully. Messages without a role are skipped.
+pub fn to_input(messages: &[Value]) -> Vec<Value> {
+    let mut input = Vec::with_capacity(messages.len());
+    for message in messages {
+        let Some(msg) = message.as_object() else {
+            continue;
+        };
+        let role = msg.get("role").and_then(Value::as_str).unwrap_or("").trim();
+        match role {
+            "" => {}
+            "system" | "developer" => {
+                let parts = text_parts(msg.get("content"), "input_text");
+                if !parts.is_empty() {
+                    input.push(json!({"type": "message", "role": role, "content": parts}));
+                }
+            }
+            "user" => input.push(json!({
+                "type": "message",
+                "role": "user",
+                "content": user_parts(msg.get("content")),
+            })),
+            "tool" => {
+                let call_id = msg
+                    .get("tool_call_id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if !call_id.is_empty() {
+                    input.push(json!({
+                        "type": "function_call_output",
+                        "call_id": call_id,
+                        "output": plain_text(msg.get("content")),
+                    }));
+                }
+            }
+            _ => push_assistant(msg, &mut input),
+        }
+    }
+    input
+}
+
+fn push_assistant(msg: &Map<String, Value>, input: &mut Vec<Value>) {
+    let text = plain_text(msg.get("content"));
+    if !text.trim().is_empty() {
+        input.push(json!({
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": text}],
+        }));
+    }
+    let calls = msg.get("tool_calls").and_then(Value::as_array);
+    for call in calls.into_iter().flatten() {
+        let function = call.get("function").unwrap_or(call);
+        let name = function.get("name").and_then(Value::as_str).unwrap_or("");
+        let call_id = call.get("id").and_then(Value::as_str).unwrap_or("");
+        if name.is_empty() || call_id.is_empty() {
+            continue;
+        }
+        let arguments = match function.get("arguments") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => "{}".to_string(),
+            Some(other) => other.to_string(),
+        };
+        input.push(json!({
+            "type": "function_call",
+            "call_id": call_id,
+            "name": name,
+            "arguments": arguments,
+        }));
+    }
+}
+
+/// Text blocks of a system/developer message, one per string part.
+fn text_parts(content: Option<&Value>, kind: &str) -> Vec<Value> {
+    let block = |text: &str| json!({"type": kind, "text": text});
+    match content {
+        Some(Value::String(s)) if !s.is_empty() => vec![block(s)],
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(part_text)
+            .filter(|t| !t.is_empty())
+            .map(block)
+            .collect(),
+        Some(Value::Object(o)) => part_text(&Value::Object(o.clone()))
+            .filter(|t| !t.is_empty())
+            .map(block)
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn part_text(part: &Value) -> Option<&str> {
+    match part {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o
+            .get("text")
+            .or_else(|| o.get("content"))
+            .and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+/// User content: text → `input_text`, `image_url` → `input_image`.
+fn user_parts(content: Option<&Value>) -> Vec<Value> {
+    match content {
+        Some(Value::String(s)) => vec![json!({"type": "input_text", "text": s})],
+        Some(Value::Array(parts)) => parts.iter().filter_map(user_part).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn user_part(part: &Value) -> Option<Value> {
+    if let Value::String(s) = part {
+        return Some(json!({"type": "input_text", "text": s}));
+    }
+    let kind = part.get("type").and_then(Value::as_str).unwrap_or("text");
+    match kind {
+        "text" | "input_text" => part_text(part).map(|t| json!({"type": "input_text", "text": t})),
+        "image_url" | "input_image" => {
+            let url = match part.get("image_url") {
+                Some(Value::String(s)) => Some(s.as_str()),
+                Some(Value::Object(o)) => o.get("url").and_then(Value::as_str),
+                _ => None,
+            }?;
+            let detail = part
+                .get("image_url")
+                .and_then(|i| i.get("detail"))
+                .and_then(Value::as_str)
+                .unwrap_or("auto");
+            Some(json!({"type": "input_image", "image_url": url, "detail": detail}))
+        }
+        _ => None,
+    }
+}
+
+/// The plain text of a message's content (string, or the text parts joined by newlines).
+pub fn plain_text(content: Option<&Value>) -> String {
+    match content {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(part_text)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_map_to_responses_items() {
+        let messages = vec![
+            json!({"role": "system", "content": "Be brief."}),
+            json!({"role": "user", "content": [
+                {"type": "text", "text": "What is this?"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}
+            ]}),
+            json!({"role": "assistant", "content": "A cat.", "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "look", "arguments": "{\"x\":1}"}}
+            ]}),
+            json!({"role": "tool", "tool_call_id": "call_1", "content": "ok"}),
+            json!({"content": "no role"}),
+        ];
+        let input = to_input(&messages);
+        assert_eq!(input.len(), 5);
+        assert_eq!(
+            input[0]["content"][0],
+            json!({"type": "input_text", "text": "Be brief."})
+        );
+        assert_eq!(input[1]["content"][1]["type"], "input_image");
+        assert_eq!(input[2]["content"][0]["type"], "output_text");
+        assert_eq!(input[3]["type"], "function_call");
+        assert_eq!(
+            input[4],
+            json!({"type": "function_call_output", "call_id": "call_1", "output": "ok"})
+        );
+    }
+
+    #[test]
+    fn empty_system_prompt_is_dropped_but_whitespace_is_kept_verbatim() {
+        let input = to_input(&[
+            json!({"role": "system", "content": ""}),
+            json!({"role": "system", "content": "  keep  "}),
+        ]);
+        assert_eq!(input.len(), 1);
+        assert_eq!(input[0]["content"][0]["text"], "  keep  ");
+    }
+}
