@@ -1,0 +1,200 @@
+"""The Rust bridge driven through the Function file, against the fake OpenRouter."""
+
+import asyncio
+import inspect
+import json
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from bridge_helpers import API_KEY, chat_body, collect, content_of, new_pipe, parse_lines, usage_of
+from fake_openrouter.client import FakeOpenRouter
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeOpenRouter() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def clean(fake):
+    fake.clear()
+    yield
+
+
+async def test_streamed_answer_arrives_as_chat_chunks_with_usage(fake):
+    pipe = new_pipe(fake.base_url)
+    result = await pipe.pipe(chat_body("hello there"), __user__={"id": "u"}, __metadata__={})
+    assert inspect.isasyncgen(result), "Open WebUI only relays async generators"
+    payloads = parse_lines([line async for line in result])
+    assert content_of(payloads) == "Echo: hello there"
+    usage = usage_of(payloads)
+    assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
+    sent = fake.requests("/api/v1/responses")[-1]
+    assert sent["body"]["model"] == "openai/gpt-4o-mini"
+    assert sent["body"]["stream"] is True
+    assert sent["body"]["input"][-1]["content"][0] == {"type": "input_text", "text": "hello there"}
+    assert sent["headers"]["authorization"] == f"Bearer {API_KEY}"
+
+
+async def test_fixture_stream_text_is_reassembled_exactly(fake):
+    fake.enqueue({"fixture": "stream_text.sse", "chunk": 7})
+    payloads = parse_lines(await collect(new_pipe(fake.base_url), chat_body("x")))
+    assert content_of(payloads) == "Hello! Rust makes fast, safe software fun to write."
+    assert usage_of(payloads)["total_tokens"] == 26
+
+
+async def test_non_stream_request_returns_the_full_text(fake):
+    pipe = new_pipe(fake.base_url)
+    answer = await pipe.pipe(chat_body("plain please", stream=False), __user__={"id": "u"}, __metadata__={})
+    assert answer == "Echo: plain please"
+    assert fake.requests("/api/v1/responses")[-1]["body"]["stream"] is False
+
+
+async def test_title_task_gets_the_model_text_without_streaming(fake):
+    pipe = new_pipe(fake.base_url)
+    body = chat_body("### Task: generate a title", stream=False)
+    answer = await pipe.pipe(body, __user__={"id": "u"}, __metadata__={}, __task__="title_generation")
+    assert isinstance(answer, str) and answer.startswith("Echo: ")
+
+
+async def test_fast_stream_is_coalesced_into_few_chunks(fake):
+    fake.enqueue({"synth": 2000})
+    payloads = parse_lines(await collect(new_pipe(fake.base_url), chat_body("go")))
+    text_chunks = [p for p in payloads if p.get("choices")]
+    assert content_of(payloads).count("tok") == 2000
+    assert len(text_chunks) <= 100, f"{len(text_chunks)} chunks for 2000 deltas"
+
+
+async def test_closing_the_stream_aborts_the_upstream_request_quickly(fake):
+    fake.enqueue({"synth": 100000, "rate": 50})
+    result = await new_pipe(fake.base_url).pipe(chat_body("long"), __user__={"id": "u"}, __metadata__={})
+    first = await result.__anext__()
+    assert first.startswith("data: ")
+    closed_at = time.monotonic()
+    await result.aclose()
+    stats = await asyncio.to_thread(fake.wait_for, lambda s: s["client_aborted"] >= 1, 3.0)
+    assert stats["client_aborted"] >= 1
+    assert time.monotonic() - closed_at < 1.5
+
+
+async def test_cancelling_the_consumer_task_aborts_the_upstream_request(fake):
+    fake.enqueue({"hang": True})
+    result = await new_pipe(fake.base_url).pipe(chat_body("wait"), __user__={"id": "u"}, __metadata__={})
+
+    async def consume():
+        async for _ in result:
+            pass
+
+    task = asyncio.create_task(consume())
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await result.aclose()
+    stats = await asyncio.to_thread(fake.wait_for, lambda s: s["client_aborted"] >= 1, 2.0)
+    assert stats["active_streams"] == 0
+
+
+async def test_event_loop_stays_responsive_during_a_fast_stream(fake):
+    fake.enqueue({"synth": 20000})
+    pipe = new_pipe(fake.base_url)
+    worst = 0.0
+    done = False
+
+    async def ticker():
+        nonlocal worst
+        while not done:
+            t = time.perf_counter()
+            await asyncio.sleep(0.005)
+            worst = max(worst, time.perf_counter() - t - 0.005)
+
+    tick = asyncio.create_task(ticker())
+    lines = await collect(pipe, chat_body("big"))
+    done = True
+    await tick
+    assert content_of(parse_lines(lines)).count("tok") == 20000
+    assert worst < 0.25, f"event loop stalled {worst * 1000:.0f} ms"
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [(401, "authentication"), (402, "credit"), (429, "rate limit"), (503, "unavailable")],
+)
+async def test_http_errors_end_the_answer_with_a_readable_card(fake, status, words):
+    fake.enqueue({"error": status})
+    payloads = parse_lines(await collect(new_pipe(fake.base_url), chat_body("x")))
+    text = content_of(payloads)
+    assert words in text.lower(), text
+    assert "Error ID" in text or "error id" in text.lower()
+    assert "Traceback" not in text and API_KEY not in text
+
+
+async def test_unreachable_openrouter_is_explained_not_raised():
+    pipe = new_pipe("http://127.0.0.1:9/api/v1")
+    payloads = parse_lines(await collect(pipe, chat_body("x")))
+    text = content_of(payloads)
+    assert text.strip(), "the user must see why nothing came back"
+    assert "Traceback" not in text and API_KEY not in text
+
+
+async def test_stream_cut_mid_answer_keeps_the_partial_text_and_says_so(fake):
+    fake.enqueue({"fixture": "stream_text.sse", "disconnect_after": 2500})
+    payloads = parse_lines(await collect(new_pipe(fake.base_url), chat_body("x")))
+    text = content_of(payloads)
+    assert text.startswith("Hello!")
+    assert "interrupt" in text.lower()
+
+
+async def test_pipes_lists_the_catalog_with_sanitised_ids_sorted_by_name(fake):
+    models = await new_pipe(fake.base_url).pipes()
+    ids = [m["id"] for m in models]
+    assert "openai.gpt-4o-mini" in ids and all("/" not in i for i in ids)
+    names = [m["name"] for m in models]
+    assert names == sorted(names, key=str.lower)
+    assert {"OpenAI: GPT-4o-mini"} <= set(names)
+
+
+async def test_model_id_valve_restricts_the_list(fake):
+    pipe = new_pipe(fake.base_url, MODEL_ID="openai/gpt-4o-mini, anthropic.claude-sonnet-4.5")
+    ids = sorted(m["id"] for m in await pipe.pipes())
+    assert ids == ["anthropic.claude-sonnet-4.5", "openai.gpt-4o-mini"]
+
+
+def test_a_forked_child_can_still_stream(fake):
+    script = textwrap.dedent(
+        f"""
+        import asyncio, os, sys
+        sys.path[:0] = {sys.path[:3]!r}
+        from bridge_helpers import new_pipe, chat_body, collect, content_of, parse_lines
+
+        async def once(tag):
+            lines = await asyncio.wait_for(collect(new_pipe({fake.base_url!r}), chat_body(tag)), 10)
+            return content_of(parse_lines(lines))
+
+        assert asyncio.run(once("parent")) == "Echo: parent"
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ok = asyncio.run(once("child")) == "Echo: child"
+            except BaseException:
+                ok = False
+            os._exit(0 if ok else 3)
+        _, status = os.waitpid(pid, 0)
+        print("child-exit", os.waitstatus_to_exitcode(status))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                         cwd=str(__import__("pathlib").Path(__file__).parent))
+    assert "child-exit 0" in out.stdout, out.stdout + out.stderr
+
+
+def test_malformed_body_does_not_raise(fake):
+    pipe = new_pipe(fake.base_url)
+    answer = asyncio.run(pipe.pipe("not a dict", __user__=None, __metadata__=None))
+    assert isinstance(answer, str)
+    json.dumps(answer)
