@@ -1,6 +1,7 @@
 //! Valves: the single declaration of every setting, and the typed settings of a request.
 
 pub mod export;
+pub mod secret;
 pub mod settings;
 pub mod spec;
 pub mod table;

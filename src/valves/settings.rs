@@ -123,9 +123,28 @@ impl Settings {
         }
     }
 
+    /// The plain value of a secret valve (decrypting Open WebUI's `encrypted:` form);
+    /// empty, with a warning in the log, when it cannot be decrypted.
+    pub fn secret(&self, name: &str) -> String {
+        let raw = self.str(name);
+        let webui_secret = std::env::var("WEBUI_SECRET_KEY")
+            .ok()
+            .filter(|s| !s.is_empty());
+        match super::secret::reveal(raw.trim(), webui_secret.as_deref()) {
+            Some(plain) => plain,
+            None => {
+                crate::logsink::log(
+                    crate::stream::emit::LogLevel::Warning,
+                    format!("{name} is stored encrypted but cannot be decrypted with this server's WEBUI_SECRET_KEY; ignoring it"),
+                );
+                String::new()
+            }
+        }
+    }
+
     /// The OpenRouter API key: the valve, else `OPENROUTER_API_KEY`.
     pub fn api_key(&self) -> String {
-        let key = self.str("API_KEY").trim().to_string();
+        let key = self.secret("API_KEY").trim().to_string();
         if key.is_empty() {
             std::env::var("OPENROUTER_API_KEY")
                 .map(|k| k.trim().to_string())

@@ -1,0 +1,59 @@
+//! Secret valve values stored in Open WebUI's encrypted form (`encrypted:<fernet token>`,
+//! keyed from `WEBUI_SECRET_KEY`), as the reference pipe wrote them, keep working.
+
+use base64::engine::general_purpose::URL_SAFE;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+const PREFIX: &str = "encrypted:";
+
+/// The Fernet key Open WebUI-style encryption derives from a secret:
+/// `urlsafe_b64(sha256(secret))`.
+pub fn fernet_key(secret: &str) -> String {
+    URL_SAFE.encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The plain value of a secret valve. Plain values pass through; `encrypted:` values
+/// are decrypted with `secret` (normally `WEBUI_SECRET_KEY`). `None` when the value is
+/// encrypted but cannot be decrypted (no secret, wrong secret, damaged token).
+pub fn reveal(value: &str, secret: Option<&str>) -> Option<String> {
+    let Some(token) = value.strip_prefix(PREFIX) else {
+        return Some(value.to_string());
+    };
+    let fernet = fernet::Fernet::new(&fernet_key(secret?))?;
+    let plain = fernet.decrypt(token.trim()).ok()?;
+    String::from_utf8(plain).ok()
+}
+
+/// Encrypts a value the way Open WebUI-era valves stored it (used by tests and tools).
+pub fn conceal(value: &str, secret: &str) -> String {
+    let fernet = fernet::Fernet::new(&fernet_key(secret)).expect("derived key is valid");
+    format!("{PREFIX}{}", fernet.encrypt(value.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_failures() {
+        let stored = conceal("sk-or-v1-abc", "webui-secret");
+        assert!(stored.starts_with("encrypted:gAAAAA"));
+        assert_eq!(
+            reveal(&stored, Some("webui-secret")).as_deref(),
+            Some("sk-or-v1-abc")
+        );
+        assert_eq!(reveal(&stored, Some("other")), None);
+        assert_eq!(reveal(&stored, None), None);
+        assert_eq!(reveal("plain", None).as_deref(), Some("plain"));
+    }
+
+    #[test]
+    fn key_matches_pythons_recipe() {
+        // base64.urlsafe_b64encode(hashlib.sha256(b"secret").digest())
+        assert_eq!(
+            fernet_key("secret"),
+            "K7gNU3sdo-OL0wNhqoVWhr3g6s1xYv72ol_pe_Unols="
+        );
+    }
+}
