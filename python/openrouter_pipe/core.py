@@ -125,6 +125,7 @@ class PipeCore:
             "message_id": metadata.get("message_id"),
             "session_id": metadata.get("session_id"),
             "task": task if isinstance(task, str) else (str(task) if task else None),
+            "features": metadata.get("features") if isinstance(metadata.get("features"), dict) else {},
         }
         try:
             request_json = await _to_json(request, body)

@@ -1,5 +1,6 @@
 //! The OpenRouter model catalog: parsing, selection (`MODEL_ID`) and the shared cache.
 
+pub mod capabilities;
 pub mod model;
 pub mod registry;
 pub mod select;

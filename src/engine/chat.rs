@@ -2,18 +2,17 @@
 //! request, send it, and turn the answer (stream or JSON) into emits for a [`Sink`].
 
 use futures_util::StreamExt;
-use serde_json::Value;
 use tokio::time::sleep_until;
 
 use super::request::{guess_openrouter_id, ChatRequest};
 use super::sink::Sink;
-use crate::catalog::{self, CatalogError};
+use crate::catalog::{self, CatalogError, Model};
 use crate::errors::{self, ErrorContext};
 use crate::http;
 use crate::sse::{SseFrame, SseParser};
 use crate::stream::emit::{Emit, LogLevel, NoticeLevel};
 use crate::stream::mapper::{MapperOptions, ResponseMapper};
-use crate::translate;
+use crate::translate::{self, Outbound, TranslateContext};
 use crate::valves::Settings;
 
 /// Largest non-streaming body read into memory.
@@ -23,6 +22,7 @@ const MAX_JSON_BODY: usize = 64 * 1024 * 1024;
 struct Target {
     id: String,
     label: String,
+    model: Option<Model>,
 }
 
 /// Runs one request to completion, sending everything to `sink`. Never fails: every
@@ -41,7 +41,19 @@ pub async fn run<S: Sink>(req: &ChatRequest, sink: &mut S) {
             return;
         }
     };
-    let body = translate::body::build(&req.body, &target.id, streaming);
+    let ctx = TranslateContext {
+        settings: &settings,
+        model: target.model.as_ref(),
+        model_id: &target.id,
+        stream: streaming,
+        task: req.task.is_some(),
+        features: &req.features,
+        user_id: req.user_id.as_deref(),
+        session_id: req.session_id.as_deref(),
+        chat_id: req.chat_id.as_deref(),
+        message_id: req.message_id.as_deref(),
+    };
+    let outbound = translate::build(&req.body, &ctx);
     let ctx = ErrorContext {
         model_label: target.label.clone(),
         model_id: target.id.clone(),
@@ -51,7 +63,7 @@ pub async fn run<S: Sink>(req: &ChatRequest, sink: &mut S) {
         show_final_usage: settings.bool("SHOW_FINAL_USAGE_STATUS"),
         model_label: target.label.clone(),
     };
-    let response = match send(&settings, &body, streaming).await {
+    let response = match send(&settings, &outbound, streaming).await {
         Ok(r) => r,
         Err(err) => {
             let emits =
@@ -113,6 +125,7 @@ async fn resolve_target(req: &ChatRequest, settings: &Settings) -> Result<Target
             Some(model) => Ok(Target {
                 id: model.id.clone(),
                 label: model.display_name().to_string(),
+                model: Some(model.clone()),
             }),
             None => {
                 let guess = guess_openrouter_id(&suffix);
@@ -123,6 +136,7 @@ async fn resolve_target(req: &ChatRequest, settings: &Settings) -> Result<Target
                 Ok(Target {
                     label: guess.clone(),
                     id: guess,
+                    model: None,
                 })
             }
         },
@@ -136,6 +150,7 @@ async fn resolve_target(req: &ChatRequest, settings: &Settings) -> Result<Target
             Ok(Target {
                 label: guess.clone(),
                 id: guess,
+                model: None,
             })
         }
     }
@@ -143,7 +158,7 @@ async fn resolve_target(req: &ChatRequest, settings: &Settings) -> Result<Target
 
 async fn send(
     settings: &Settings,
-    body: &Value,
+    outbound: &Outbound,
     streaming: bool,
 ) -> Result<reqwest::Response, reqwest::Error> {
     let client = http::client(http::Timeouts::from_settings(settings));
@@ -154,7 +169,10 @@ async fn send(
             &settings.api_key(),
             streaming,
         ))
-        .body(body.to_string());
+        .body(outbound.body.to_string());
+    for (name, value) in &outbound.headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
     if let Some(total) = http::total_timeout(settings) {
         request = request.timeout(total);
     }

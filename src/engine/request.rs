@@ -23,6 +23,8 @@ pub struct ChatRequest {
     pub session_id: Option<String>,
     /// Open WebUI background task (`title_generation`, …) or `None` for a chat turn.
     pub task: Option<String>,
+    /// `__metadata__["features"]`: the chat's toggles (web search, …).
+    pub features: Map<String, Value>,
 }
 
 impl ChatRequest {

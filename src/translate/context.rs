@@ -1,0 +1,48 @@
+//! Everything request translation needs to know besides the chat body itself.
+
+use serde_json::{Map, Value};
+
+use crate::catalog::Model;
+use crate::valves::Settings;
+
+/// Per-request inputs of [`super::body::build`].
+pub struct TranslateContext<'a> {
+    pub settings: &'a Settings,
+    /// The catalog entry of the target model, when the catalog is available.
+    pub model: Option<&'a Model>,
+    /// The OpenRouter model id to send (`openai/gpt-4o`).
+    pub model_id: &'a str,
+    pub stream: bool,
+    /// True for Open WebUI's background tasks (title, tags, follow-ups).
+    pub task: bool,
+    /// `__metadata__["features"]` (`web_search`, `openrouter_web_search`, …).
+    pub features: &'a Map<String, Value>,
+    pub user_id: Option<&'a str>,
+    pub session_id: Option<&'a str>,
+    pub chat_id: Option<&'a str>,
+    pub message_id: Option<&'a str>,
+}
+
+impl TranslateContext<'_> {
+    /// Whether the model accepts `parameter`; unknown models are given the benefit
+    /// of the doubt (the catalog may be unavailable).
+    pub fn supports(&self, parameter: &str) -> bool {
+        self.model.is_none_or(|m| m.supports(parameter))
+    }
+
+    pub fn is_anthropic(&self) -> bool {
+        let id = self.model_id.to_ascii_lowercase();
+        id.starts_with("anthropic/") || id.starts_with("anthropic.")
+    }
+
+    pub fn feature(&self, name: &str) -> bool {
+        match self.features.get(name) {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => {
+                matches!(s.to_ascii_lowercase().as_str(), "true" | "1" | "on" | "yes")
+            }
+            Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Request options besides messages and reasoning: sampling, output limits, context
+//! trimming, structured output, the web plugin and the identifier valves.
+
+use serde_json::{json, Map, Value};
+
+use super::context::TranslateContext;
+
+/// OpenRouter's limits for `metadata` (pairs, key and value length) and ids.
+const MAX_METADATA_VALUE: usize = 512;
+const MAX_ID: usize = 128;
+
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|n: &f64| n.is_finite())
+}
+
+fn integer(v: &Value) -> Option<i64> {
+    match v {
+        Value::Bool(_) => None,
+        other => number(other).map(|f| f.round() as i64),
+    }
+}
+
+/// `temperature`, `top_p`, `top_k`, penalties: copied when the model accepts them.
+pub fn sampling(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String, Value>) {
+    for field in [
+        "temperature",
+        "top_p",
+        "presence_penalty",
+        "frequency_penalty",
+    ] {
+        if let Some(n) = chat_body.get(field).and_then(number) {
+            if ctx.supports(field) {
+                body.insert(field.into(), json!(n));
+            }
+        }
+    }
+    if let Some(k) = chat_body.get("top_k").and_then(integer) {
+        if ctx.supports("top_k") {
+            body.insert("top_k".into(), json!(k));
+        }
+    }
+}
+
+/// `max_output_tokens`: with `USE_MODEL_MAX_OUTPUT_TOKENS`, the request's own limit or
+/// else the model's maximum from the catalog; without it, no limit is sent (OpenRouter
+/// then uses the model's own default and answers are not cut short by Open WebUI's
+/// task defaults).
+pub fn output_limit(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String, Value>) {
+    if !ctx.settings.bool("USE_MODEL_MAX_OUTPUT_TOKENS") {
+        return;
+    }
+    let requested = ["max_output_tokens", "max_completion_tokens", "max_tokens"]
+        .iter()
+        .find_map(|f| chat_body.get(*f).and_then(integer))
+        .filter(|n| *n > 0);
+    let catalog = ctx.model.and_then(|m| m.top_provider.max_completion_tokens);
+    let limit = match (requested, catalog) {
+        (Some(r), Some(c)) => Some((r as u64).min(c)),
+        (Some(r), None) => Some(r as u64),
+        (None, c) => c,
+    };
+    if let Some(limit) = limit {
+        body.insert("max_output_tokens".into(), json!(limit));
+    }
+}
+
+/// `transforms: ["middle-out"]` unless the request chose its own transforms.
+pub fn context_trimming(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String, Value>) {
+    match chat_body.get("transforms") {
+        Some(Value::Array(list)) => {
+            body.insert("transforms".into(), Value::Array(list.clone()));
+        }
+        _ if ctx.settings.bool("AUTO_CONTEXT_TRIMMING") => {
+            body.insert("transforms".into(), json!(["middle-out"]));
+        }
+        _ => {}
+    }
+}
+
+/// `response_format` (chat form) → `text.format` (Responses form), when valid.
+pub fn structured_output(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String, Value>) {
+    let Some(format) = chat_body.get("response_format").and_then(Value::as_object) else {
+        return;
+    };
+    if !(ctx.supports("response_format") || ctx.supports("structured_outputs")) {
+        return;
+    }
+    let converted = match format.get("type").and_then(Value::as_str) {
+        Some("text") => Some(json!({"type": "text"})),
+        Some("json_object") => Some(json!({"type": "json_object"})),
+        Some("json_schema") => {
+            let spec = format.get("json_schema").and_then(Value::as_object);
+            let name = spec
+                .and_then(|s| s.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let schema = spec.and_then(|s| s.get("schema")).filter(|s| s.is_object());
+            match schema {
+                Some(schema) if !name.is_empty() => {
+                    let mut out = json!({"type": "json_schema", "name": name, "schema": schema});
+                    for key in ["description", "strict"] {
+                        if let Some(v) = spec.and_then(|s| s.get(key)).filter(|v| !v.is_null()) {
+                            out[key] = v.clone();
+                        }
+                    }
+                    Some(out)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    if let Some(format) = converted {
+        body.insert("text".into(), json!({"format": format}));
+    }
+}
+
+/// Whether OpenRouter offers web search for this model (the catalog prices it).
+pub fn model_has_web_search(ctx: &TranslateContext) -> bool {
+    ctx.model
+        .is_some_and(|m| m.pricing.get("web_search").is_some_and(|p| !p.is_null()))
+}
+
+/// The OpenRouter `web` plugin, when the chat's web-search toggle is on and the model
+/// supports it (never with `minimal` effort, which providers reject together with search).
+pub fn web_plugin(ctx: &TranslateContext, body: &mut Map<String, Value>) {
+    let wanted = ctx.feature("openrouter_web_search") || ctx.feature("web_search");
+    if !wanted || ctx.task || !model_has_web_search(ctx) {
+        return;
+    }
+    let effort = body
+        .get("reasoning")
+        .and_then(|r| r.get("effort"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if effort == "minimal" {
+        return;
+    }
+    let mut plugin = json!({"id": "web"});
+    if let Some(n) = ctx.settings.int("WEB_SEARCH_MAX_RESULTS") {
+        plugin["max_results"] = json!(n);
+    }
+    body.insert("plugins".into(), json!([plugin]));
+}
+
+fn usable_id(value: Option<&str>) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && v.chars().count() <= MAX_ID)
+        .map(str::to_string)
+}
+
+fn truncate(value: &str, max: usize) -> String {
+    value.chars().take(max).collect()
+}
+
+/// `user`, `session_id` and `metadata` from the identifier valves, within OpenRouter's
+/// limits. Whatever the client sent in those fields is never forwarded.
+pub fn identifiers(ctx: &TranslateContext, body: &mut Map<String, Value>) {
+    let settings = ctx.settings;
+    let mut metadata = Map::new();
+    if settings.bool("SEND_END_USER_ID") {
+        if let Some(user) = usable_id(ctx.user_id) {
+            body.insert("user".into(), json!(user));
+            metadata.insert("user_id".into(), json!(user));
+        }
+    }
+    if settings.bool("SEND_SESSION_ID") {
+        if let Some(session) = usable_id(ctx.session_id) {
+            body.insert("session_id".into(), json!(session));
+            metadata.insert("session_id".into(), json!(session));
+        }
+    }
+    if settings.bool("SEND_CHAT_ID") {
+        if let Some(chat) = ctx.chat_id.map(str::trim).filter(|c| !c.is_empty()) {
+            metadata.insert("chat_id".into(), json!(truncate(chat, MAX_METADATA_VALUE)));
+        }
+    }
+    if settings.bool("SEND_MESSAGE_ID") {
+        if let Some(message) = ctx.message_id.map(str::trim).filter(|m| !m.is_empty()) {
+            metadata.insert(
+                "message_id".into(),
+                json!(truncate(message, MAX_METADATA_VALUE)),
+            );
+        }
+    }
+    if !metadata.is_empty() {
+        body.insert("metadata".into(), Value::Object(metadata));
+    }
+}

@@ -1,0 +1,130 @@
+//! Golden files: for every model class in the catalog fixture, the capability table
+//! and the exact outbound `/responses` request built for one representative chat.
+//! Regenerate with `UPDATE_GOLDEN=1 cargo test --test translate_golden`.
+
+use std::path::PathBuf;
+
+use openrouter_pipe::catalog::capabilities::{capabilities, features};
+use openrouter_pipe::catalog::model::parse_catalog;
+use openrouter_pipe::translate::{build, TranslateContext};
+use openrouter_pipe::valves::Settings;
+use serde_json::{json, Map, Value};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn chat_body() -> Value {
+    json!({
+        "model": "openrouter.x",
+        "stream": true,
+        "messages": [
+            {"role": "system", "content": "You are terse."},
+            {"role": "user", "content": "First question"},
+            {"role": "assistant", "content": "First answer"},
+            {"role": "user", "content": [{"type": "text", "text": "Look"}, {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}]}
+        ],
+        "temperature": 0.7,
+        "top_k": 40,
+        "max_tokens": 500,
+        "reasoning_effort": "high",
+        "response_format": {"type": "json_schema", "json_schema": {"name": "answer", "schema": {"type": "object"}, "strict": true}},
+        "metadata": {"client": "ignored"},
+        "tools": [],
+        "stream_options": {"include_usage": true}
+    })
+}
+
+fn settings() -> Settings {
+    let values = json!({
+        "USE_MODEL_MAX_OUTPUT_TOKENS": true,
+        "SEND_END_USER_ID": true,
+        "SEND_CHAT_ID": true,
+        "REASONING_EFFORT": "medium",
+        "REASONING_SUMMARY_MODE": "auto",
+        "ENABLE_REASONING": true,
+        "AUTO_CONTEXT_TRIMMING": true,
+        "WEB_SEARCH_MAX_RESULTS": 3,
+        "GEMINI_THINKING_BUDGET": 1024,
+        "GEMINI_THINKING_LEVEL": "auto",
+        "ENABLE_ANTHROPIC_PROMPT_CACHING": true,
+        "ANTHROPIC_PROMPT_CACHE_TTL": "5m",
+        "ENABLE_ANTHROPIC_INTERLEAVED_THINKING": true
+    });
+    Settings::new(values.as_object().unwrap().clone())
+}
+
+fn check(name: &str, actual: &Value) {
+    let path = root().join("tests/golden").join(format!("{name}.json"));
+    let text = serde_json::to_string_pretty(actual).unwrap() + "\n";
+    if std::env::var_os("UPDATE_GOLDEN").is_some() || !path.exists() {
+        std::fs::write(&path, &text).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        text,
+        expected,
+        "golden file {} differs (UPDATE_GOLDEN=1 to accept)",
+        path.display()
+    );
+}
+
+#[test]
+fn every_catalog_model_class_has_its_capabilities_and_request() {
+    let body = std::fs::read(root().join("fixtures/openrouter/models.json")).unwrap();
+    let (models, _) = parse_catalog(&body).unwrap();
+    let settings = settings();
+    let mut features_on = Map::new();
+    features_on.insert("web_search".into(), json!(true));
+    let mut table = Map::new();
+    for model in &models {
+        table.insert(
+            model.id.clone(),
+            json!({"capabilities": capabilities(model), "features": features(model)}),
+        );
+        let ctx = TranslateContext {
+            settings: &settings,
+            model: Some(model),
+            model_id: &model.id,
+            stream: true,
+            task: false,
+            features: &features_on,
+            user_id: Some("user-42"),
+            session_id: Some("sid-1"),
+            chat_id: Some("chat-7"),
+            message_id: Some("msg-9"),
+        };
+        let out = build(&chat_body(), &ctx);
+        let name = format!("request_{}", model.id.replace(['/', ':'], "_"));
+        check(&name, &json!({"body": out.body, "headers": out.headers}));
+    }
+    check("capabilities", &Value::Object(table));
+}
+
+#[test]
+fn task_requests_use_the_task_effort_and_no_extras() {
+    let body = std::fs::read(root().join("fixtures/openrouter/models.json")).unwrap();
+    let (models, _) = parse_catalog(&body).unwrap();
+    let model = models.iter().find(|m| m.id == "openai/o4-mini").unwrap();
+    let settings = settings();
+    let features = Map::new();
+    let ctx = TranslateContext {
+        settings: &settings,
+        model: Some(model),
+        model_id: &model.id,
+        stream: false,
+        task: true,
+        features: &features,
+        user_id: None,
+        session_id: None,
+        chat_id: None,
+        message_id: None,
+    };
+    let mut chat = chat_body();
+    chat.as_object_mut().unwrap().remove("reasoning_effort");
+    let out = build(&chat, &ctx);
+    assert_eq!(out.body["reasoning"]["effort"], "low");
+    assert!(out.body.get("plugins").is_none());
+    assert!(out.headers.is_empty());
+}
