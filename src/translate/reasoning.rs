@@ -43,7 +43,7 @@ pub fn apply(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String, V
     } else if ctx.model.is_some_and(|m| m.supports("include_reasoning")) {
         body.insert(
             "include_reasoning".into(),
-            json!(!matches!(effort.as_str(), "none" | "") && !(ctx.task && effort == "minimal")),
+            json!(!(matches!(effort.as_str(), "none" | "") || (ctx.task && effort == "minimal"))),
         );
     }
 }
