@@ -13,8 +13,11 @@ def sanitize_model_id(model_id: str) -> str:
 def drain_logs() -> list[tuple[str, str]]:
     """Log lines queued by the engine, oldest first, as ``(level, message)``."""
 
-def list_models(valves_json: str) -> Awaitable[tuple[list[tuple[str, str]], str | None]]:
-    """The models to expose as ``([(id, name)], error)``; serves the last good catalog."""
+def list_models(
+    valves_json: str,
+) -> Awaitable[tuple[list[tuple[str, str, str | None, str]], str | None]]:
+    """The models to expose as ``([(id, name, description, capabilities_json)], error)``;
+    serves the last good catalog."""
 
 def start_chat(request_json: str) -> ChatStream:
     """Starts a streaming answer. Raises ``ValueError`` for a malformed request."""

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from . import _native
+from .model_sync import CatalogEntry, SyncScheduler
 
 log = logging.getLogger("openrouter_pipe")
 
@@ -86,6 +87,7 @@ class PipeCore:
 
     def __init__(self, module_name: str) -> None:
         self.pipe_id = pipe_id_from_module(module_name)
+        self._sync = SyncScheduler()
 
     async def pipes(self, valves: Any) -> list[dict[str, str]]:
         """The model list for Open WebUI's selector; ``[]`` (and a log line) when the
@@ -99,7 +101,9 @@ class PipeCore:
             flush_logs()
         if error:
             log.warning("OpenRouter models unavailable: %s", error)
-        return [{"id": model_id, "name": name} for model_id, name in models]
+        entries = [CatalogEntry(mid, name, desc, json.loads(caps)) for mid, name, desc, caps in models]
+        self._sync.maybe_schedule(self.pipe_id, entries, valves)
+        return [{"id": entry.id, "name": entry.name} for entry in entries]
 
     async def pipe(
         self,

@@ -41,38 +41,49 @@ fn drain_logs() -> Vec<(&'static str, String)> {
         .collect()
 }
 
-/// The models to list: awaitable of `([(id, name)], error or None)`.
+/// One model for Open WebUI: `(id, name, description, capabilities_json)`.
+type ModelEntry = (String, String, Option<String>, String);
+
+/// The models to list: awaitable of `([(id, name, description, capabilities_json)], error)`.
 #[pyfunction]
 fn list_models(py: Python<'_>, valves_json: String) -> PyResult<Bound<'_, PyAny>> {
     let settings = Settings::from_json(&valves_json);
     pyo3_async_runtimes::generic::future_into_py::<ForkSafe, _, _>(py, async move {
         let join = runtime::spawn(async move {
             match catalog::models(&settings).await {
-                Ok(models) => {
-                    let (chosen, missing) =
-                        catalog::select::select(&settings.str("MODEL_ID"), &models);
-                    if !missing.is_empty() {
-                        logsink::log(
-                            LogLevel::Warning,
-                            format!(
-                                "MODEL_ID entries not in the catalog: {}",
-                                missing.join(", ")
-                            ),
-                        );
-                    }
-                    let mut list: Vec<(String, String)> = chosen
-                        .iter()
-                        .map(|m| (m.owui_id(), m.display_name().to_string()))
-                        .collect();
-                    list.sort_by_cached_key(|(_, name)| name.to_lowercase());
-                    (list, None)
-                }
+                Ok(models) => (select_entries(&settings, &models), None),
                 Err(err) => (Vec::new(), Some(err.to_string())),
             }
         });
         join.await
             .map_err(|e| PyValueError::new_err(format!("catalog task failed: {e}")))
     })
+}
+
+fn select_entries(settings: &Settings, models: &[catalog::Model]) -> Vec<ModelEntry> {
+    let (chosen, missing) = catalog::select::select(&settings.str("MODEL_ID"), models);
+    if !missing.is_empty() {
+        logsink::log(
+            LogLevel::Warning,
+            format!(
+                "MODEL_ID entries not in the catalog: {}",
+                missing.join(", ")
+            ),
+        );
+    }
+    let mut list: Vec<ModelEntry> = chosen
+        .iter()
+        .map(|m| {
+            (
+                m.owui_id(),
+                m.display_name().to_string(),
+                m.description.clone().filter(|d| !d.trim().is_empty()),
+                catalog::capabilities::capabilities(m).to_string(),
+            )
+        })
+        .collect();
+    list.sort_by_cached_key(|entry| entry.1.to_lowercase());
+    list
 }
 
 /// Starts a streaming answer; returns the [`ChatStream`] at once.

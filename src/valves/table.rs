@@ -839,6 +839,12 @@ pub static VALVES: &[ValveSpec] = &[
         D::Str(""),
         "Path of the SQLite file where the pipe stores reasoning and tool results. Empty means openrouter_pipe/artifacts.db inside Open WebUI's data directory.",
     ),
+    valve(
+        "UPDATE_MODEL_DESCRIPTIONS",
+        T::Bool,
+        D::Bool(true),
+        "Copy each model's OpenRouter description into its Open WebUI model entry. Descriptions an admin edited by hand are left alone.",
+    ),
 ];
 
 #[cfg(test)]
@@ -887,7 +893,7 @@ mod tests {
             VALVES[REFERENCE_VALVES - 1].name,
             "AUTO_DEFAULT_OPENROUTER_SEARCH_FILTER"
         );
-        assert_eq!(VALVES.len(), REFERENCE_VALVES + 3);
+        assert_eq!(VALVES.len(), REFERENCE_VALVES + 4);
         assert!(ValveSpec::find("REDIS_URL").is_none());
     }
 

@@ -1,0 +1,46 @@
+"""Model metadata sync never overwrites what an admin edited by hand."""
+
+from types import SimpleNamespace
+
+from openrouter_pipe.model_sync import CatalogEntry, desired_fields, merge_meta
+
+ENTRY = CatalogEntry("openai.gpt-4o-mini", "OpenAI: GPT-4o-mini", "Small model.", {"vision": True})
+ON = SimpleNamespace(UPDATE_MODEL_CAPABILITIES=True, UPDATE_MODEL_DESCRIPTIONS=True)
+
+
+def test_new_entry_gets_capabilities_and_description():
+    meta, changed = merge_meta({}, desired_fields(ENTRY, ON))
+    assert changed
+    assert meta["capabilities"] == {"vision": True}
+    assert meta["description"] == "Small model."
+
+
+def test_catalog_change_updates_fields_the_admin_left_alone():
+    meta, _ = merge_meta({}, desired_fields(ENTRY, ON))
+    newer = CatalogEntry(ENTRY.id, ENTRY.name, "Better description.", {"vision": False})
+    meta, changed = merge_meta(meta, desired_fields(newer, ON))
+    assert changed
+    assert meta["description"] == "Better description."
+    assert meta["capabilities"] == {"vision": False}
+
+
+def test_admin_edits_survive_later_syncs():
+    meta, _ = merge_meta({}, desired_fields(ENTRY, ON))
+    meta["description"] = "Our house model, ask Jane."
+    meta["capabilities"] = {"vision": False, "web_search": False}
+    newer = CatalogEntry(ENTRY.id, ENTRY.name, "Better description.", {"vision": True, "web_search": True})
+    meta, changed = merge_meta(meta, desired_fields(newer, ON))
+    assert meta["description"] == "Our house model, ask Jane."
+    assert meta["capabilities"] == {"vision": False, "web_search": False}
+    assert not changed
+
+
+def test_nothing_changes_when_already_in_sync():
+    meta, _ = merge_meta({}, desired_fields(ENTRY, ON))
+    _, changed = merge_meta(meta, desired_fields(ENTRY, ON))
+    assert not changed
+
+
+def test_switched_off_valves_write_nothing():
+    off = SimpleNamespace(UPDATE_MODEL_CAPABILITIES=False, UPDATE_MODEL_DESCRIPTIONS=False)
+    assert desired_fields(ENTRY, off) == {}
