@@ -108,10 +108,8 @@ impl ReasoningTracker {
         let shown = self.item(key).part(part);
         let new = if shown.is_empty() {
             text
-        } else if let Some(rest) = text.strip_prefix(shown.as_str()) {
-            rest
         } else {
-            return None;
+            text.strip_prefix(shown.as_str())?
         };
         if new.is_empty() {
             return None;
