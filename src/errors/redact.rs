@@ -85,11 +85,11 @@ pub fn truncate(text: &str, max: usize) -> String {
     format!("{}… [truncated, {} bytes total]", &text[..end], text.len())
 }
 
-/// One line for inline display: whitespace collapsed, HTML angle brackets neutralised
-/// (Open WebUI's markdown renders some raw HTML), length bounded.
+/// One line for inline display: whitespace collapsed, `<` neutralised so no HTML tag
+/// can open (Open WebUI's markdown renders some raw HTML), length bounded.
 pub fn inline(text: &str, max: usize) -> String {
     let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let safe = collapsed.replace('<', "&lt;").replace('>', "&gt;");
+    let safe = collapsed.replace('<', "&lt;");
     truncate(&safe, max)
 }
 
@@ -191,6 +191,6 @@ mod tests {
 
     #[test]
     fn inline_neutralises_html() {
-        assert_eq!(inline("a <b>\n c", 100), "a &lt;b&gt; c");
+        assert_eq!(inline("a <b>\n c > d", 100), "a &lt;b> c > d");
     }
 }
