@@ -1,6 +1,21 @@
-//! User-facing error cards. STUB: the signatures are the contract.
+//! User-facing error cards.
+//!
+//! Every failure ends the answer with a readable markdown card (what happened, the
+//! provider's words, what to do, an error id) plus a done status and a log line carrying
+//! the same error id, so an administrator can find the log entry from a user's screenshot.
+//! Secrets never appear: every provider text is redacted before display or logging.
 
-use super::stream::emit::Emit;
+pub mod card;
+pub mod parse;
+pub mod redact;
+pub mod report;
+pub mod time;
+
+use serde_json::Value;
+
+use super::stream::emit::{Emit, LogLevel};
+
+pub use report::{ErrorKind, ErrorReport, RetryAfter};
 
 /// Context that makes an error card specific.
 #[derive(Debug, Clone, Default)]
@@ -11,6 +26,42 @@ pub struct ErrorContext {
     pub model_id: String,
 }
 
+/// Status shown when the provider or OpenRouter rejected the request.
+pub const PROVIDER_ERROR_STATUS: &str = "Encountered a provider error. See details below.";
+/// Status shown when OpenRouter could not be reached.
+pub const TRANSPORT_ERROR_STATUS: &str = "Could not reach OpenRouter. See details below.";
+/// Status shown when the stream broke off.
+pub const INTERRUPTED_STATUS: &str = "The answer was interrupted. See details below.";
+
+/// The three emits of one error, kept apart so a caller can put other emits (usage)
+/// between the card and the closing status.
+#[derive(Debug, Clone)]
+pub struct ErrorEmits {
+    /// `Content("\n\n" + card)`: the blank line separates the card from partial text.
+    pub card: Emit,
+    /// A done status line.
+    pub status: Emit,
+    /// Warning-level log line with the error id.
+    pub log: Emit,
+    pub report: ErrorReport,
+}
+
+impl ErrorEmits {
+    pub fn new(report: ErrorReport, status: &str, log_what: &str) -> Self {
+        Self {
+            card: Emit::Content(format!("\n\n{}", card::render(&report))),
+            status: Emit::status(status, true),
+            log: Emit::log(LogLevel::Warning, card::log_line(&report, log_what)),
+            report,
+        }
+    }
+
+    /// Card first (the user reads it where the answer would be), then status, then log.
+    pub fn into_vec(self) -> Vec<Emit> {
+        vec![self.card, self.status, self.log]
+    }
+}
+
 /// HTTP error before the stream started: returns the emits that end the answer with a
 /// readable card (markdown content, a done status, a log line carrying the error id).
 pub fn http_error_emits(
@@ -19,12 +70,51 @@ pub fn http_error_emits(
     body: &str,
     ctx: &ErrorContext,
 ) -> Vec<Emit> {
-    let _ = (status, headers, body, ctx);
-    todo!("http error card")
+    let report = parse::report_from_http(status, headers, body, ctx);
+    ErrorEmits::new(
+        report,
+        PROVIDER_ERROR_STATUS,
+        "OpenRouter rejected the request",
+    )
+    .into_vec()
 }
 
 /// Transport failure before any byte arrived (connect refused, DNS, TLS, timeout).
 pub fn transport_error_emits(detail: &str, timed_out: bool, ctx: &ErrorContext) -> Vec<Emit> {
-    let _ = (detail, timed_out, ctx);
-    todo!("transport error card")
+    let kind = if timed_out {
+        ErrorKind::NetworkTimeout
+    } else {
+        ErrorKind::Network
+    };
+    let mut report = ErrorReport::new(kind);
+    report.model_label = ctx.model_label.clone();
+    report.model_id = ctx.model_id.clone();
+    report.retryable = true;
+    report.detail = non_empty_detail(detail);
+    ErrorEmits::new(report, TRANSPORT_ERROR_STATUS, "OpenRouter request failed").into_vec()
 }
+
+/// An error reported inside a stream (`response.failed`, `error`, `response.error`, any
+/// event with an `error` object). `event` is the whole parsed event.
+pub fn stream_error(event: &Value, ctx: &ErrorContext) -> ErrorEmits {
+    let report = parse::report_from_stream_event(event, ctx);
+    ErrorEmits::new(report, PROVIDER_ERROR_STATUS, "OpenRouter stream failed")
+}
+
+/// The stream ended before the response finished (EOF or a transport error mid-way).
+pub fn interrupted(detail: Option<&str>, ctx: &ErrorContext) -> ErrorEmits {
+    let mut report = ErrorReport::new(ErrorKind::Interrupted);
+    report.model_label = ctx.model_label.clone();
+    report.model_id = ctx.model_id.clone();
+    report.retryable = true;
+    report.detail = detail.and_then(non_empty_detail);
+    ErrorEmits::new(report, INTERRUPTED_STATUS, "OpenRouter stream interrupted")
+}
+
+fn non_empty_detail(detail: &str) -> Option<String> {
+    let d = redact::inline(&redact::redact(detail), 500);
+    (!d.is_empty()).then_some(d)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,29 @@
-//! Responses API stream events -> [`Emit`]s. STUB: the signatures are the contract.
+//! Responses API stream events -> [`Emit`]s.
+//!
+//! One [`ResponseMapper`] per `/responses` request. It is fed every SSE `data` payload in
+//! order ([`ResponseMapper::on_data`]) and closes the answer in [`ResponseMapper::finish`].
+//! Its state is keyed by item id / output index, never by arrival order, and nothing in
+//! it depends on how the body was split into network reads.
 
-use super::emit::Emit;
+mod nonstream;
+mod terminal;
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::citations::Citations;
+use super::clock::Clock;
+use super::emit::{Emit, FunctionCall, LogLevel};
+use super::event::{parse_event, Event};
+use super::items::{ItemKind, ItemTracker};
+use super::json::SurrogateCarry;
+use super::reasoning::{PartKey, ReasoningTracker, StatusThrottle};
+use super::web_search::WebSearch;
 
 /// Where live reasoning is shown (`THINKING_OUTPUT_MODE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -9,6 +32,16 @@ pub enum ThinkingMode {
     OpenWebUi,
     Status,
     Both,
+}
+
+impl ThinkingMode {
+    fn shows_box(self) -> bool {
+        matches!(self, Self::OpenWebUi | Self::Both)
+    }
+
+    fn shows_status(self) -> bool {
+        matches!(self, Self::Status | Self::Both)
+    }
 }
 
 /// Per-request options for the mapper.
@@ -36,12 +69,49 @@ pub enum Termination {
     Interrupted,
 }
 
+/// How many unreadable payloads are logged before going quiet.
+const MAX_PARSE_WARNINGS: u32 = 3;
+
 /// Stateful translator for one `/responses` stream.
 #[derive(Debug, Default)]
 pub struct ResponseMapper {
     pub options: MapperOptions,
+    /// Everything emitted as [`Emit::Content`]: the answer, plus any closing note or card.
     pub text: String,
     pub termination: Termination,
+    /// `usage` of the terminal event, exactly as OpenRouter sent it.
+    pub usage: Option<Value>,
+    /// Finished non-message output items (reasoning with `encrypted_content`/`signature`,
+    /// `function_call`, `web_search_call`, …) ordered by `output_index`, for replay.
+    pub output_items: Vec<Value>,
+    /// Function calls emitted so far, in emission order.
+    pub function_calls: Vec<FunctionCall>,
+    /// `response.id` (the generation id), once seen.
+    pub response_id: Option<String>,
+    /// The model OpenRouter routed to (`response.model`), once seen.
+    pub model: Option<String>,
+    /// Time source; tests swap in [`Clock::manual`].
+    pub clock: Clock,
+    reasoning: ReasoningTracker,
+    throttle: StatusThrottle,
+    citations: Citations,
+    items: ItemTracker,
+    web: WebSearch,
+    text_carry: SurrogateCarry,
+    reasoning_carry: SurrogateCarry,
+    /// Message items that streamed text; `text_without_id` when a delta had no item id.
+    text_items: Vec<String>,
+    text_without_id: bool,
+    /// The reasoning item currently streaming, for events that name no item.
+    active_reasoning: Option<String>,
+    /// Terminal error event kept until `finish` renders its card.
+    failure: Option<Value>,
+    unknown_types: HashSet<String>,
+    parse_warnings: u32,
+    /// Clock readings: first reasoning, last reasoning, last generated token.
+    reasoning_span: Option<(Duration, Duration)>,
+    last_activity: Option<Duration>,
+    finished: bool,
 }
 
 impl ResponseMapper {
@@ -52,24 +122,357 @@ impl ResponseMapper {
         }
     }
 
+    /// Same as [`ResponseMapper::new`] with an explicit time source.
+    pub fn with_clock(options: MapperOptions, clock: Clock) -> Self {
+        Self {
+            options,
+            clock,
+            ..Self::default()
+        }
+    }
+
+    /// All reasoning shown so far (parts separated by blank lines).
+    pub fn reasoning_text(&self) -> &str {
+        &self.reasoning.full
+    }
+
+    /// Distinct cited URLs, in the order their sources were emitted.
+    pub fn cited_urls(&self) -> &[String] {
+        &self.citations.urls
+    }
+
     /// Handles the `data` payload of one SSE event. Returns true once a terminal event was seen.
     pub fn on_data(&mut self, data: &str, out: &mut Vec<Emit>) -> bool {
-        let _ = (data, out);
-        todo!("mapper")
+        if self.termination != Termination::Open || self.finished {
+            return true;
+        }
+        let mut scratch = String::new();
+        let Some(parsed) = parse_event(data, &mut scratch) else {
+            self.unreadable(data, out);
+            return false;
+        };
+        let (ev, repaired) = (parsed.event, parsed.repaired);
+        match ev.kind() {
+            "response.output_text.delta" | "response.refusal.delta" => {
+                self.text_delta(&ev, repaired, out)
+            }
+            "response.reasoning_text.delta"
+            | "response.reasoning_summary_text.delta"
+            | "response.reasoning.delta" => self.reasoning_delta(&ev, repaired, out),
+            "response.function_call_arguments.delta" => {
+                let key = self.items.resolve(ev.item_id.as_deref(), ev.output_index);
+                let delta = ev.delta.as_deref().unwrap_or("");
+                let delta = if repaired {
+                    super::json::scrub_str(delta)
+                } else {
+                    Cow::Borrowed(delta)
+                };
+                self.items.call_args_delta(&key, ev.output_index, &delta);
+            }
+            "response.function_call_arguments.done" => {
+                let key = self.items.resolve(ev.item_id.as_deref(), ev.output_index);
+                let call = self.items.call_args_done(
+                    &key,
+                    ev.output_index,
+                    ev.name.as_deref(),
+                    ev.arguments.as_deref(),
+                );
+                self.push_calls(call, out);
+            }
+            "response.output_text.annotation.added" => {
+                if let Some(ann) = &ev.annotation {
+                    if let Some(src) = self.citations.annotation(ann) {
+                        out.push(Emit::Source(src));
+                    }
+                }
+            }
+            "response.output_item.added" => self.item_added(&ev, out),
+            "response.output_item.done" => {
+                if let Some(item) = &ev.item {
+                    self.item_done(ev.output_index, item, out);
+                }
+            }
+            "response.content_part.added" | "response.content_part.done" => {
+                self.content_part(&ev, out)
+            }
+            "response.reasoning_summary_part.added"
+            | "response.reasoning_summary_part.done"
+            | "response.reasoning_summary_text.done"
+            | "response.reasoning_text.done"
+            | "response.reasoning.done" => self.reasoning_snapshot(&ev, out),
+            "response.output_text.done" | "response.refusal.done" => {
+                let snapshot = ev.text.as_deref().or(ev.message.as_deref());
+                if let Some(text) = snapshot {
+                    self.text_snapshot(ev.item_id.as_deref(), text, out);
+                }
+            }
+            "response.web_search_call.in_progress" | "response.web_search_call.searching" => {
+                let key = self.items.resolve(ev.item_id.as_deref(), ev.output_index);
+                self.web.started(&key, out);
+            }
+            "response.completed"
+            | "response.done"
+            | "response.incomplete"
+            | "response.failed"
+            | "response.error"
+            | "error" => return self.terminal(&ev, out),
+            "response.created" | "response.in_progress" | "response.queued" => {
+                self.response_meta(ev.response.as_ref());
+            }
+            other => self.unknown(other, out),
+        }
+        if ev.error.as_ref().is_some_and(Value::is_object) || response_failed(&ev) {
+            return self.terminal(&ev, out);
+        }
+        false
     }
 
-    /// The body ended (after `[DONE]`, or at EOF without it, or with a transport error
-    /// described by `transport_error`). Emits what closes the answer: final status line,
-    /// usage, truncation notes or an "interrupted" card.
-    pub fn finish(&mut self, transport_error: Option<&str>, out: &mut Vec<Emit>) {
-        let _ = (transport_error, out);
-        todo!("mapper finish")
+    fn text_delta(&mut self, ev: &Event, repaired: bool, out: &mut Vec<Emit>) {
+        let Some(delta) = ev.delta.as_deref() else {
+            return;
+        };
+        let shown = self.text_carry.apply(delta, repaired);
+        if shown.is_empty() {
+            return;
+        }
+        match ev.item_id.as_deref() {
+            Some(id) => {
+                if self.text_items.last().map(String::as_str) != Some(id)
+                    && !self.text_items.iter().any(|t| t == id)
+                {
+                    self.text_items.push(id.to_owned());
+                }
+            }
+            None => self.text_without_id = true,
+        }
+        self.last_activity = Some(self.clock.now());
+        self.text.push_str(&shown);
+        out.push(Emit::Content(shown.into_owned()));
     }
 
-    /// Maps a complete non-streaming `/responses` JSON body to the same emits a stream
-    /// of it would have produced (text, reasoning, sources, usage, final status).
-    pub fn on_complete_body(&mut self, body: &str, out: &mut Vec<Emit>) {
-        let _ = (body, out);
-        todo!("mapper non-stream")
+    /// The reasoning item an event belongs to.
+    fn reasoning_key<'e>(&self, ev: &'e Event) -> Cow<'e, str> {
+        if let Some(id) = ev.item_id.as_deref().filter(|s| !s.is_empty()) {
+            return Cow::Borrowed(id);
+        }
+        if let Some(id) = self.items.id_for_index(ev.output_index) {
+            return Cow::Owned(id.to_owned());
+        }
+        Cow::Owned(
+            self.active_reasoning
+                .clone()
+                .unwrap_or_else(|| "__reasoning__".to_owned()),
+        )
     }
+
+    fn reasoning_delta(&mut self, ev: &Event, repaired: bool, out: &mut Vec<Emit>) {
+        let Some(delta) = ev.delta.as_deref().or(ev.text.as_deref()) else {
+            return;
+        };
+        let part = if ev.kind() == "response.reasoning_summary_text.delta" {
+            PartKey::Summary(ev.summary_index.unwrap_or(0))
+        } else {
+            PartKey::Content(ev.content_index.unwrap_or(0))
+        };
+        let delta = self.reasoning_carry.apply(delta, repaired);
+        let key = self.reasoning_key(ev);
+        if let Some(shown) = self.reasoning.delta(&key, part, &delta) {
+            self.show_reasoning(shown, out);
+        }
+    }
+
+    fn reasoning_snapshot(&mut self, ev: &Event, out: &mut Vec<Emit>) {
+        let part_text = ev
+            .part
+            .as_ref()
+            .and_then(|p| p.get("text"))
+            .and_then(Value::as_str);
+        if let Some(text) = ev.text.as_deref().or(part_text) {
+            let part = match ev.summary_index {
+                Some(i) if ev.kind().contains("summary") => PartKey::Summary(i),
+                _ if ev.kind().contains("summary") => PartKey::Summary(0),
+                _ => PartKey::Content(ev.content_index.unwrap_or(0)),
+            };
+            let key = self.reasoning_key(ev);
+            if let Some(shown) = self.reasoning.snapshot(&key, part, text) {
+                self.show_reasoning(shown, out);
+            }
+        }
+        if ev.kind().ends_with(".done") {
+            self.flush_reasoning_status(out);
+        }
+    }
+
+    fn content_part(&mut self, ev: &Event, out: &mut Vec<Emit>) {
+        let Some(part) = &ev.part else {
+            return;
+        };
+        match part.get("type").and_then(Value::as_str) {
+            Some("reasoning_text" | "summary_text" | "reasoning_summary_text") => {
+                self.reasoning_snapshot(ev, out)
+            }
+            Some("output_text") if ev.kind() == "response.content_part.done" => {
+                let mut found = Vec::new();
+                self.citations.from_part(part, &mut found);
+                out.extend(found.into_iter().map(Emit::Source));
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn show_reasoning(&mut self, shown: String, out: &mut Vec<Emit>) {
+        let now = self.clock.now();
+        self.reasoning_span = Some(match self.reasoning_span {
+            Some((first, _)) => (first, now),
+            None => (now, now),
+        });
+        self.last_activity = Some(now);
+        let mode = self.options.thinking_mode;
+        if mode.shows_status() {
+            if let Some(line) = self.throttle.feed(&shown, now) {
+                out.push(Emit::status(line, false));
+            }
+        }
+        if mode.shows_box() {
+            out.push(Emit::Reasoning(shown));
+        }
+    }
+
+    fn flush_reasoning_status(&mut self, out: &mut Vec<Emit>) {
+        if self.options.thinking_mode.shows_status() {
+            if let Some(line) = self.throttle.flush() {
+                out.push(Emit::status(line, false));
+            }
+        }
+    }
+
+    /// Shows a message snapshot only when no delta streamed any text for that item
+    /// (providers that skip deltas); otherwise the deltas already showed it.
+    fn text_snapshot(&mut self, item_id: Option<&str>, text: &str, out: &mut Vec<Emit>) {
+        if text.is_empty() || self.text_without_id {
+            return;
+        }
+        if let Some(id) = item_id {
+            if self.text_items.iter().any(|t| t == id) {
+                return;
+            }
+            self.text_items.push(id.to_owned());
+        } else if !self.text.is_empty() {
+            return;
+        }
+        let mut shown = String::with_capacity(text.len() + 2);
+        if !self.text.is_empty() && !self.text.ends_with('\n') {
+            shown.push_str("\n\n");
+        }
+        shown.push_str(text);
+        self.last_activity = Some(self.clock.now());
+        self.text.push_str(&shown);
+        out.push(Emit::Content(shown));
+    }
+
+    fn item_added(&mut self, ev: &Event, out: &mut Vec<Emit>) {
+        let Some(item) = &ev.item else {
+            return;
+        };
+        let (kind, key) = self.items.added(ev.output_index, item);
+        match kind {
+            ItemKind::Reasoning => self.active_reasoning = Some(key),
+            ItemKind::WebSearch => self.web.started(&key, out),
+            _ => {}
+        }
+    }
+
+    /// A finished item, from `output_item.done` or from the final response's `output`.
+    pub(super) fn item_done(
+        &mut self,
+        output_index: Option<u64>,
+        item: &Value,
+        out: &mut Vec<Emit>,
+    ) {
+        let (kind, key, _) = self.items.done(output_index, item);
+        match kind {
+            ItemKind::Message => {
+                let content = item.get("content");
+                let text: String = content
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|part| part.get("text").or_else(|| part.get("refusal")))
+                    .filter_map(Value::as_str)
+                    .collect();
+                self.text_snapshot(Some(&key), &text, out);
+                let sources = self.citations.from_message_content(content);
+                out.extend(sources.into_iter().map(Emit::Source));
+                return;
+            }
+            ItemKind::Reasoning => {
+                if let Some(shown) = self.reasoning.item_snapshot(&key, item) {
+                    self.show_reasoning(shown, out);
+                }
+                self.flush_reasoning_status(out);
+                if self.active_reasoning.as_deref() == Some(key.as_str()) {
+                    self.active_reasoning = None;
+                }
+            }
+            ItemKind::FunctionCall => {
+                let call = self.items.call_item_done(&key, output_index, item);
+                self.push_calls(call, out);
+            }
+            ItemKind::WebSearch => self.web.finished(&key, item, out),
+            ItemKind::Other => {}
+        }
+        self.items
+            .capture(&mut self.output_items, &key, output_index, item);
+    }
+
+    pub(super) fn push_calls(
+        &mut self,
+        calls: impl IntoIterator<Item = FunctionCall>,
+        out: &mut Vec<Emit>,
+    ) {
+        for call in calls {
+            self.function_calls.push(call.clone());
+            out.push(Emit::FunctionCall(call));
+        }
+    }
+
+    pub(super) fn response_meta(&mut self, response: Option<&Value>) {
+        let Some(resp) = response else {
+            return;
+        };
+        if let Some(id) = resp.get("id").and_then(Value::as_str) {
+            self.response_id = Some(id.to_owned());
+        }
+        if let Some(model) = resp.get("model").and_then(Value::as_str) {
+            self.model = Some(model.to_owned());
+        }
+    }
+
+    fn unknown(&mut self, kind: &str, out: &mut Vec<Emit>) {
+        if self.unknown_types.len() < 64 && self.unknown_types.insert(kind.to_owned()) {
+            out.push(Emit::log(
+                LogLevel::Debug,
+                format!("Ignoring OpenRouter stream event type {kind:?}"),
+            ));
+        }
+    }
+
+    fn unreadable(&mut self, data: &str, out: &mut Vec<Emit>) {
+        if self.parse_warnings < MAX_PARSE_WARNINGS {
+            self.parse_warnings += 1;
+            let head = crate::errors::redact::truncate(&crate::errors::redact::redact(data), 200);
+            out.push(Emit::log(
+                LogLevel::Warning,
+                format!("Skipping an unreadable OpenRouter stream event: {head}"),
+            ));
+        }
+    }
+}
+
+fn response_failed(ev: &Event) -> bool {
+    ev.response
+        .as_ref()
+        .and_then(|r| r.get("status"))
+        .and_then(Value::as_str)
+        == Some("failed")
 }

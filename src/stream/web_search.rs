@@ -1,0 +1,106 @@
+//! Status lines for the provider's native web search (`web_search_call` items).
+//!
+//! Users see the search progress in Open WebUI's status area: "Searching the web…",
+//! then the query (rendered as a chip via `action: web_search_queries_generated`), then
+//! "Read N sources" with the URL list (`action: web_search`, done).
+
+use serde_json::{json, Map, Value};
+
+use super::emit::Emit;
+
+fn status(description: String, done: bool, extra: Value) -> Emit {
+    let extra = match extra {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    Emit::Status {
+        description,
+        done,
+        extra,
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct WebSearch {
+    /// Keys of search calls already announced / finished.
+    started: Vec<String>,
+    finished: Vec<String>,
+    /// A search finished without listing its sources; cited URLs stand in at the end.
+    awaiting_sources: bool,
+    read_emitted: bool,
+}
+
+impl WebSearch {
+    /// A search call began (`output_item.added` or `web_search_call.in_progress`).
+    pub fn started(&mut self, key: &str, out: &mut Vec<Emit>) {
+        if self.started.iter().any(|k| k == key) {
+            return;
+        }
+        self.started.push(key.to_owned());
+        out.push(status(
+            "Searching the web…".into(),
+            false,
+            json!({"action": "web_search"}),
+        ));
+    }
+
+    /// A search call finished: show its query, and its sources when it lists them.
+    pub fn finished(&mut self, key: &str, item: &Value, out: &mut Vec<Emit>) {
+        if self.finished.iter().any(|k| k == key) {
+            return;
+        }
+        self.started(key, out);
+        self.finished.push(key.to_owned());
+        let action = item.get("action");
+        let query = action
+            .and_then(|a| a.get("query"))
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|q| !q.is_empty());
+        if let Some(q) = query {
+            out.push(status(
+                format!("Searched the web for “{q}”"),
+                false,
+                json!({"action": "web_search_queries_generated", "queries": [q]}),
+            ));
+        }
+        let urls: Vec<&str> = action
+            .and_then(|a| a.get("sources"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.get("url").and_then(Value::as_str))
+            .collect();
+        if urls.is_empty() {
+            self.awaiting_sources = true;
+        } else {
+            self.read(&urls, out);
+        }
+    }
+
+    fn read(&mut self, urls: &[&str], out: &mut Vec<Emit>) {
+        let n = urls.len();
+        let noun = if n == 1 { "source" } else { "sources" };
+        out.push(status(
+            format!("Read {n} {noun}"),
+            true,
+            json!({"action": "web_search", "urls": urls}),
+        ));
+        self.read_emitted = true;
+        self.awaiting_sources = false;
+    }
+
+    /// End of the response: a search whose sources were never listed reports the cited
+    /// URLs instead.
+    pub fn close(&mut self, cited: &[String], out: &mut Vec<Emit>) {
+        if self.awaiting_sources && !cited.is_empty() {
+            let urls: Vec<&str> = cited.iter().map(String::as_str).collect();
+            self.read(&urls, out);
+        }
+    }
+
+    /// Whether any web-search status was shown (then the final status must not hide it).
+    pub fn shown(&self) -> bool {
+        !self.started.is_empty()
+    }
+}
