@@ -128,9 +128,16 @@ class FakeOpenRouter:
                     break
         except (ClientGone, ConnectionError, OSError, asyncio.IncompleteReadError, EOFError):
             pass
+        except asyncio.CancelledError:
+            # Shutdown with idle keep-alive connections open: end quietly (a re-raised
+            # cancellation is reported by asyncio as an error in a callback).
+            pass
         finally:
-            await conn.stop_watch()
-            await conn.close()
+            try:
+                await conn.stop_watch()
+                await conn.close()
+            except (asyncio.CancelledError, OSError):
+                pass
 
     async def send_simple(self, conn, status, body, ctype="application/json", keep=True, headers=()):
         head = [f"HTTP/1.1 {status} {reason(status)}", f"Content-Type: {ctype}",
