@@ -21,6 +21,8 @@ struct Snapshot {
 #[derive(Default)]
 struct State {
     snapshot: Option<Snapshot>,
+    /// The gateway the failure counters below belong to.
+    failing_base_url: Option<String>,
     failures: u32,
     retry_after: Option<Instant>,
     last_error: Option<String>,
@@ -28,6 +30,7 @@ struct State {
 
 static STATE: Mutex<State> = Mutex::new(State {
     snapshot: None,
+    failing_base_url: None,
     failures: 0,
     retry_after: None,
     last_error: None,
@@ -79,7 +82,7 @@ pub async fn models(settings: &Settings) -> Result<Arc<Vec<Model>>, CatalogError
         if snap.fetched_at.elapsed() < period {
             return Ok(snap.models);
         }
-        if !in_backoff() {
+        if !in_backoff(&base_url) {
             let settings = settings.clone();
             crate::runtime::spawn(async move {
                 let _ = refresh(&settings).await;
@@ -90,8 +93,10 @@ pub async fn models(settings: &Settings) -> Result<Arc<Vec<Model>>, CatalogError
     refresh(settings).await
 }
 
-fn in_backoff() -> bool {
-    lock().retry_after.is_some_and(|t| Instant::now() < t)
+fn in_backoff(base_url: &str) -> bool {
+    let state = lock();
+    state.failing_base_url.as_deref() == Some(base_url)
+        && state.retry_after.is_some_and(|t| Instant::now() < t)
 }
 
 /// Fetches the catalog unless another task already did while this one waited.
@@ -104,20 +109,21 @@ async fn refresh(settings: &Settings) -> Result<Arc<Vec<Model>>, CatalogError> {
             return Ok(snap.models);
         }
     }
-    {
-        let state = lock();
-        if let (Some(retry_after), Some(err)) = (state.retry_after, &state.last_error) {
-            if Instant::now() < retry_after {
-                return match &state.snapshot {
-                    Some(s) if s.base_url == base_url => Ok(s.models.clone()),
-                    _ => Err(CatalogError::Unavailable(err.clone())),
-                };
-            }
-        }
-    }
     let api_key = settings.api_key();
     if api_key.is_empty() {
         return Err(CatalogError::MissingApiKey);
+    }
+    if in_backoff(&base_url) {
+        let state = lock();
+        return match &state.snapshot {
+            Some(s) if s.base_url == base_url => Ok(s.models.clone()),
+            _ => Err(CatalogError::Unavailable(
+                state
+                    .last_error
+                    .clone()
+                    .unwrap_or_else(|| "refresh failed".into()),
+            )),
+        };
     }
     match fetch(settings, &base_url, &api_key).await {
         Ok(models) => {
@@ -128,15 +134,23 @@ async fn refresh(settings: &Settings) -> Result<Arc<Vec<Model>>, CatalogError> {
                 models: models.clone(),
                 fetched_at: Instant::now(),
             });
-            state.failures = 0;
-            state.retry_after = None;
-            state.last_error = None;
+            if state.failing_base_url.as_deref() == Some(base_url_of(&state)) {
+                state.failures = 0;
+                state.retry_after = None;
+                state.last_error = None;
+                state.failing_base_url = None;
+            }
             Ok(models)
         }
         Err(why) => {
             let mut state = lock();
+            if state.failing_base_url.as_deref() != Some(base_url.as_str()) {
+                state.failing_base_url = Some(base_url.clone());
+                state.failures = 0;
+            }
             state.failures = state.failures.saturating_add(1);
-            let backoff = Duration::from_secs(5u64.saturating_mul(1 << state.failures.min(12)))
+            // 5, 10, 20, 40, 80, 160 s, never longer than the refresh period.
+            let backoff = Duration::from_secs(5u64 << (state.failures - 1).min(5))
                 .min(refresh_period(settings));
             state.retry_after = Some(Instant::now() + backoff);
             state.last_error = Some(why.clone());
@@ -188,6 +202,10 @@ async fn fetch(settings: &Settings, base_url: &str, api_key: &str) -> Result<Vec
     Ok(models)
 }
 
+fn base_url_of(state: &State) -> &str {
+    state.snapshot.as_ref().map_or("", |s| s.base_url.as_str())
+}
+
 /// Finds the catalog model behind an Open WebUI model id suffix (`openai.gpt-4o-mini`).
 pub fn resolve<'a>(models: &'a [Model], owui_suffix: &str) -> Option<&'a Model> {
     models
@@ -204,4 +222,18 @@ pub fn resolve<'a>(models: &'a [Model], owui_suffix: &str) -> Option<&'a Model> 
 /// Forgets the cache (tests, and a changed API key).
 pub fn reset() {
     *lock() = State::default();
+}
+
+/// Makes the cached catalog look expired, so the next call refreshes it in the
+/// background (tests; an admin action could use it too).
+pub fn expire() {
+    let mut state = lock();
+    if let Some(snapshot) = state.snapshot.as_mut() {
+        let now = Instant::now();
+        snapshot.fetched_at = [86_400 * 7, 3_600, 600]
+            .iter()
+            .find_map(|secs| now.checked_sub(Duration::from_secs(*secs)))
+            .unwrap_or(snapshot.fetched_at);
+    }
+    state.retry_after = None;
 }
