@@ -198,3 +198,10 @@ def test_malformed_body_does_not_raise(fake):
     answer = asyncio.run(pipe.pipe("not a dict", __user__=None, __metadata__=None))
     assert isinstance(answer, str)
     json.dumps(answer)
+
+
+async def test_failed_task_returns_nothing_rather_than_an_error_card_as_a_title(fake):
+    fake.enqueue({"error": 502})
+    pipe = new_pipe(fake.base_url)
+    body = chat_body("### Task: generate a title", stream=False)
+    assert await pipe.pipe(body, __user__={"id": "u"}, __metadata__={}, __task__="title_generation") == ""

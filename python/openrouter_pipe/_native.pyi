@@ -22,8 +22,9 @@ def list_models(
 def start_chat(request_json: str) -> ChatStream:
     """Starts a streaming answer. Raises ``ValueError`` for a malformed request."""
 
-def complete_chat(request_json: str) -> Awaitable[tuple[str, str, str | None]]:
-    """A complete answer as ``(text, events_json, usage_json)``."""
+def complete_chat(request_json: str) -> Awaitable[tuple[str, str, str | None, bool]]:
+    """A complete answer as ``(text, events_json, usage_json, answered)``; ``answered`` is
+    false when the text explains a failure instead of answering."""
 
 class Ready:
     """An already-finished awaitable."""

@@ -136,13 +136,27 @@ class PipeCore:
         except (TypeError, ValueError) as exc:
             log.warning("Unreadable chat request: %s", exc)
             return "### ⚠️ Unreadable request\n\nThis chat request could not be read. Please retry."
-        if task or not body.get("stream"):
-            return await self._complete(request_json, event_emitter if not task else None)
+        if task:
+            return await self._task(request_json, str(request["task"]))
+        if not body.get("stream"):
+            return await self._complete(request_json, event_emitter)
         return _native.start_chat(request_json)
+
+    async def _task(self, request_json: str, task: str) -> str:
+        """Title, tags, follow-ups…: the model's text, or "" so Open WebUI falls back to
+        its default instead of parsing an error card as a title."""
+        try:
+            text, _events, _usage, answered = await _native.complete_chat(request_json)
+        finally:
+            flush_logs()
+        if not answered:
+            log.warning("OpenRouter could not answer the %s task; Open WebUI will use its default", task)
+            return ""
+        return text
 
     async def _complete(self, request_json: str, event_emitter: EventEmitter | None) -> str:
         try:
-            text, events_json, _usage = await _native.complete_chat(request_json)
+            text, events_json, _usage, _answered = await _native.complete_chat(request_json)
         finally:
             flush_logs()
         if event_emitter is not None:

@@ -128,21 +128,23 @@ fn start_chat(request_json: &str) -> PyResult<ChatStream> {
     Ok(ChatStream::new(rx, abort))
 }
 
-/// Runs a complete (non-streaming) answer: awaitable of `(text, events_json, usage_json)`.
+/// Runs a complete (non-streaming) answer: awaitable of
+/// `(text, events_json, usage_json, answered)`.
 #[pyfunction]
 fn complete_chat(py: Python<'_>, request_json: String) -> PyResult<Bound<'_, PyAny>> {
     let request = ChatRequest::from_json(&request_json).map_err(PyValueError::new_err)?;
     pyo3_async_runtimes::generic::future_into_py::<ForkSafe, _, _>(py, async move {
         let join = runtime::spawn(async move {
             let mut sink = CollectSink::default();
-            engine::run(&request, &mut sink).await;
-            sink
+            let outcome = engine::run(&request, &mut sink).await;
+            (sink, outcome)
         });
         match join.await {
-            Ok(sink) => Ok((
+            Ok((sink, outcome)) => Ok((
                 sink.text,
                 serde_json::Value::Array(sink.events).to_string(),
                 sink.usage.map(|u| u.to_string()),
+                outcome == engine::Outcome::Answered,
             )),
             Err(_) => {
                 logsink::log(LogLevel::Error, "internal error while completing an answer");
@@ -151,6 +153,7 @@ fn complete_chat(py: Python<'_>, request_json: String) -> PyResult<Bound<'_, PyA
                         .to_string(),
                     "[]".to_string(),
                     None,
+                    false,
                 ))
             }
         }

@@ -11,7 +11,7 @@ use crate::errors::{self, ErrorContext};
 use crate::http;
 use crate::sse::{SseFrame, SseParser};
 use crate::stream::emit::{Emit, LogLevel, NoticeLevel};
-use crate::stream::mapper::{MapperOptions, ResponseMapper};
+use crate::stream::mapper::{MapperOptions, ResponseMapper, Termination};
 use crate::translate::{self, Outbound, TranslateContext};
 use crate::valves::Settings;
 
@@ -25,20 +25,29 @@ struct Target {
     model: Option<Model>,
 }
 
+/// How a request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The model answered (possibly cut short by its output limit).
+    Answered,
+    /// Nothing usable came back; the answer holds an explanation instead.
+    Failed,
+}
+
 /// Runs one request to completion, sending everything to `sink`. Never fails: every
 /// problem becomes a visible message in the answer.
-pub async fn run<S: Sink>(req: &ChatRequest, sink: &mut S) {
+pub async fn run<S: Sink>(req: &ChatRequest, sink: &mut S) -> Outcome {
     let settings = req.settings();
     let streaming = req.wants_stream() && req.task.is_none();
     if !preflight(&settings, sink).await {
-        return;
+        return Outcome::Failed;
     }
     let target = match resolve_target(req, &settings).await {
         Ok(t) => t,
         Err(emits) => {
             send_all(sink, emits).await;
             let _ = sink.flush().await;
-            return;
+            return Outcome::Failed;
         }
     };
     let ctx = TranslateContext {
@@ -70,7 +79,7 @@ pub async fn run<S: Sink>(req: &ChatRequest, sink: &mut S) {
                 errors::transport_error_emits(&http::describe_error(&err), err.is_timeout(), &ctx);
             send_all(sink, emits).await;
             let _ = sink.flush().await;
-            return;
+            return Outcome::Failed;
         }
     };
     let status = response.status();
@@ -80,7 +89,7 @@ pub async fn run<S: Sink>(req: &ChatRequest, sink: &mut S) {
         let emits = errors::http_error_emits(status.as_u16(), &headers, &body, &ctx);
         send_all(sink, emits).await;
         let _ = sink.flush().await;
-        return;
+        return Outcome::Failed;
     }
     let mut mapper = ResponseMapper::new(options);
     if streaming {
@@ -92,6 +101,10 @@ pub async fn run<S: Sink>(req: &ChatRequest, sink: &mut S) {
         send_all(sink, emits).await;
     }
     let _ = sink.flush().await;
+    match mapper.termination {
+        Termination::Completed | Termination::Incomplete(_) => Outcome::Answered,
+        Termination::Open | Termination::Failed | Termination::Interrupted => Outcome::Failed,
+    }
 }
 
 /// Checks that need no network: the API key, and a warning for a bad referer override.

@@ -5,6 +5,6 @@ mod notices;
 pub mod request;
 pub mod sink;
 
-pub use chat::run;
+pub use chat::{run, Outcome};
 pub use request::ChatRequest;
 pub use sink::{CollectSink, Sink, StreamSink};
