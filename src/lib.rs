@@ -9,7 +9,6 @@ pub mod engine;
 pub mod errors;
 pub mod http;
 pub mod logsink;
-pub mod redact;
 pub mod runtime;
 pub mod sse;
 pub mod stream;

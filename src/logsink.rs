@@ -19,7 +19,7 @@ pub fn log(level: LogLevel, message: impl Into<String>) {
     if queue.len() >= CAPACITY {
         queue.pop_front();
     }
-    queue.push_back((level, crate::redact::redact(&message.into())));
+    queue.push_back((level, crate::errors::redact::redact(&message.into())));
 }
 
 /// Takes every queued line, oldest first.

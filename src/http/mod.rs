@@ -81,7 +81,7 @@ pub fn describe_error(err: &reqwest::Error) -> String {
         }
         source = cause.source();
     }
-    crate::redact::redact(&parts.join(": "))
+    crate::errors::redact::redact(&parts.join(": "))
 }
 
 /// reqwest puts the full URL in its messages; query strings could carry secrets.
