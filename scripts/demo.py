@@ -85,6 +85,7 @@ def main() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)  # also when started with SIGINT ignored (e.g. `&`)
 
     fake = None
     server = OpenWebUI(
