@@ -20,7 +20,8 @@ def list_models(
     serves the last good catalog."""
 
 def start_chat(request_json: str) -> ChatStream:
-    """Starts a streaming answer. Raises ``ValueError`` for a malformed request."""
+    """Starts a streaming answer at once; the request is parsed on an engine thread and a
+    malformed one is answered with an explanation, never an exception."""
 
 def complete_chat(request_json: str) -> Awaitable[tuple[str, str, str | None, bool]]:
     """A complete answer as ``(text, events_json, usage_json, answered)``; ``answered`` is

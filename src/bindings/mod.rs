@@ -7,9 +7,8 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use tokio::sync::mpsc;
 
-use crate::engine::{self, ChatRequest, CollectSink, StreamSink};
+use crate::engine;
 use crate::runtime::{self, ForkSafe};
-use crate::stream::coalesce::Coalescer;
 use crate::stream::emit::{Emit, LogLevel};
 use crate::stream::owui;
 use crate::valves::Settings;
@@ -86,60 +85,34 @@ fn select_entries(settings: &Settings, models: &[catalog::Model]) -> Vec<ModelEn
     list
 }
 
-/// Starts a streaming answer; returns the [`ChatStream`] at once.
+/// Starts a streaming answer; returns the [`ChatStream`] at once. The request is parsed
+/// on a tokio thread, never on the caller's event loop.
 #[pyfunction]
-fn start_chat(request_json: &str) -> PyResult<ChatStream> {
-    let request = ChatRequest::from_json(request_json).map_err(PyValueError::new_err)?;
-    let settings = request.settings();
-    let window = settings
-        .int("STREAM_COALESCE_WINDOW_MS")
-        .unwrap_or(40)
-        .clamp(0, 1000) as u64;
-    let max_chars = settings
-        .int("STREAM_COALESCE_MAX_CHARS")
-        .unwrap_or(4096)
-        .max(1) as usize;
+fn start_chat(request_json: String) -> ChatStream {
     let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
     let fallback_tx = tx.clone();
-    let coalescer = Coalescer::new(std::time::Duration::from_millis(window), max_chars);
-    let work = runtime::spawn(async move {
-        let mut sink = StreamSink::new(tx, coalescer);
-        engine::run(&request, &mut sink).await;
-    });
+    let work = runtime::spawn(engine::entry::stream(request_json, tx));
     let abort = work.abort_handle();
     runtime::spawn(async move {
-        if let Err(err) = work.await {
-            if err.is_panic() {
-                logsink::log(
-                    LogLevel::Error,
-                    "internal error while streaming an answer (panic)",
-                );
-                let note = Emit::Content(
-                    "\n\n### ⚠️ Unexpected error\n\nThe answer stopped because of an internal error. \
-                     Please retry; if it keeps happening, ask your administrator to check the logs."
-                        .into(),
-                );
-                if let Some(item) = owui::item(&note) {
-                    let _ = fallback_tx.send(item).await;
-                }
+        if matches!(work.await, Err(err) if err.is_panic()) {
+            logsink::log(
+                LogLevel::Error,
+                "internal error while streaming an answer (panic)",
+            );
+            if let Some(item) = owui::item(&engine::notices::internal_error()) {
+                let _ = fallback_tx.send(item).await;
             }
         }
     });
-    Ok(ChatStream::new(rx, abort))
+    ChatStream::new(rx, abort)
 }
 
 /// Runs a complete (non-streaming) answer: awaitable of
 /// `(text, events_json, usage_json, answered)`.
 #[pyfunction]
 fn complete_chat(py: Python<'_>, request_json: String) -> PyResult<Bound<'_, PyAny>> {
-    let request = ChatRequest::from_json(&request_json).map_err(PyValueError::new_err)?;
     pyo3_async_runtimes::generic::future_into_py::<ForkSafe, _, _>(py, async move {
-        let join = runtime::spawn(async move {
-            let mut sink = CollectSink::default();
-            let outcome = engine::run(&request, &mut sink).await;
-            (sink, outcome)
-        });
-        match join.await {
+        match runtime::spawn(engine::entry::complete(request_json)).await {
             Ok((sink, outcome)) => Ok((
                 sink.text,
                 serde_json::Value::Array(sink.events).to_string(),
@@ -148,13 +121,11 @@ fn complete_chat(py: Python<'_>, request_json: String) -> PyResult<Bound<'_, PyA
             )),
             Err(_) => {
                 logsink::log(LogLevel::Error, "internal error while completing an answer");
-                Ok((
-                    "### ⚠️ Unexpected error\n\nThe request failed because of an internal error. Please retry."
-                        .to_string(),
-                    "[]".to_string(),
-                    None,
-                    false,
-                ))
+                let text = match engine::notices::internal_error() {
+                    Emit::Content(text) => text.trim_start().to_string(),
+                    _ => String::new(),
+                };
+                Ok((text, "[]".to_string(), None, false))
             }
         }
     })

@@ -190,7 +190,9 @@ async fn fetch(settings: &Settings, base_url: &str, api_key: &str) -> Result<Vec
         .map_err(|e| http::describe_error(&e))?;
     if !status.is_success() {
         let snippet: String = String::from_utf8_lossy(&body).chars().take(300).collect();
-        return Err(crate::errors::redact::redact(&format!("HTTP {status}: {snippet}")));
+        return Err(crate::errors::redact::redact(&format!(
+            "HTTP {status}: {snippet}"
+        )));
     }
     let (models, skipped) = parse_catalog(&body)?;
     if skipped > 0 {

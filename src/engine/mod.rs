@@ -1,7 +1,8 @@
 //! Orchestration of one request: settings, model, translation, transport, mapping.
 
 pub mod chat;
-mod notices;
+pub mod entry;
+pub mod notices;
 pub mod request;
 pub mod sink;
 

@@ -29,3 +29,24 @@ pub fn no_model() -> Vec<Emit> {
         Emit::status("No model selected", true),
     ]
 }
+
+/// The Python layer handed over something that is not a chat request.
+pub fn unreadable_request(why: &str) -> Vec<Emit> {
+    vec![
+        Emit::Content(
+            "### ⚠️ Unreadable request\n\nThis chat request could not be read. Please retry."
+                .into(),
+        ),
+        Emit::status("Unreadable request", true),
+        Emit::log(LogLevel::Warning, format!("Chat request rejected: {why}")),
+    ]
+}
+
+/// The engine itself failed (a bug); said plainly instead of an empty answer.
+pub fn internal_error() -> Emit {
+    Emit::Content(
+        "\n\n### ⚠️ Unexpected error\n\nThe answer stopped because of an internal error. \
+         Please retry; if it keeps happening, ask your administrator to check the logs."
+            .into(),
+    )
+}
