@@ -153,9 +153,10 @@ impl ResponseMapper {
         };
         let (ev, repaired) = (parsed.event, parsed.repaired);
         match ev.kind() {
-            "response.output_text.delta" | "response.refusal.delta" => {
-                self.text_delta(&ev, repaired, out)
-            }
+            // `content_part.delta` is the docs sample's name for a text delta.
+            "response.output_text.delta"
+            | "response.refusal.delta"
+            | "response.content_part.delta" => self.text_delta(&ev, repaired, out),
             "response.reasoning_text.delta"
             | "response.reasoning_summary_text.delta"
             | "response.reasoning.delta" => self.reasoning_delta(&ev, repaired, out),
@@ -219,6 +220,10 @@ impl ResponseMapper {
             "response.created" | "response.in_progress" | "response.queued" => {
                 self.response_meta(ev.response.as_ref());
             }
+            // Progress markers whose information also arrives in item events.
+            "response.web_search_call.completed"
+            | "response.output_text.annotation.done"
+            | "response.debug" => {}
             other => self.unknown(other, out),
         }
         if ev.error.as_ref().is_some_and(Value::is_object) || response_failed(&ev) {
@@ -235,7 +240,11 @@ impl ResponseMapper {
         if shown.is_empty() {
             return;
         }
-        match ev.item_id.as_deref() {
+        let id = match ev.item_id.as_deref() {
+            Some(id) => Some(id),
+            None => self.items.id_for_index(ev.output_index),
+        };
+        match id {
             Some(id) => {
                 if self.text_items.last().map(String::as_str) != Some(id)
                     && !self.text_items.iter().any(|t| t == id)
