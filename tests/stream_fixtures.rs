@@ -278,6 +278,111 @@ fn web_search_stream() {
     assert!(last_status(&r.emits).0.contains("Cost $0.013934"));
 }
 
+/// The closing shape of every fixture: how it ended, what closed it, in which order.
+#[test]
+fn every_fixture_ends_as_a_user_expects() {
+    use Termination::*;
+    let cases: &[(&str, Termination, usize, bool, &[&str], &str)] = &[
+        (
+            "stream_text.sse",
+            Completed,
+            0,
+            true,
+            &["usage", "status"],
+            "Total tokens: 26",
+        ),
+        (
+            "stream_reasoning.sse",
+            Completed,
+            0,
+            true,
+            &["usage", "status"],
+            "Total tokens: 235",
+        ),
+        (
+            "stream_reasoning_text.sse",
+            Completed,
+            0,
+            true,
+            &["usage", "status"],
+            "Total tokens: 134",
+        ),
+        (
+            "stream_tool_call.sse",
+            Completed,
+            0,
+            true,
+            &["call", "usage", "status"],
+            "Total tokens: 123",
+        ),
+        (
+            "stream_web_search.sse",
+            Completed,
+            2,
+            true,
+            &["usage", "status"],
+            "Total tokens: 1874",
+        ),
+        (
+            "stream_error_midstream.sse",
+            Failed,
+            0,
+            false,
+            &["content", "status", "log"],
+            "provider error",
+        ),
+        (
+            "stream_error_event_midstream.sse",
+            Failed,
+            0,
+            false,
+            &["content", "status", "log"],
+            "provider error",
+        ),
+        (
+            "stream_incomplete.sse",
+            Incomplete("max_output_tokens".into()),
+            0,
+            true,
+            &["content", "usage", "status"],
+            "Total tokens: 29",
+        ),
+        (
+            "stream_unicode.sse",
+            Completed,
+            0,
+            true,
+            &["usage", "status"],
+            "Total tokens: 66",
+        ),
+    ];
+    assert_eq!(cases.len(), SSE_FIXTURES.len());
+    for (name, termination, n_sources, has_usage, tail, status_part) in cases {
+        let r = run(name);
+        assert_eq!(&r.mapper.termination, termination, "{name}");
+        assert_eq!(sources(&r.emits).len(), *n_sources, "{name}");
+        assert_eq!(usages(&r.emits).len(), usize::from(*has_usage), "{name}");
+        assert_eq!(tail_kinds(&r.emits, tail.len()), *tail, "{name}");
+        let (line, done) = last_status(&r.emits);
+        assert!(done && line.contains(status_part), "{name}: {line}");
+        assert_eq!(
+            r.mapper.text,
+            content(&r.emits),
+            "{name}: text mirrors the content emits"
+        );
+        let statuses_after_final = r
+            .emits
+            .iter()
+            .rev()
+            .take_while(|e| !matches!(e, Emit::Status { .. }))
+            .count();
+        assert!(
+            statuses_after_final <= 1,
+            "{name}: the final status closes the answer"
+        );
+    }
+}
+
 fn assert_card(text: &str, partial: &str, needles: &[&str]) {
     assert!(text.starts_with(partial), "partial text kept: {text}");
     let card = &text[partial.len()..];

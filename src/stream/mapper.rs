@@ -201,9 +201,8 @@ impl ResponseMapper {
             | "response.reasoning_summary_text.done"
             | "response.reasoning_text.done"
             | "response.reasoning.done" => self.reasoning_snapshot(&ev, out),
-            "response.output_text.done" | "response.refusal.done" => {
-                let snapshot = ev.text.as_deref().or(ev.message.as_deref());
-                if let Some(text) = snapshot {
+            "response.output_text.done" => {
+                if let Some(text) = ev.text.as_deref() {
                     self.text_snapshot(ev.item_id.as_deref(), text, out);
                 }
             }
@@ -223,6 +222,7 @@ impl ResponseMapper {
             // Progress markers whose information also arrives in item events.
             "response.web_search_call.completed"
             | "response.output_text.annotation.done"
+            | "response.refusal.done"
             | "response.debug" => {}
             other => self.unknown(other, out),
         }
