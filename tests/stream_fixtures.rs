@@ -282,7 +282,16 @@ fn web_search_stream() {
 #[test]
 fn every_fixture_ends_as_a_user_expects() {
     use Termination::*;
-    let cases: &[(&str, Termination, usize, bool, &[&str], &str)] = &[
+    // (fixture, termination, sources, has usage, closing emits, final status contains)
+    type Case = (
+        &'static str,
+        Termination,
+        usize,
+        bool,
+        &'static [&'static str],
+        &'static str,
+    );
+    let cases: &[Case] = &[
         (
             "stream_text.sse",
             Completed,
