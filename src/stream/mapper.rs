@@ -224,6 +224,15 @@ impl ResponseMapper {
             | "response.output_text.annotation.done"
             | "response.refusal.done"
             | "response.debug" => {}
+            // Any other reasoning event name (providers invent variants): deltas
+            // stream, anything else reconciles as a snapshot.
+            other if other.starts_with("response.reasoning") => {
+                if other.ends_with(".delta") {
+                    self.reasoning_delta(&ev, repaired, out)
+                } else {
+                    self.reasoning_snapshot(&ev, out)
+                }
+            }
             other => self.unknown(other, out),
         }
         if ev.error.as_ref().is_some_and(Value::is_object) || response_failed(&ev) {

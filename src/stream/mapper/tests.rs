@@ -370,3 +370,15 @@ fn transport_error_after_terminal_event_is_not_an_interruption() {
     assert_eq!(m.termination, Termination::Completed);
     assert_eq!(text_of(&out), "done");
 }
+
+#[test]
+fn unlisted_reasoning_event_names_are_still_reasoning() {
+    let (mut m, _) = mapper(MapperOptions::default());
+    let events = [
+        json!({"type":"response.reasoning_details.delta","item_id":"r","delta":"Hmm, "}),
+        json!({"type":"response.reasoning_details.done","item_id":"r","text":"Hmm, okay."}),
+    ];
+    let out = feed(&mut m, &events);
+    assert_eq!(reasoning_of(&out), "Hmm, okay.");
+    assert!(!out.iter().any(|e| matches!(e, Emit::Log { .. })));
+}
