@@ -3,7 +3,12 @@
 
 use super::spec::{DefaultValue as D, ValveSpec, ValveType as T};
 
-const fn valve(name: &'static str, ty: T, default: D, description: &'static str) -> ValveSpec {
+const fn valve(
+    name: &'static str,
+    ty: T,
+    default: D,
+    description: &'static str,
+) -> ValveSpec {
     ValveSpec {
         name,
         ty,
