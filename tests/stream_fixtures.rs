@@ -4,10 +4,12 @@
 //! sources, statuses, usage, how it ended), and for identical output however the body is
 //! split into reads and whichever line ending (LF, CRLF, CR) frames it.
 
-use openrouter_pipe::errors::{http_error_emits, ErrorContext};
+mod common;
+
+use common::*;
 use openrouter_pipe::sse::{SseFrame, SseParser};
 use openrouter_pipe::stream::clock::Clock;
-use openrouter_pipe::stream::emit::{Emit, FunctionCall, LogLevel};
+use openrouter_pipe::stream::emit::{Emit, LogLevel};
 use openrouter_pipe::stream::mapper::{MapperOptions, ResponseMapper, Termination, ThinkingMode};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -23,23 +25,6 @@ const SSE_FIXTURES: &[&str] = &[
     "stream_incomplete.sse",
     "stream_unicode.sse",
 ];
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/fixtures/openrouter/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn fixture_text(name: &str) -> String {
-    String::from_utf8(fixture(name)).unwrap()
-}
-
-fn options() -> MapperOptions {
-    MapperOptions {
-        thinking_mode: ThinkingMode::OpenWebUi,
-        show_final_usage: true,
-        model_label: "Test Model".into(),
-    }
-}
 
 /// The fixture with its LF line ends rewritten (JSON payloads hold no raw newlines).
 fn framed(body: &[u8], eol: &str) -> Vec<u8> {
@@ -128,88 +113,7 @@ fn normalized(emits: &[Emit]) -> Vec<Emit> {
         .collect()
 }
 
-fn content(emits: &[Emit]) -> String {
-    emits
-        .iter()
-        .filter_map(|e| match e {
-            Emit::Content(c) => Some(c.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn reasoning(emits: &[Emit]) -> String {
-    emits
-        .iter()
-        .filter_map(|e| match e {
-            Emit::Reasoning(c) => Some(c.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn sources(emits: &[Emit]) -> Vec<&Value> {
-    emits
-        .iter()
-        .filter_map(|e| match e {
-            Emit::Source(v) => Some(v),
-            _ => None,
-        })
-        .collect()
-}
-
-fn usages(emits: &[Emit]) -> Vec<&Value> {
-    emits
-        .iter()
-        .filter_map(|e| match e {
-            Emit::Usage(v) => Some(v),
-            _ => None,
-        })
-        .collect()
-}
-
-fn calls(emits: &[Emit]) -> Vec<&FunctionCall> {
-    emits
-        .iter()
-        .filter_map(|e| match e {
-            Emit::FunctionCall(c) => Some(c),
-            _ => None,
-        })
-        .collect()
-}
-
-fn statuses(emits: &[Emit]) -> Vec<(String, bool)> {
-    emits
-        .iter()
-        .filter_map(|e| match e {
-            Emit::Status {
-                description, done, ..
-            } => Some((description.clone(), *done)),
-            _ => None,
-        })
-        .collect()
-}
-
-fn last_status(emits: &[Emit]) -> (String, bool) {
-    statuses(emits).pop().expect("a final status")
-}
-
 /// The tail of the emits: the last `n` variants' names, to check closing order.
-fn tail_kinds(emits: &[Emit], n: usize) -> Vec<&'static str> {
-    emits[emits.len().saturating_sub(n)..]
-        .iter()
-        .map(|e| match e {
-            Emit::Content(_) => "content",
-            Emit::Reasoning(_) => "reasoning",
-            Emit::Status { .. } => "status",
-            Emit::Source(_) => "source",
-            Emit::Usage(_) => "usage",
-            Emit::Notification { .. } => "notification",
-            Emit::FunctionCall(_) => "call",
-            Emit::Log { .. } => "log",
-        })
-        .collect()
-}
 
 #[test]
 fn text_stream() {
@@ -372,6 +276,120 @@ fn web_search_stream() {
     );
     assert_eq!(r.mapper.output_items[0]["type"], "web_search_call");
     assert!(last_status(&r.emits).0.contains("Cost $0.013934"));
+}
+
+/// The closing shape of every fixture: how it ended, what closed it, in which order.
+#[test]
+fn every_fixture_ends_as_a_user_expects() {
+    use Termination::*;
+    // (fixture, termination, sources, has usage, closing emits, final status contains)
+    type Case = (
+        &'static str,
+        Termination,
+        usize,
+        bool,
+        &'static [&'static str],
+        &'static str,
+    );
+    let cases: &[Case] = &[
+        (
+            "stream_text.sse",
+            Completed,
+            0,
+            true,
+            &["usage", "status"],
+            "Total tokens: 26",
+        ),
+        (
+            "stream_reasoning.sse",
+            Completed,
+            0,
+            true,
+            &["usage", "status"],
+            "Total tokens: 235",
+        ),
+        (
+            "stream_reasoning_text.sse",
+            Completed,
+            0,
+            true,
+            &["usage", "status"],
+            "Total tokens: 134",
+        ),
+        (
+            "stream_tool_call.sse",
+            Completed,
+            0,
+            true,
+            &["call", "usage", "status"],
+            "Total tokens: 123",
+        ),
+        (
+            "stream_web_search.sse",
+            Completed,
+            2,
+            true,
+            &["usage", "status"],
+            "Total tokens: 1874",
+        ),
+        (
+            "stream_error_midstream.sse",
+            Failed,
+            0,
+            false,
+            &["content", "status", "log"],
+            "provider error",
+        ),
+        (
+            "stream_error_event_midstream.sse",
+            Failed,
+            0,
+            false,
+            &["content", "status", "log"],
+            "provider error",
+        ),
+        (
+            "stream_incomplete.sse",
+            Incomplete("max_output_tokens".into()),
+            0,
+            true,
+            &["content", "usage", "status"],
+            "Total tokens: 29",
+        ),
+        (
+            "stream_unicode.sse",
+            Completed,
+            0,
+            true,
+            &["usage", "status"],
+            "Total tokens: 66",
+        ),
+    ];
+    assert_eq!(cases.len(), SSE_FIXTURES.len());
+    for (name, termination, n_sources, has_usage, tail, status_part) in cases {
+        let r = run(name);
+        assert_eq!(&r.mapper.termination, termination, "{name}");
+        assert_eq!(sources(&r.emits).len(), *n_sources, "{name}");
+        assert_eq!(usages(&r.emits).len(), usize::from(*has_usage), "{name}");
+        assert_eq!(tail_kinds(&r.emits, tail.len()), *tail, "{name}");
+        let (line, done) = last_status(&r.emits);
+        assert!(done && line.contains(status_part), "{name}: {line}");
+        assert_eq!(
+            r.mapper.text,
+            content(&r.emits),
+            "{name}: text mirrors the content emits"
+        );
+        let statuses_after_final = r
+            .emits
+            .iter()
+            .rev()
+            .take_while(|e| !matches!(e, Emit::Status { .. }))
+            .count();
+        assert!(
+            statuses_after_final <= 1,
+            "{name}: the final status closes the answer"
+        );
+    }
 }
 
 fn assert_card(text: &str, partial: &str, needles: &[&str]) {
@@ -621,210 +639,4 @@ fn both_thinking_mode_shows_box_and_statuses() {
     assert!(statuses(&r.emits)
         .iter()
         .any(|(d, done)| !done && d.contains("haiku")));
-}
-
-#[test]
-fn non_streaming_text_body() {
-    let (clock, _h) = Clock::manual();
-    let mut m = ResponseMapper::with_clock(options(), clock);
-    let mut out = Vec::new();
-    m.on_complete_body(&fixture_text("nonstream_response.json"), &mut out);
-    assert_eq!(
-        out[0],
-        Emit::Content("The capital of France is Paris.".into())
-    );
-    assert_eq!(usages(&out)[0]["total_tokens"], 22);
-    assert_eq!(m.termination, Termination::Completed);
-    assert_eq!(tail_kinds(&out, 2), ["usage", "status"]);
-    assert_eq!(
-        last_status(&out).0,
-        "Time: 0.00s | Cost $0.000007 | Total tokens: 22 (Input: 14, Output: 8)"
-    );
-}
-
-#[test]
-fn non_streaming_function_call_body() {
-    let (clock, _h) = Clock::manual();
-    let mut m = ResponseMapper::with_clock(options(), clock);
-    let mut out = Vec::new();
-    m.on_complete_body(&fixture_text("nonstream_function_call.json"), &mut out);
-    assert_eq!(
-        reasoning(&out),
-        "**Choosing a tool**\n\nThe user wants live weather, so call get_weather."
-    );
-    let c = calls(&out);
-    assert_eq!(c.len(), 1);
-    assert_eq!(c[0].call_id, "call_Pq4Rs8Tu2Vw6Xy0Za3Bc7De1");
-    assert_eq!(
-        c[0].arguments,
-        "{\"location\":\"Boston, MA\",\"unit\":\"fahrenheit\"}"
-    );
-    assert_eq!(m.output_items.len(), 2);
-    assert_eq!(m.output_items[0]["type"], "reasoning");
-    assert_eq!(m.output_items[1]["type"], "function_call");
-    assert!(last_status(&out).0.contains("Reasoning: 64"));
-}
-
-#[test]
-fn non_streaming_error_bodies_end_with_a_card() {
-    let mut m = ResponseMapper::new(options());
-    let mut out = Vec::new();
-    m.on_complete_body(&fixture_text("error_402.json"), &mut out);
-    assert_eq!(m.termination, Termination::Failed);
-    assert!(content(&out).contains("Insufficient credits"));
-
-    let mut m = ResponseMapper::new(options());
-    let mut out = Vec::new();
-    let failed = json!({"id":"gen-1","status":"failed","model":"x/y","output":[],
-        "error":{"code":"server_error","message":"Upstream died"},"error_type":"provider_unavailable"});
-    m.on_complete_body(&failed.to_string(), &mut out);
-    assert_eq!(m.termination, Termination::Failed);
-    assert!(content(&out).contains("Upstream died"));
-    assert!(content(&out).contains("`provider_unavailable`"));
-
-    let mut m = ResponseMapper::new(options());
-    let mut out = Vec::new();
-    m.on_complete_body("<html>oops</html>", &mut out);
-    assert_eq!(m.termination, Termination::Failed);
-    assert!(content(&out).contains("not valid JSON"));
-}
-
-fn headers_of(name: &str) -> Vec<(String, String)> {
-    let path = format!("{}/fixtures/openrouter/{name}", env!("CARGO_MANIFEST_DIR"));
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Vec::new();
-    };
-    text.lines()
-        .skip(1)
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect()
-}
-
-#[test]
-fn error_fixture_cards() {
-    let cases: &[(&str, u16, &[&str])] = &[
-        (
-            "error_400",
-            400,
-            &[
-                "Anthropic could not process your request",
-                "prompt is too long: 1048921 tokens > 1000000 maximum",
-                "req_011CXa7Pq2Rm9Tz4Wn8Kb3Vd",
-            ],
-        ),
-        (
-            "error_400_context_length",
-            400,
-            &[
-                "could not process your request",
-                "maximum context length is 128000 tokens",
-                "context window",
-            ],
-        ),
-        (
-            "error_401",
-            401,
-            &[
-                "Authentication failed",
-                "No auth credentials found",
-                "**API_KEY** valve",
-            ],
-        ),
-        (
-            "error_401_user_not_found",
-            401,
-            &["Authentication failed", "User not found."],
-        ),
-        (
-            "error_402",
-            402,
-            &["Insufficient credits", "can only afford 3919"],
-        ),
-        (
-            "error_403_moderation",
-            403,
-            &[
-                "flagged by moderation",
-                "**Moderation reasons:** violence",
-                "**Provider:** OpenAI",
-                "at most 100 chars",
-            ],
-        ),
-        (
-            "error_408",
-            408,
-            &[
-                "The request timed out",
-                "Operation timed out. Please try again later.",
-            ],
-        ),
-        (
-            "error_429",
-            429,
-            &[
-                "Rate limit reached",
-                "free-models-per-day",
-                "2026-01-02 00:00 UTC",
-                "50 requests, 0 remaining",
-            ],
-        ),
-        (
-            "error_502",
-            502,
-            &[
-                "Provider or service error",
-                "**Provider:** Example Host",
-                "upstream connect error or disconnect/reset before headers",
-            ],
-        ),
-        (
-            "error_503",
-            503,
-            &[
-                "Provider or service error",
-                "No allowed providers are available",
-                "**Retry after:** 20 seconds",
-            ],
-        ),
-    ];
-    let ctx = ErrorContext {
-        model_label: "Anthropic: Claude Sonnet 4.5".into(),
-        model_id: "anthropic/claude-sonnet-4.5".into(),
-    };
-    for (name, status, needles) in cases {
-        let body = fixture_text(&format!("{name}.json"));
-        let headers = headers_of(&format!("{name}.headers.txt"));
-        let emits = http_error_emits(*status, &headers, &body, &ctx);
-        let Emit::Content(card) = &emits[0] else {
-            panic!("{name}: card first")
-        };
-        for n in *needles {
-            assert!(card.contains(n), "{name}: card lacks {n:?}:\n{card}");
-        }
-        assert!(card.contains(&format!("**Status:** {status}")), "{name}");
-        assert!(
-            !card.contains("sk-or-") && !card.to_lowercase().contains("bearer"),
-            "{name}"
-        );
-        assert!(!card.contains("Traceback"), "{name}");
-        assert_eq!(
-            emits[1],
-            Emit::status("Encountered a provider error. See details below.", true)
-        );
-        let Emit::Log { level, message } = &emits[2] else {
-            panic!("{name}: log third")
-        };
-        assert_eq!(*level, LogLevel::Warning);
-        let id = &message[1..17];
-        assert!(
-            id.chars().all(|c| c.is_ascii_hexdigit()),
-            "{name}: {message}"
-        );
-        assert!(card.contains(&format!("**Error ID:** `{id}`")), "{name}");
-        assert!(
-            message.contains(&format!("OpenRouter rejected the request: status={status}")),
-            "{name}: {message}"
-        );
-    }
 }

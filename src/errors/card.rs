@@ -13,6 +13,7 @@ pub fn texts(r: &ErrorReport) -> (String, String, String) {
     let retry = r
         .retry_after
         .as_ref()
+        .filter(|ra| ra.is_pending())
         .and_then(|ra| ra.describe())
         .map_or_else(
             || "Wait a moment and try again.".to_owned(),

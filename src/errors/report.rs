@@ -90,6 +90,11 @@ pub struct RetryAfter {
 }
 
 impl RetryAfter {
+    /// Whether there is still something to wait for (a reset time in the past is not).
+    pub fn is_pending(&self) -> bool {
+        self.seconds.is_some() || self.reset_at.is_some_and(|at| at > unix_now())
+    }
+
     /// "20 seconds", "2026-01-02 00:00 UTC (in about 3 hours)".
     pub fn describe(&self) -> Option<String> {
         if let Some(s) = self.seconds {

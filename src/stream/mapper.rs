@@ -153,9 +153,10 @@ impl ResponseMapper {
         };
         let (ev, repaired) = (parsed.event, parsed.repaired);
         match ev.kind() {
-            "response.output_text.delta" | "response.refusal.delta" => {
-                self.text_delta(&ev, repaired, out)
-            }
+            // `content_part.delta` is the docs sample's name for a text delta.
+            "response.output_text.delta"
+            | "response.refusal.delta"
+            | "response.content_part.delta" => self.text_delta(&ev, repaired, out),
             "response.reasoning_text.delta"
             | "response.reasoning_summary_text.delta"
             | "response.reasoning.delta" => self.reasoning_delta(&ev, repaired, out),
@@ -200,9 +201,8 @@ impl ResponseMapper {
             | "response.reasoning_summary_text.done"
             | "response.reasoning_text.done"
             | "response.reasoning.done" => self.reasoning_snapshot(&ev, out),
-            "response.output_text.done" | "response.refusal.done" => {
-                let snapshot = ev.text.as_deref().or(ev.message.as_deref());
-                if let Some(text) = snapshot {
+            "response.output_text.done" => {
+                if let Some(text) = ev.text.as_deref() {
                     self.text_snapshot(ev.item_id.as_deref(), text, out);
                 }
             }
@@ -218,6 +218,20 @@ impl ResponseMapper {
             | "error" => return self.terminal(&ev, out),
             "response.created" | "response.in_progress" | "response.queued" => {
                 self.response_meta(ev.response.as_ref());
+            }
+            // Progress markers whose information also arrives in item events.
+            "response.web_search_call.completed"
+            | "response.output_text.annotation.done"
+            | "response.refusal.done"
+            | "response.debug" => {}
+            // Any other reasoning event name (providers invent variants): deltas
+            // stream, anything else reconciles as a snapshot.
+            other if other.starts_with("response.reasoning") => {
+                if other.ends_with(".delta") {
+                    self.reasoning_delta(&ev, repaired, out)
+                } else {
+                    self.reasoning_snapshot(&ev, out)
+                }
             }
             other => self.unknown(other, out),
         }
@@ -235,7 +249,11 @@ impl ResponseMapper {
         if shown.is_empty() {
             return;
         }
-        match ev.item_id.as_deref() {
+        let id = match ev.item_id.as_deref() {
+            Some(id) => Some(id),
+            None => self.items.id_for_index(ev.output_index),
+        };
+        match id {
             Some(id) => {
                 if self.text_items.last().map(String::as_str) != Some(id)
                     && !self.text_items.iter().any(|t| t == id)

@@ -1,1 +1,107 @@
+//! Helpers shared by the fixture tests: reading fixtures and picking emits apart.
+#![allow(dead_code)]
+
 pub mod fake;
+
+use openrouter_pipe::stream::emit::{Emit, FunctionCall};
+use openrouter_pipe::stream::mapper::{MapperOptions, ThinkingMode};
+use serde_json::Value;
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/fixtures/openrouter/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+pub fn fixture_text(name: &str) -> String {
+    String::from_utf8(fixture(name)).unwrap()
+}
+
+pub fn options() -> MapperOptions {
+    MapperOptions {
+        thinking_mode: ThinkingMode::OpenWebUi,
+        show_final_usage: true,
+        model_label: "Test Model".into(),
+    }
+}
+
+pub fn content(emits: &[Emit]) -> String {
+    emits
+        .iter()
+        .filter_map(|e| match e {
+            Emit::Content(c) => Some(c.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn reasoning(emits: &[Emit]) -> String {
+    emits
+        .iter()
+        .filter_map(|e| match e {
+            Emit::Reasoning(c) => Some(c.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn sources(emits: &[Emit]) -> Vec<&Value> {
+    emits
+        .iter()
+        .filter_map(|e| match e {
+            Emit::Source(v) => Some(v),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn usages(emits: &[Emit]) -> Vec<&Value> {
+    emits
+        .iter()
+        .filter_map(|e| match e {
+            Emit::Usage(v) => Some(v),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn calls(emits: &[Emit]) -> Vec<&FunctionCall> {
+    emits
+        .iter()
+        .filter_map(|e| match e {
+            Emit::FunctionCall(c) => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn statuses(emits: &[Emit]) -> Vec<(String, bool)> {
+    emits
+        .iter()
+        .filter_map(|e| match e {
+            Emit::Status {
+                description, done, ..
+            } => Some((description.clone(), *done)),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn last_status(emits: &[Emit]) -> (String, bool) {
+    statuses(emits).pop().expect("a final status")
+}
+
+pub fn tail_kinds(emits: &[Emit], n: usize) -> Vec<&'static str> {
+    emits[emits.len().saturating_sub(n)..]
+        .iter()
+        .map(|e| match e {
+            Emit::Content(_) => "content",
+            Emit::Reasoning(_) => "reasoning",
+            Emit::Status { .. } => "status",
+            Emit::Source(_) => "source",
+            Emit::Usage(_) => "usage",
+            Emit::Notification { .. } => "notification",
+            Emit::FunctionCall(_) => "call",
+            Emit::Log { .. } => "log",
+        })
+        .collect()
+}
