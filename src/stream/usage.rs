@@ -63,7 +63,8 @@ pub fn usage_status_line(usage: Option<&Value>, elapsed: Duration, generation: D
 
     let mut time = format!("Time: {:.2}s", elapsed.as_secs_f64());
     let secs = generation.as_secs_f64();
-    if let Some(tokens) = output.or(total).filter(|_| secs > 0.0) {
+    // Below a tenth of a second the rate says more about buffering than about the model.
+    if let Some(tokens) = output.or(total).filter(|_| secs >= 0.1) {
         let tps = tokens as f64 / secs;
         if tps > 0.0 {
             time.push_str(&format!("  {tps:.1} tps"));
