@@ -321,7 +321,7 @@ fn every_fixture_ends_as_a_user_expects() {
             Completed,
             0,
             true,
-            &["call", "usage", "status"],
+            &["item_done", "usage", "status"],
             "Total tokens: 123",
         ),
         (

@@ -81,6 +81,11 @@ pub enum Emit {
     FunctionCall(FunctionCall),
     /// A line for the Python log (error ids, warnings); never shown to the user.
     Log { level: LogLevel, message: String },
+    /// A non-message output item (reasoning, function call, web search…) began. The
+    /// engine may place a hidden marker here so the item replays in its true position.
+    ItemStarted { key: String, item_type: String },
+    /// A non-message output item finished; `item` is its final JSON (for persistence).
+    ItemDone { key: String, item: Value },
 }
 
 impl Emit {

@@ -393,6 +393,12 @@ impl ResponseMapper {
             return;
         };
         let (kind, key) = self.items.added(ev.output_index, item);
+        if kind != ItemKind::Message {
+            out.push(Emit::ItemStarted {
+                key: key.clone(),
+                item_type: item_type(item),
+            });
+        }
         match kind {
             ItemKind::Reasoning => self.active_reasoning = Some(key),
             ItemKind::WebSearch => self.web.started(&key, out),
@@ -407,7 +413,13 @@ impl ResponseMapper {
         item: &Value,
         out: &mut Vec<Emit>,
     ) {
-        let (kind, key, _) = self.items.done(output_index, item);
+        let (kind, key, first) = self.items.done(output_index, item);
+        if kind != ItemKind::Message && first {
+            out.push(Emit::ItemDone {
+                key: key.clone(),
+                item: item.clone(),
+            });
+        }
         match kind {
             ItemKind::Message => {
                 let content = item.get("content");
@@ -493,4 +505,11 @@ fn response_failed(ev: &Event) -> bool {
         .and_then(|r| r.get("status"))
         .and_then(Value::as_str)
         == Some("failed")
+}
+
+fn item_type(item: &Value) -> String {
+    item.get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown")
+        .to_string()
 }

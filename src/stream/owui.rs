@@ -30,7 +30,10 @@ pub fn item(emit: &Emit) -> Option<String> {
             "notification",
             json!({"type": level.as_str(), "content": content}),
         ),
-        Emit::FunctionCall(_) | Emit::Log { .. } => return None,
+        Emit::FunctionCall(_)
+        | Emit::Log { .. }
+        | Emit::ItemStarted { .. }
+        | Emit::ItemDone { .. } => return None,
     };
     Some(format!("data: {payload}"))
 }

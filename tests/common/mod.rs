@@ -102,6 +102,8 @@ pub fn tail_kinds(emits: &[Emit], n: usize) -> Vec<&'static str> {
             Emit::Notification { .. } => "notification",
             Emit::FunctionCall(_) => "call",
             Emit::Log { .. } => "log",
+            Emit::ItemStarted { .. } => "item_started",
+            Emit::ItemDone { .. } => "item_done",
         })
         .collect()
 }
