@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
 TEST_DEPS=(pytest pytest-asyncio python-socketio httpx cryptography lz4)
 SPEC="open-webui==$OWUI_VERSION ${TEST_DEPS[*]} (provision v1)"
 MARKER="$OWUI_VENV/.openrouter-pipe-provisioned"
-PIP_LOG="$OPR_CACHE/provision-openwebui.log"
+PIP_LOG="$OWUI_VENV.provision.log"
 
 mkdir -p "$(dirname "$OWUI_VENV")" "$OPR_CACHE"
 exec 9>"$OWUI_VENV.lock"
