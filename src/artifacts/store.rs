@@ -298,7 +298,7 @@ impl ArtifactStore {
         config.batch_size = config.batch_size.max(1);
         if let Some(parent) = config.path.parent() {
             if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)?;
+                std::fs::create_dir_all(parent).map_err(|e| dir_error(parent, e))?;
             }
         }
         let table = table_name(&config.pipe_id, &config.codec.key);
@@ -532,7 +532,13 @@ impl ArtifactStore {
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        )
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Unwritable(m) => {
+                StoreError::Unwritable(format!("{}: {m}", self.config.path.display()))
+            }
+            other => other,
+        })?;
         conn.busy_timeout(self.config.busy_timeout)?;
         with_busy_retry(|| {
             conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))
@@ -564,6 +570,12 @@ impl ArtifactStore {
             idle.push(conn);
         }
     }
+}
+
+/// Any failure to create the file's directory (permission, read-only file system, a
+/// path component that is a regular file) means the store cannot be written there.
+fn dir_error(dir: &Path, e: std::io::Error) -> StoreError {
+    StoreError::Unwritable(format!("cannot create directory {}: {e}", dir.display()))
 }
 
 fn create_schema(conn: &Connection, table: &str) -> rusqlite::Result<()> {
