@@ -104,10 +104,7 @@ fn our_tokens_round_trip_through_our_decoder() {
     for item in [small_item(), big_item()] {
         let token = c.encrypt_item(&item).unwrap();
         assert!(token.starts_with("gAAAAA"));
-        assert!(
-            token.ends_with('=') || token.len() % 4 == 0,
-            "padded base64url"
-        );
+        assert!(token.len().is_multiple_of(4), "padded base64url");
         assert_eq!(c.decrypt_token(&token).unwrap(), item);
     }
 }

@@ -107,6 +107,9 @@ fn every_artifact_type() -> Vec<Value> {
     ]
 }
 
+/// chat_id, message_id, model_id, item_type, payload, is_encrypted, created_at
+type Columns = (String, String, String, String, String, bool, String);
+
 fn raw(path: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
 }
@@ -169,7 +172,7 @@ fn every_artifact_type_round_trips_under_every_encoding() {
                 store.table_name()
             ))
             .unwrap();
-        let cols: HashMap<String, (String, String, String, String, String, bool, String)> = stmt
+        let cols: HashMap<String, Columns> = stmt
             .query_map([], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
@@ -340,7 +343,9 @@ fn invalid_rows_are_left_out_and_duplicates_count_as_stored() {
     assert_eq!(ids[0], fixed);
     assert_eq!(store.persist(&[again]).unwrap(), vec![fixed.clone()]);
     assert_eq!(store.count().unwrap(), 2);
-    let f = store.fetch("c", None, &[fixed.clone()]).unwrap();
+    let f = store
+        .fetch("c", None, std::slice::from_ref(&fixed))
+        .unwrap();
     assert_eq!(
         f.items[&fixed]["summary"],
         json!(["first"]),
