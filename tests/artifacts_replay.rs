@@ -216,29 +216,34 @@ fn orphans_missing_and_non_replayable_items_are_skipped_not_fatal() {
         ]
     );
     assert_eq!(replay.items[1]["call_id"], "paired");
-    assert_eq!(
-        replay.notes,
-        vec![
-            ReplayNote::Orphaned {
-                id: ids[2].clone(),
-                item_type: "function_call".into(),
-                call_id: "no_output".into()
-            },
-            ReplayNote::Orphaned {
-                id: ids[3].clone(),
-                item_type: "function_call_output".into(),
-                call_id: "no_call".into()
-            },
-            ReplayNote::Missing { id: ids[4].clone() },
-            ReplayNote::NotReplayable {
-                id: ids[5].clone(),
-                item_type: "web_search_call".into()
-            },
-            ReplayNote::Invalid { id: ids[6].clone() },
-        ]
-    );
-    assert!(replay.notes[0].is_warning() && !replay.notes[3].is_warning());
-    assert!(replay.notes[2].to_string().contains(&ids[4]));
+    let expected = [
+        ReplayNote::Orphaned {
+            id: ids[2].clone(),
+            item_type: "function_call".into(),
+            call_id: "no_output".into(),
+        },
+        ReplayNote::Orphaned {
+            id: ids[3].clone(),
+            item_type: "function_call_output".into(),
+            call_id: "no_call".into(),
+        },
+        ReplayNote::Missing { id: ids[4].clone() },
+        ReplayNote::NotReplayable {
+            id: ids[5].clone(),
+            item_type: "web_search_call".into(),
+        },
+        ReplayNote::Invalid { id: ids[6].clone() },
+    ];
+    assert_eq!(replay.notes.len(), expected.len(), "{:?}", replay.notes);
+    for note in &expected {
+        assert!(
+            replay.notes.contains(note),
+            "missing note {note:?} in {:?}",
+            replay.notes
+        );
+    }
+    assert!(expected[0].is_warning() && expected[2].is_warning() && !expected[3].is_warning());
+    assert!(expected[2].to_string().contains(&ids[4]));
 }
 
 #[test]
@@ -446,4 +451,69 @@ fn replay_of_400_artifacts_is_fast() {
         Duration::from_millis(5)
     };
     assert!(best <= limit, "replay of 400 artifacts took {best:?}");
+}
+
+#[test]
+fn outputs_stored_before_their_call_are_moved_after_it() {
+    // The reference paired calls and outputs by position, so a failed call could leave
+    // an output ahead of its call. Each output must follow its own call.
+    let ids: Vec<String> = (0..4).map(|_| new_id()).collect();
+    let text = append_markers("Two lookups.", &ids);
+    let artifacts: HashMap<String, Value> = [
+        (ids[0].clone(), call("a")),
+        (ids[1].clone(), output("b", "B")),
+        (ids[2].clone(), call("b")),
+        (ids[3].clone(), output("a", "A")),
+    ]
+    .into();
+    let replay = replay_message(&text, &artifacts, recent(), &ReplaySettings::default());
+    let order: Vec<String> = replay
+        .items
+        .iter()
+        .skip(1)
+        .map(|i| {
+            format!(
+                "{}:{}",
+                i["type"].as_str().unwrap(),
+                i["call_id"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "function_call:a",
+            "function_call:b",
+            "function_call_output:b",
+            "function_call_output:a"
+        ]
+    );
+    assert!(replay.notes.is_empty());
+}
+
+#[test]
+fn an_output_whose_call_is_unusable_is_an_orphan() {
+    let (c, o) = (new_id(), new_id());
+    let text = append_markers("x", &[&c, &o]);
+    let artifacts: HashMap<String, Value> = [
+        (
+            c.clone(),
+            json!({"type": "function_call", "call_id": "k", "arguments": "{}"}),
+        ), // no name
+        (o.clone(), output("k", "v")),
+    ]
+    .into();
+    let replay = replay_message(&text, &artifacts, recent(), &ReplaySettings::default());
+    assert_eq!(kinds(&replay.items), ["text:x"]);
+    assert_eq!(
+        replay.notes,
+        vec![
+            ReplayNote::Invalid { id: c },
+            ReplayNote::Orphaned {
+                id: o,
+                item_type: "function_call_output".into(),
+                call_id: "k".into()
+            },
+        ]
+    );
 }

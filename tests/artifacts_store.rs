@@ -804,3 +804,47 @@ fn two_processes_write_the_same_file_without_losing_rows() {
     let n = ROWS_PER_PROCESS as i64;
     assert_eq!(per_tag, vec![("a".to_string(), n), ("b".to_string(), n)]);
 }
+
+// ---------- use from the engine's tokio runtime
+
+#[test]
+fn shared_between_threads_through_spawn_blocking() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<ArtifactStore>();
+    assert_send_sync::<Breaker>();
+
+    let dir = TempDir::new("threads");
+    let store =
+        Arc::new(ArtifactStore::open(config(&dir.path().join("a.db"), keyed("k", true))).unwrap());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let total = rt.block_on(async {
+        let mut tasks = Vec::new();
+        for t in 0..8 {
+            let store = store.clone();
+            tasks.push(tokio::task::spawn_blocking(move || {
+                let mut n = 0;
+                for i in 0..50 {
+                    let chat = format!("chat-{t}");
+                    let ids = store
+                        .persist(&[
+                            row(&chat, "m", json!({"type": "function_call", "name": "f", "arguments": "{}", "call_id": format!("{t}-{i}")})),
+                            row(&chat, "m", json!({"type": "function_call_output", "call_id": format!("{t}-{i}"), "output": "ok"})),
+                        ])
+                        .unwrap();
+                    n += store.fetch(&chat, Some("m"), &ids).unwrap().items.len();
+                }
+                n
+            }));
+        }
+        let mut total = 0;
+        for t in tasks {
+            total += t.await.unwrap();
+        }
+        total
+    });
+    assert_eq!(total, 8 * 50 * 2);
+    assert_eq!(store.count().unwrap(), 800);
+}

@@ -36,7 +36,7 @@ pub fn is_non_replayable(item_type: &str) -> bool {
 /// * anything else: unchanged.
 pub fn normalize_item(item: &Value) -> Option<Value> {
     let obj = item.as_object()?;
-    let item_type = obj.get("type")?.as_str()?.to_string();
+    let item_type = obj.get("type")?.as_str()?.to_ascii_lowercase();
     let mut m = obj.clone();
     match item_type.as_str() {
         "function_call_output" => {

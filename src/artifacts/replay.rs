@@ -216,17 +216,22 @@ pub fn replay_message(
         return out;
     }
 
-    let paired = paired_call_ids(&segments, artifacts);
-    let prune = turn.is_old(settings.tool_output_retention_turns);
+    // Pass 1: resolve and normalise each marker once.
+    enum Entry<'t> {
+        Text(&'t str),
+        Item {
+            id: &'t str,
+            item: Value,
+            kind: Kind,
+            call_id: String,
+        },
+    }
+    let mut entries = Vec::with_capacity(segments.len());
     let mut seen: HashSet<&str> = HashSet::new();
-
     for segment in segments {
         let id = match segment {
             Segment::Text(t) => {
-                let t = t.trim();
-                if !t.is_empty() {
-                    out.items.push(assistant_text_item(t));
-                }
+                entries.push(Entry::Text(t));
                 continue;
             }
             Segment::Marker(id) => id,
@@ -239,76 +244,132 @@ pub fn replay_message(
             out.notes.push(ReplayNote::Missing { id: id.into() });
             continue;
         };
-        let Some(mut item) = normalize_item(raw) else {
+        let Some(item) = normalize_item(raw) else {
             out.notes.push(ReplayNote::Invalid { id: id.into() });
             continue;
         };
-        let item_type = item_type_of(&item).to_string();
-        if is_non_replayable(&item_type) {
+        let item_type = item_type_of(&item);
+        if is_non_replayable(item_type) {
             out.notes.push(ReplayNote::NotReplayable {
                 id: id.into(),
-                item_type,
+                item_type: item_type.into(),
             });
             continue;
         }
-        let is_call = item_type.eq_ignore_ascii_case("function_call");
-        let is_output = item_type.eq_ignore_ascii_case("function_call_output");
-        if is_call || is_output {
-            let call_id = raw_call_id(raw);
-            if !paired.contains(call_id) {
-                out.notes.push(ReplayNote::Orphaned {
-                    id: id.into(),
-                    item_type,
-                    call_id: call_id.into(),
-                });
+        let kind = Kind::of(item_type);
+        // Pairing uses the stored call id (a generated default pairs with nothing).
+        let call_id = raw_call_id(raw).to_string();
+        entries.push(Entry::Item {
+            id,
+            item,
+            kind,
+            call_id,
+        });
+    }
+
+    // Call ids with both a call and an output among this message's usable items.
+    let mut calls = HashSet::new();
+    let mut outputs = HashSet::new();
+    for e in &entries {
+        if let Entry::Item { kind, call_id, .. } = e {
+            if call_id.is_empty() {
                 continue;
             }
+            match kind {
+                Kind::Call => calls.insert(call_id.as_str()),
+                Kind::Output => outputs.insert(call_id.as_str()),
+                _ => false,
+            };
         }
-        if is_output && prune {
-            if let Some(removed) =
-                prune_tool_output(&mut item, settings.tool_output_retention_turns)
-            {
-                out.notes.push(ReplayNote::Pruned {
+    }
+    let paired: HashSet<&str> = calls.intersection(&outputs).copied().collect();
+
+    // Pass 2: emit in order. An output stored before its call (the reference could
+    // misalign them) waits until its call has been emitted.
+    let prune = turn.is_old(settings.tool_output_retention_turns);
+    let mut emitted_calls: HashSet<&str> = HashSet::new();
+    let mut waiting: HashMap<&str, Vec<Value>> = HashMap::new();
+    for e in &entries {
+        let (id, item, kind, call_id) = match e {
+            Entry::Text(t) => {
+                let t = t.trim();
+                if !t.is_empty() {
+                    out.items.push(assistant_text_item(t));
+                }
+                continue;
+            }
+            Entry::Item {
+                id,
+                item,
+                kind,
+                call_id,
+            } => (*id, item, *kind, call_id.as_str()),
+        };
+        let mut item = item.clone();
+        match kind {
+            Kind::Call | Kind::Output if !paired.contains(call_id) => {
+                out.notes.push(ReplayNote::Orphaned {
                     id: id.into(),
-                    removed_chars: removed,
+                    item_type: item_type_of(&item).into(),
+                    call_id: call_id.into(),
                 });
             }
+            Kind::Call => {
+                out.items.push(item);
+                emitted_calls.insert(call_id);
+                if let Some(outs) = waiting.remove(call_id) {
+                    out.items.extend(outs);
+                }
+            }
+            Kind::Output => {
+                if prune {
+                    if let Some(removed) =
+                        prune_tool_output(&mut item, settings.tool_output_retention_turns)
+                    {
+                        out.notes.push(ReplayNote::Pruned {
+                            id: id.into(),
+                            removed_chars: removed,
+                        });
+                    }
+                }
+                if emitted_calls.contains(call_id) {
+                    out.items.push(item);
+                } else {
+                    waiting.entry(call_id).or_default().push(item);
+                }
+            }
+            Kind::Reasoning => {
+                if settings.retention == ReasoningRetention::NextReply {
+                    out.reasoning_to_delete.push(id.to_string());
+                }
+                out.items.push(item);
+            }
+            Kind::Other => out.items.push(item),
         }
-        if item_type.eq_ignore_ascii_case("reasoning")
-            && settings.retention == ReasoningRetention::NextReply
-        {
-            out.reasoning_to_delete.push(id.to_string());
-        }
-        out.items.push(item);
     }
     out
 }
 
-/// Call ids that have both a `function_call` and a `function_call_output` among the
-/// artifacts of this message's markers.
-fn paired_call_ids<'a>(
-    segments: &[Segment<'_>],
-    artifacts: &'a HashMap<String, Value>,
-) -> HashSet<&'a str> {
-    let mut calls = HashSet::new();
-    let mut outputs = HashSet::new();
-    for seg in segments {
-        let Segment::Marker(id) = seg else { continue };
-        let Some(item) = artifacts.get(*id) else {
-            continue;
-        };
-        let call_id = raw_call_id(item);
-        if call_id.is_empty() {
-            continue;
-        }
-        let t = item_type_of(item);
-        if t.eq_ignore_ascii_case("function_call") {
-            calls.insert(call_id);
-        } else if t.eq_ignore_ascii_case("function_call_output") {
-            outputs.insert(call_id);
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Reasoning,
+    Call,
+    Output,
+    Other,
+}
+
+impl Kind {
+    fn of(item_type: &str) -> Self {
+        if item_type.eq_ignore_ascii_case("reasoning") {
+            Self::Reasoning
+        } else if item_type.eq_ignore_ascii_case("function_call") {
+            Self::Call
+        } else if item_type.eq_ignore_ascii_case("function_call_output") {
+            Self::Output
+        } else {
+            Self::Other
         }
     }
-    calls.intersection(&outputs).copied().collect()
 }
 
 fn item_type_of(item: &Value) -> &str {
@@ -326,7 +387,7 @@ fn raw_call_id(item: &Value) -> &str {
 /// characters are kept around a note. Returns the number of characters removed, or
 /// `None` when nothing changed (not an output, shorter than 800 characters).
 pub fn prune_tool_output(item: &mut Value, retention_turns: usize) -> Option<usize> {
-    if item_type_of(item) != "function_call_output" {
+    if !item_type_of(item).eq_ignore_ascii_case("function_call_output") {
         return None;
     }
     let text = match item.get("output")? {
