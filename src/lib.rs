@@ -3,6 +3,7 @@
 //! The core (everything but [`bindings`]) is plain Rust, testable with `cargo test`
 //! and no Python; `bindings` is the one thin PyO3 layer.
 
+pub mod artifacts;
 pub mod bindings;
 pub mod catalog;
 pub mod engine;

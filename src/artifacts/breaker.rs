@@ -1,0 +1,210 @@
+//! Per-user circuit breaker for database access.
+//!
+//! A user's breaker opens once `max_failures` failures fall within the last `window`;
+//! it closes by itself when enough of them have aged out of the window, and at once on
+//! [`Breaker::record_success`]. While it is open the engine skips persistence and
+//! replay for that user (with a warning) instead of hammering a dead database.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Default `BREAKER_MAX_FAILURES`.
+pub const DEFAULT_MAX_FAILURES: usize = 5;
+/// Default `BREAKER_WINDOW_SECONDS`.
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
+
+/// Source of the current instant (injectable for tests).
+pub type MonotonicClock = Arc<dyn Fn() -> Instant + Send + Sync>;
+
+/// Sliding-window breaker keyed by user id. Cheap to share behind an `Arc`.
+pub struct Breaker {
+    max_failures: usize,
+    window: Duration,
+    clock: MonotonicClock,
+    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl std::fmt::Debug for Breaker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Breaker")
+            .field("max_failures", &self.max_failures)
+            .field("window", &self.window)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Breaker {
+    fn default() -> Self {
+        Self::new(DEFAULT_MAX_FAILURES, DEFAULT_WINDOW)
+    }
+}
+
+impl Breaker {
+    /// A breaker that opens after `max_failures` (at least 1) failures within `window`.
+    pub fn new(max_failures: usize, window: Duration) -> Self {
+        Self::with_clock(max_failures, window, Arc::new(Instant::now))
+    }
+
+    pub fn with_clock(max_failures: usize, window: Duration, clock: MonotonicClock) -> Self {
+        Self {
+            max_failures: max_failures.max(1),
+            window,
+            clock,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// True when `user_id`'s operations may run. An empty user id is always allowed
+    /// (and its failures are not counted).
+    pub fn allows(&self, user_id: &str) -> bool {
+        if user_id.is_empty() {
+            return true;
+        }
+        let now = (self.clock)();
+        let mut map = self.lock();
+        let Some(q) = map.get_mut(user_id) else {
+            return true;
+        };
+        self.evict(q, now);
+        let open = q.len() >= self.max_failures;
+        if q.is_empty() {
+            map.remove(user_id);
+        }
+        !open
+    }
+
+    /// Counts one failure for `user_id`.
+    pub fn record_failure(&self, user_id: &str) {
+        if user_id.is_empty() {
+            return;
+        }
+        let now = (self.clock)();
+        let mut map = self.lock();
+        let q = map.entry(user_id.to_string()).or_default();
+        self.evict(q, now);
+        q.push_back(now);
+        // Only the newest `max_failures` matter for the decision.
+        while q.len() > self.max_failures {
+            q.pop_front();
+        }
+    }
+
+    /// Forgets `user_id`'s failures (the operation succeeded).
+    pub fn record_success(&self, user_id: &str) {
+        self.lock().remove(user_id);
+    }
+
+    /// Runs `op` unless the breaker is open for `user_id`; records its outcome.
+    /// Returns `None` when the breaker was open and `op` was skipped.
+    pub fn run<T, E>(
+        &self,
+        user_id: &str,
+        op: impl FnOnce() -> Result<T, E>,
+    ) -> Option<Result<T, E>> {
+        if !self.allows(user_id) {
+            return None;
+        }
+        let result = op();
+        match &result {
+            Ok(_) => self.record_success(user_id),
+            Err(_) => self.record_failure(user_id),
+        }
+        Some(result)
+    }
+
+    fn evict(&self, q: &mut VecDeque<Instant>, now: Instant) {
+        while let Some(&first) = q.front() {
+            if now.saturating_duration_since(first) > self.window {
+                q.pop_front();
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    fn fake_clock() -> (MonotonicClock, Arc<AtomicU64>) {
+        let base = Instant::now();
+        let offset_ms = Arc::new(AtomicU64::new(0));
+        let o = offset_ms.clone();
+        (
+            Arc::new(move || base + Duration::from_millis(o.load(Ordering::SeqCst))),
+            offset_ms,
+        )
+    }
+
+    #[test]
+    fn opens_after_n_failures_and_closes_after_the_window() {
+        let (clock, t) = fake_clock();
+        let b = Breaker::with_clock(3, Duration::from_secs(60), clock);
+        assert!(b.allows("u"));
+        b.record_failure("u");
+        t.store(10_000, Ordering::SeqCst);
+        b.record_failure("u");
+        assert!(b.allows("u"));
+        t.store(20_000, Ordering::SeqCst);
+        b.record_failure("u");
+        assert!(!b.allows("u"), "3 failures within 60 s open it");
+        assert!(b.allows("other"), "per user");
+        // 61 s after the first failure only two remain in the window: closed again.
+        t.store(61_000, Ordering::SeqCst);
+        assert!(b.allows("u"));
+        b.record_failure("u");
+        assert!(!b.allows("u"));
+        t.store(200_000, Ordering::SeqCst);
+        assert!(b.allows("u"));
+    }
+
+    #[test]
+    fn old_failures_do_not_add_up() {
+        let (clock, t) = fake_clock();
+        let b = Breaker::with_clock(2, Duration::from_secs(10), clock);
+        for i in 0..10 {
+            t.store(i * 11_000, Ordering::SeqCst);
+            b.record_failure("u");
+            assert!(
+                b.allows("u"),
+                "one failure every 11 s never opens a 2-in-10 s breaker"
+            );
+        }
+    }
+
+    #[test]
+    fn success_resets_and_empty_user_is_never_blocked() {
+        let b = Breaker::new(1, Duration::from_secs(60));
+        b.record_failure("u");
+        assert!(!b.allows("u"));
+        b.record_success("u");
+        assert!(b.allows("u"));
+        b.record_failure("");
+        assert!(b.allows(""));
+    }
+
+    #[test]
+    fn run_skips_while_open_and_records_outcomes() {
+        let b = Breaker::new(2, Duration::from_secs(60));
+        assert_eq!(b.run("u", || Err::<(), _>("boom")), Some(Err("boom")));
+        assert_eq!(b.run("u", || Err::<(), _>("boom")), Some(Err("boom")));
+        let mut ran = false;
+        assert_eq!(
+            b.run("u", || {
+                ran = true;
+                Ok::<_, ()>(1)
+            }),
+            None
+        );
+        assert!(!ran);
+        b.record_success("u");
+        assert_eq!(b.run("u", || Ok::<_, ()>(1)), Some(Ok(1)));
+    }
+}

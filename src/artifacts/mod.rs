@@ -1,0 +1,58 @@
+//! Durable artifact store: reasoning items and tool calls kept between turns.
+//!
+//! Open WebUI sends only the visible text of earlier assistant messages back to the
+//! pipe, but reasoning models need their reasoning items (`encrypted_content`) and tool
+//! calls replayed. The pipe stores those items itself, in a SQLite file of its own, and
+//! leaves hidden marker lines (`[<id>]: #`) in the assistant text. On the next turn the
+//! markers are found, the items fetched, and the history rebuilt in true order.
+//!
+//! * [`ids`]: 20-character Crockford ids (the marker ids).
+//! * [`markers`]: writing, finding, splitting on and stripping marker lines.
+//! * [`codec`]: payload encoding (Fernet + optional LZ4), compatible with the reference.
+//! * [`store`]: [`ArtifactStore`] over one SQLite file (WAL, two-process safe).
+//! * [`breaker`]: per-user breaker that pauses database access after repeated failures.
+//! * [`normalize`]: normalisation of stored items.
+//! * [`policy`]: what is stored ([`should_persist`]) and reasoning retention.
+//! * [`replay`]: history reconstruction for one assistant message.
+
+//! # How the engine uses it
+//!
+//! 1. Per request, build a [`StoreConfig`] from the valves (the file path, the pipe id,
+//!    [`CodecConfig`] from `ARTIFACT_ENCRYPTION_KEY` / `ENCRYPT_ALL` /
+//!    `ENABLE_LZ4_COMPRESSION` / `MIN_COMPRESS_BYTES`, `DB_BATCH_SIZE`). Keep one
+//!    `Arc<ArtifactStore>` and open a new one only when `store.config() != &wanted` (a new
+//!    key means a new table). Every store call is blocking: run it in `spawn_blocking`.
+//! 2. History: collect [`markers::marker_ids`] of every assistant message, fetch them all
+//!    at once with `store.fetch(chat_id, None, &ids)` (guarded by a per-user [`Breaker`]),
+//!    then for assistant message `i` call
+//!    `replay_message(text, &fetched.items, Turns::of(&messages).window(i), &settings)`
+//!    and splice its `items` into `input[]`. Log the notes; keep `reasoning_to_delete`.
+//! 3. While the answer streams, for each finished output item with
+//!    [`should_persist`]`(type, retention, persist_tool_results)`: normalise it
+//!    ([`normalize_item`]), give it an id ([`new_id`]), emit
+//!    [`markers::marker_insertion`]`(text_so_far, &[id])` as one content delta at that
+//!    point of the answer (true order), and queue a [`NewArtifact`] with that id. Persist
+//!    the queue after tool calls and at the end (`store.persist`, breaker-guarded).
+//! 4. After a successful answer with `next_reply` retention, `store.delete` the
+//!    `reasoning_to_delete` ids.
+//! 5. Periodically: `store.cleanup(ARTIFACT_CLEANUP_DAYS, SystemTime::now())`, then sleep
+//!    [`next_cleanup_delay`]`(ARTIFACT_CLEANUP_INTERVAL_HOURS, ids::random_unit)`.
+//! 6. Anything shown as plain text (titles, task prompts) goes through
+//!    [`markers::strip`].
+
+pub mod breaker;
+pub mod codec;
+pub mod ids;
+pub mod markers;
+pub mod normalize;
+pub mod policy;
+pub mod replay;
+pub mod store;
+
+pub use breaker::Breaker;
+pub use codec::{Codec, CodecConfig, CodecError};
+pub use ids::new_id;
+pub use normalize::normalize_item;
+pub use policy::{should_persist, ReasoningRetention};
+pub use replay::{replay_message, Replay, ReplayNote, ReplaySettings, TurnWindow, Turns};
+pub use store::{next_cleanup_delay, ArtifactStore, Fetched, NewArtifact, StoreConfig, StoreError};
