@@ -94,6 +94,7 @@ fn every_catalog_model_class_has_its_capabilities_and_request() {
             session_id: Some("sid-1"),
             chat_id: Some("chat-7"),
             message_id: Some("msg-9"),
+            history: None,
         };
         let out = build(&chat_body(), &ctx);
         let name = format!("request_{}", model.id.replace(['/', ':'], "_"));
@@ -120,6 +121,7 @@ fn task_requests_use_the_task_effort_and_no_extras() {
         session_id: None,
         chat_id: None,
         message_id: None,
+        history: None,
     };
     let mut chat = chat_body();
     chat.as_object_mut().unwrap().remove("reasoning_effort");

@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
+import sys
+from pathlib import Path
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -75,6 +78,16 @@ async def _to_json(document: dict[str, Any], body: dict[str, Any]) -> str:
     return dump()
 
 
+def default_artifact_db_path() -> str | None:
+    """``<Open WebUI DATA_DIR>/openrouter_pipe/artifacts.db``: the pipe's own SQLite file,
+    never Open WebUI's database. ``None`` outside Open WebUI when no ``DATA_DIR`` is set."""
+    owui_env = sys.modules.get("open_webui.env")
+    data_dir = getattr(owui_env, "DATA_DIR", None) or os.environ.get("DATA_DIR")
+    if not data_dir:
+        return None
+    return str(Path(data_dir) / "openrouter_pipe" / "artifacts.db")
+
+
 def _pipe_id_from_model(body: dict[str, Any], fallback: str) -> str:
     model = body.get("model")
     if isinstance(model, str) and "." in model and "/" not in model:
@@ -87,6 +100,7 @@ class PipeCore:
 
     def __init__(self, module_name: str) -> None:
         self.pipe_id = pipe_id_from_module(module_name)
+        self.artifact_db_path = default_artifact_db_path()
         self._sync = SyncScheduler()
 
     async def pipes(self, valves: Any) -> list[dict[str, str]]:
@@ -130,6 +144,7 @@ class PipeCore:
             "session_id": metadata.get("session_id"),
             "task": task if isinstance(task, str) else (str(task) if task else None),
             "features": metadata.get("features") if isinstance(metadata.get("features"), dict) else {},
+            "artifact_db_path": self.artifact_db_path,
         }
         try:
             request_json = await _to_json(request, body)

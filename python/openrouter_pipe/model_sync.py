@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,10 +68,17 @@ def merge_meta(meta: dict[str, Any], desired: dict[str, Any]) -> tuple[dict[str,
 
 async def sync_models(pipe_id: str, entries: list[CatalogEntry], valves: Any) -> int:
     """Creates or updates model entries; returns how many were written."""
-    try:
-        from open_webui.models.models import ModelForm, ModelMeta, ModelParams, Models
-    except ImportError:
+    # Only inside a running Open WebUI: importing its modules elsewhere starts its
+    # configuration checks (and may exit the process).
+    owui_models = sys.modules.get("open_webui.models.models")
+    if owui_models is None:
         return 0
+    ModelForm, ModelMeta, ModelParams, Models = (
+        owui_models.ModelForm,
+        owui_models.ModelMeta,
+        owui_models.ModelParams,
+        owui_models.Models,
+    )
     ids = [f"{pipe_id}.{entry.id}" for entry in entries]
     existing = {model.id: model for model in await Models.get_models_by_ids(ids)}
     written = 0

@@ -4,6 +4,7 @@
 use futures_util::StreamExt;
 use tokio::time::sleep_until;
 
+use super::artifacts::ArtifactSession;
 use super::request::{guess_openrouter_id, ChatRequest};
 use super::sink::Sink;
 use crate::catalog::{self, CatalogError, Model};
@@ -38,6 +39,54 @@ pub enum Outcome {
 /// problem becomes a visible message in the answer.
 pub async fn run<S: Sink>(req: &ChatRequest, sink: &mut S) -> Outcome {
     let settings = req.settings();
+    let mut session = ArtifactSession::open(req, &settings).await;
+    let outcome = {
+        let mut tap = Tap {
+            sink: &mut *sink,
+            session: &mut session,
+        };
+        let notices = tap.session.take_notices();
+        send_all(&mut tap, notices).await;
+        answer(req, &settings, &mut tap).await
+    };
+    let closing = session.closing_markers();
+    send_all(sink, closing).await;
+    session
+        .finish(&settings, outcome == Outcome::Answered)
+        .await;
+    let _ = sink.flush().await;
+    outcome
+}
+
+/// Emits pass through the artifact session on their way to the sink, which turns item
+/// boundaries into marker lines and queued rows.
+struct Tap<'a, S: Sink> {
+    sink: &'a mut S,
+    session: &'a mut ArtifactSession,
+}
+
+impl<S: Sink> Sink for Tap<'_, S> {
+    async fn send(&mut self, emit: Emit) -> bool {
+        for out in self.session.intercept(emit) {
+            if !self.sink.send(out).await {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn deadline(&self) -> Option<std::time::Instant> {
+        self.sink.deadline()
+    }
+
+    async fn flush(&mut self) -> bool {
+        self.sink.flush().await
+    }
+}
+
+async fn answer<S: Sink>(req: &ChatRequest, settings: &Settings, tap: &mut Tap<'_, S>) -> Outcome {
+    let settings = settings.clone();
+    let sink = tap;
     let streaming = req.wants_stream() && req.task.is_none();
     if !preflight(&settings, sink).await {
         return Outcome::Failed;
@@ -50,7 +99,15 @@ pub async fn run<S: Sink>(req: &ChatRequest, sink: &mut S) -> Outcome {
             return Outcome::Failed;
         }
     };
+    let empty = Vec::new();
+    let messages = req
+        .body
+        .get("messages")
+        .and_then(serde_json::Value::as_array)
+        .unwrap_or(&empty);
+    let history = sink.session.history(messages).await;
     let ctx = TranslateContext {
+        history: Some(&history),
         settings: &settings,
         model: target.model.as_ref(),
         model_id: &target.id,
@@ -63,6 +120,8 @@ pub async fn run<S: Sink>(req: &ChatRequest, sink: &mut S) -> Outcome {
         message_id: req.message_id.as_deref(),
     };
     let outbound = translate::build(&req.body, &ctx);
+    sink.session
+        .delete_after_success(outbound.reasoning_to_delete.clone());
     let ctx = ErrorContext {
         model_label: target.label.clone(),
         model_id: target.id.clone(),

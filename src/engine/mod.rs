@@ -1,5 +1,7 @@
 //! Orchestration of one request: settings, model, translation, transport, mapping.
 
+mod artifact_store;
+pub mod artifacts;
 pub mod chat;
 pub mod entry;
 pub mod notices;

@@ -25,6 +25,9 @@ pub struct ChatRequest {
     pub task: Option<String>,
     /// `__metadata__["features"]`: the chat's toggles (web search, …).
     pub features: Map<String, Value>,
+    /// Default location of the artifact database (`<DATA_DIR>/openrouter_pipe/artifacts.db`),
+    /// used unless the `ARTIFACT_DB_PATH` valve names one.
+    pub artifact_db_path: Option<String>,
 }
 
 impl ChatRequest {

@@ -11,7 +11,7 @@ use crate::stream::emit::Emit;
 use crate::stream::owui;
 
 /// Receives the emits of one request.
-pub trait Sink {
+pub trait Sink: Send {
     /// Takes one emit; returns false once nobody is listening any more (the user
     /// closed the chat), which ends the request.
     fn send(&mut self, emit: Emit) -> impl std::future::Future<Output = bool> + Send;

@@ -6,7 +6,7 @@
 use serde_json::{json, Map, Value};
 
 use super::context::TranslateContext;
-use super::messages::to_input;
+use super::messages::to_input_with;
 use super::{anthropic, options, reasoning};
 
 /// A ready request: the JSON body and any extra headers it needs.
@@ -14,6 +14,8 @@ use super::{anthropic, options, reasoning};
 pub struct Outbound {
     pub body: Value,
     pub headers: Vec<(String, String)>,
+    /// Replayed reasoning to delete after a successful answer (`next_reply`).
+    pub reasoning_to_delete: Vec<String>,
 }
 
 /// Builds the request for `ctx.model_id` from the chat-completions body.
@@ -23,7 +25,8 @@ pub fn build(chat_body: &Value, ctx: &TranslateContext) -> Outbound {
         .get("messages")
         .and_then(Value::as_array)
         .unwrap_or(&empty);
-    let mut input = to_input(messages);
+    let converted = to_input_with(messages, ctx.history);
+    let mut input = converted.input;
     anthropic::cache_breakpoints(ctx, &mut input);
     let mut body = Map::new();
     body.insert("model".into(), json!(ctx.model_id));
@@ -39,5 +42,6 @@ pub fn build(chat_body: &Value, ctx: &TranslateContext) -> Outbound {
     Outbound {
         body: Value::Object(body),
         headers: anthropic::extra_headers(ctx),
+        reasoning_to_delete: converted.reasoning_to_delete,
     }
 }

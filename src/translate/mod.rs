@@ -3,9 +3,11 @@
 pub mod anthropic;
 pub mod body;
 pub mod context;
+pub mod history;
 pub mod messages;
 pub mod options;
 pub mod reasoning;
 
 pub use body::{build, Outbound};
 pub use context::TranslateContext;
+pub use history::History;
