@@ -21,7 +21,15 @@ def main(argv: list[str] | None = None) -> int:
     shim.add_argument("--output", "-o", help="write it to this file instead")
     doc = commands.add_parser("valves-doc", help="print the valve reference (Markdown)")
     doc.add_argument("--output", "-o", help="write it to this file instead")
+    mig = commands.add_parser(
+        "migrate", help="copy the reference Python pipe's stored artifacts into this pipe's store"
+    )
+    mig.add_argument("--source", required=True, help="Open WebUI's database: a SQLite file or a URL (postgresql://…)")
+    mig.add_argument("--target", help="this pipe's artifact database (default: $DATA_DIR/openrouter_pipe/artifacts.db)")
+    mig.add_argument("--dry-run", action="store_true", help="only count what would be copied")
     args = parser.parse_args(argv)
+    if args.command == "migrate":
+        return _migrate(args)
     if args.command == "shim":
         from .shim import render
 
@@ -30,6 +38,24 @@ def main(argv: list[str] | None = None) -> int:
         from .docs import render
 
         _write(render(), args.output)
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from .migrate import default_target, migrate
+
+    target = Path(args.target) if args.target else default_target()
+    if target is None:
+        print("error: give --target or set DATA_DIR to Open WebUI's data directory", file=sys.stderr)
+        return 2
+    try:
+        report = migrate(args.source, target, dry_run=args.dry_run)
+    except Exception as exc:  # noqa: BLE001 - a command line reports, it does not trace back
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for line in report.lines():
+        print(line)
+    print(f"target: {target}{' (dry run: nothing written)' if args.dry_run else ''}")
     return 0
 
 

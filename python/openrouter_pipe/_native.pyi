@@ -27,6 +27,10 @@ def complete_chat(request_json: str) -> Awaitable[tuple[str, str, str | None, bo
     """A complete answer as ``(text, events_json, usage_json, answered)``; ``answered`` is
     false when the text explains a failure instead of answering."""
 
+def import_artifact_rows(path: str, table: str, rows_json: str) -> int:
+    """Copies reference-pipe artifact rows into ``table`` of the SQLite file at ``path``;
+    returns how many were new (existing ids are left alone). Blocking."""
+
 class Ready:
     """An already-finished awaitable."""
 

@@ -43,6 +43,7 @@
 pub mod breaker;
 pub mod codec;
 pub mod ids;
+pub mod import;
 pub mod markers;
 pub mod normalize;
 pub mod policy;

@@ -578,7 +578,7 @@ fn dir_error(dir: &Path, e: std::io::Error) -> StoreError {
     StoreError::Unwritable(format!("cannot create directory {}: {e}", dir.display()))
 }
 
-fn create_schema(conn: &Connection, table: &str) -> rusqlite::Result<()> {
+pub(crate) fn create_schema(conn: &Connection, table: &str) -> rusqlite::Result<()> {
     conn.execute_batch(&format!(
         "BEGIN IMMEDIATE;
          CREATE TABLE IF NOT EXISTS \"{table}\" (

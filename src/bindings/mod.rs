@@ -131,6 +131,24 @@ fn complete_chat(py: Python<'_>, request_json: String) -> PyResult<Bound<'_, PyA
     })
 }
 
+/// Copies reference-pipe artifact rows (`rows_json`: a JSON array of rows) into `table`
+/// of the SQLite file at `path`; returns how many were new. Blocking: for the command
+/// line, not for Open WebUI's event loop.
+#[pyfunction]
+fn import_artifact_rows(
+    py: Python<'_>,
+    path: String,
+    table: String,
+    rows_json: String,
+) -> PyResult<usize> {
+    py.detach(move || {
+        let rows: Vec<crate::artifacts::import::RawRow> = serde_json::from_str(&rows_json)
+            .map_err(|e| PyValueError::new_err(format!("bad rows: {e}")))?;
+        crate::artifacts::import::import_rows(std::path::Path::new(&path), &table, &rows)
+            .map_err(|e| PyValueError::new_err(e.to_string()))
+    })
+}
+
 #[pymodule(gil_used = false)]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -140,6 +158,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(list_models, m)?)?;
     m.add_function(wrap_pyfunction!(start_chat, m)?)?;
     m.add_function(wrap_pyfunction!(complete_chat, m)?)?;
+    m.add_function(wrap_pyfunction!(import_artifact_rows, m)?)?;
     m.add_class::<ChatStream>()?;
     m.add_class::<Ready>()?;
     Ok(())
