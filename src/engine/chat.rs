@@ -84,14 +84,13 @@ impl<S: Sink> Sink for Tap<'_, S> {
     }
 }
 
-async fn answer<S: Sink>(req: &ChatRequest, settings: &Settings, tap: &mut Tap<'_, S>) -> Outcome {
-    let settings = settings.clone();
-    let sink = tap;
+/// Everything between the artifact session opening and closing: one request/answer.
+async fn answer<S: Sink>(req: &ChatRequest, settings: &Settings, sink: &mut Tap<'_, S>) -> Outcome {
     let streaming = req.wants_stream() && req.task.is_none();
-    if !preflight(&settings, sink).await {
+    if !preflight(settings, sink).await {
         return Outcome::Failed;
     }
-    let target = match resolve_target(req, &settings).await {
+    let target = match resolve_target(req, settings).await {
         Ok(t) => t,
         Err(emits) => {
             send_all(sink, emits).await;
@@ -108,7 +107,7 @@ async fn answer<S: Sink>(req: &ChatRequest, settings: &Settings, tap: &mut Tap<'
     let history = sink.session.history(messages).await;
     let ctx = TranslateContext {
         history: Some(&history),
-        settings: &settings,
+        settings: settings,
         model: target.model.as_ref(),
         model_id: &target.id,
         stream: streaming,
@@ -131,7 +130,7 @@ async fn answer<S: Sink>(req: &ChatRequest, settings: &Settings, tap: &mut Tap<'
         show_final_usage: settings.bool("SHOW_FINAL_USAGE_STATUS"),
         model_label: target.label.clone(),
     };
-    let response = match send(&settings, &outbound, streaming).await {
+    let response = match send(settings, &outbound, streaming).await {
         Ok(r) => r,
         Err(err) => {
             let emits =
