@@ -107,7 +107,7 @@ async fn answer<S: Sink>(req: &ChatRequest, settings: &Settings, sink: &mut Tap<
     let history = sink.session.history(messages).await;
     let ctx = TranslateContext {
         history: Some(&history),
-        settings: settings,
+        settings,
         model: target.model.as_ref(),
         model_id: &target.id,
         stream: streaming,
