@@ -5,7 +5,7 @@ from types import SimpleNamespace
 from openrouter_pipe.model_sync import CatalogEntry, desired_fields, merge_meta
 
 ENTRY = CatalogEntry("openai.gpt-4o-mini", "OpenAI: GPT-4o-mini", "Small model.", {"vision": True})
-ON = SimpleNamespace(UPDATE_MODEL_CAPABILITIES=True, UPDATE_MODEL_DESCRIPTIONS=True)
+ON = SimpleNamespace(UPDATE_MODEL_CAPABILITIES=True, UPDATE_MODEL_DESCRIPTIONS=True, UPDATE_MODEL_IMAGES=True)
 
 
 def test_new_entry_gets_capabilities_and_description():
@@ -42,5 +42,14 @@ def test_nothing_changes_when_already_in_sync():
 
 
 def test_switched_off_valves_write_nothing():
-    off = SimpleNamespace(UPDATE_MODEL_CAPABILITIES=False, UPDATE_MODEL_DESCRIPTIONS=False)
+    off = SimpleNamespace(UPDATE_MODEL_CAPABILITIES=False, UPDATE_MODEL_DESCRIPTIONS=False, UPDATE_MODEL_IMAGES=False)
     assert desired_fields(ENTRY, off) == {}
+
+
+def test_icons_are_synced_and_an_admin_chosen_icon_is_kept():
+    with_icon = CatalogEntry(ENTRY.id, ENTRY.name, ENTRY.description, ENTRY.capabilities, "https://o.ai/i/OpenAI.svg")
+    meta, _ = merge_meta({}, desired_fields(with_icon, ON))
+    assert meta["profile_image_url"] == "https://o.ai/i/OpenAI.svg"
+    meta["profile_image_url"] = "data:image/png;base64,AAAA"
+    meta, _ = merge_meta(meta, desired_fields(with_icon, ON))
+    assert meta["profile_image_url"] == "data:image/png;base64,AAAA"

@@ -65,6 +65,7 @@ def test_model_entries_get_catalog_capabilities(admin_api, openrouter):
     assert text_only["meta"]["capabilities"]["vision"] is False
     searchable = entry(f"{FUNCTION_ID}.openai.gpt-4.1")
     assert searchable["meta"]["capabilities"]["web_search"] is True
+    assert searchable["meta"]["profile_image_url"].endswith("/images/icons/OpenAI.svg")
 
 
 def test_reasoning_is_replayed_on_the_next_turn_after_a_restart(admin_api, openrouter, fake, restart_owui):

@@ -15,8 +15,8 @@ def drain_logs() -> list[tuple[str, str]]:
 
 def list_models(
     valves_json: str,
-) -> Awaitable[tuple[list[tuple[str, str, str | None, str]], str | None]]:
-    """The models to expose as ``([(id, name, description, capabilities_json)], error)``;
+) -> Awaitable[tuple[list[tuple[str, str, str | None, str, str | None]], str | None]]:
+    """The models to expose as ``([(id, name, description, capabilities_json, icon_url)], error)``;
     serves the last good catalog."""
 
 def start_chat(request_json: str) -> ChatStream:

@@ -115,7 +115,7 @@ class PipeCore:
             flush_logs()
         if error:
             log.warning("OpenRouter models unavailable: %s", error)
-        entries = [CatalogEntry(mid, name, desc, json.loads(caps)) for mid, name, desc, caps in models]
+        entries = [CatalogEntry(mid, name, desc, json.loads(caps), icon) for mid, name, desc, caps, icon in models]
         self._sync.maybe_schedule(self.pipe_id, entries, valves)
         return [{"id": entry.id, "name": entry.name} for entry in entries]
 

@@ -1,6 +1,6 @@
 """Keeps Open WebUI's model entries in step with OpenRouter's catalog.
 
-Capabilities (the checkboxes that enable image upload, web search, …) and descriptions
+Capabilities (the checkboxes that enable image upload, web search, …), descriptions and icons
 are written through Open WebUI's own model API, never by SQL. A field is only written
 when the admin has not changed it since the pipe last wrote it: the values the pipe
 wrote are remembered in ``meta["openrouter_pipe"]["synced"]``.
@@ -28,6 +28,7 @@ class CatalogEntry:
     name: str
     description: str | None
     capabilities: dict[str, Any]
+    icon: str | None = None
 
 
 def desired_fields(entry: CatalogEntry, valves: Any) -> dict[str, Any]:
@@ -37,6 +38,8 @@ def desired_fields(entry: CatalogEntry, valves: Any) -> dict[str, Any]:
         fields["capabilities"] = entry.capabilities
     if getattr(valves, "UPDATE_MODEL_DESCRIPTIONS", True) and entry.description:
         fields["description"] = entry.description
+    if getattr(valves, "UPDATE_MODEL_IMAGES", True) and entry.icon:
+        fields["profile_image_url"] = entry.icon
     return fields
 
 
@@ -121,10 +124,12 @@ class SyncScheduler:
         flags = (
             getattr(valves, "UPDATE_MODEL_CAPABILITIES", True),
             getattr(valves, "UPDATE_MODEL_DESCRIPTIONS", True),
+            getattr(valves, "UPDATE_MODEL_IMAGES", True),
         )
         if not any(flags) or not entries:
             return
-        key = json.dumps([pipe_id, flags, [(e.id, e.description, e.capabilities) for e in entries]], sort_keys=True)
+        snapshot = [(e.id, e.description, e.capabilities, e.icon) for e in entries]
+        key = json.dumps([pipe_id, flags, snapshot], sort_keys=True)
         if key == self._last_key or (self._task is not None and not self._task.done()):
             return
         self._last_key = key

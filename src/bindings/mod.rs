@@ -40,17 +40,25 @@ fn drain_logs() -> Vec<(&'static str, String)> {
         .collect()
 }
 
-/// One model for Open WebUI: `(id, name, description, capabilities_json)`.
-type ModelEntry = (String, String, Option<String>, String);
+/// One model for Open WebUI: `(id, name, description, capabilities_json, icon_url)`.
+type ModelEntry = (String, String, Option<String>, String, Option<String>);
 
-/// The models to list: awaitable of `([(id, name, description, capabilities_json)], error)`.
+/// The models to list: awaitable of
+/// `([(id, name, description, capabilities_json, icon_url)], error)`.
 #[pyfunction]
 fn list_models(py: Python<'_>, valves_json: String) -> PyResult<Bound<'_, PyAny>> {
     let settings = Settings::from_json(&valves_json);
     pyo3_async_runtimes::generic::future_into_py::<ForkSafe, _, _>(py, async move {
         let join = runtime::spawn(async move {
             match catalog::models(&settings).await {
-                Ok(models) => (select_entries(&settings, &models), None),
+                Ok(models) => {
+                    let icons = if settings.bool("UPDATE_MODEL_IMAGES") {
+                        catalog::icons::icons(&settings).await
+                    } else {
+                        Default::default()
+                    };
+                    (select_entries(&settings, &models, &icons), None)
+                }
                 Err(err) => (Vec::new(), Some(err.to_string())),
             }
         });
@@ -59,7 +67,11 @@ fn list_models(py: Python<'_>, valves_json: String) -> PyResult<Bound<'_, PyAny>
     })
 }
 
-fn select_entries(settings: &Settings, models: &[catalog::Model]) -> Vec<ModelEntry> {
+fn select_entries(
+    settings: &Settings,
+    models: &[catalog::Model],
+    icons: &std::collections::HashMap<String, String>,
+) -> Vec<ModelEntry> {
     let (chosen, missing) = catalog::select::select(&settings.str("MODEL_ID"), models);
     if !missing.is_empty() {
         logsink::log(
@@ -78,6 +90,7 @@ fn select_entries(settings: &Settings, models: &[catalog::Model]) -> Vec<ModelEn
                 m.display_name().to_string(),
                 m.description.clone().filter(|d| !d.trim().is_empty()),
                 catalog::capabilities::capabilities(m).to_string(),
+                icons.get(&m.id).cloned(),
             )
         })
         .collect();

@@ -1,6 +1,7 @@
 //! The OpenRouter model catalog: parsing, selection (`MODEL_ID`) and the shared cache.
 
 pub mod capabilities;
+pub mod icons;
 pub mod model;
 pub mod registry;
 pub mod select;
