@@ -27,6 +27,9 @@ def complete_chat(request_json: str) -> Awaitable[tuple[str, str, str | None, bo
     """A complete answer as ``(text, events_json, usage_json, answered)``; ``answered`` is
     false when the text explains a failure instead of answering."""
 
+def take_ready() -> list[int]:
+    """Tokens of armed streams that have lines (or ended) since the last call."""
+
 def import_artifact_rows(path: str, table: str, rows_json: str) -> int:
     """Copies reference-pipe artifact rows into ``table`` of the SQLite file at ``path``;
     returns how many were new (existing ids are left alone). Blocking."""
@@ -39,6 +42,11 @@ class ChatStream:
 
     def __aiter__(self) -> ChatStream: ...
     def __anext__(self) -> Awaitable[list[str]]: ...
+    def next_batch(self) -> list[str] | None:
+        """The lines queued now (``[]`` when none yet), or ``None`` once the answer ended."""
+    def arm(self, fd: int, token: int) -> bool:
+        """Asks for ``token`` to be reported by :func:`take_ready` (and a byte written to
+        ``fd``) when lines arrive; ``False`` when there is something to read already."""
     def close(self) -> None:
         """Stops the answer and closes the upstream connection."""
     def aclose(self) -> Awaitable[None]: ...

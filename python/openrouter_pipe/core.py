@@ -10,10 +10,10 @@ import os
 import re
 import sys
 from pathlib import Path
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from . import _native
+from . import _native, relay
 from .model_sync import CatalogEntry, SyncScheduler
 
 log = logging.getLogger("openrouter_pipe")
@@ -181,6 +181,15 @@ class PipeCore:
                 except Exception as exc:  # noqa: BLE001 - a broken socket must not lose the answer
                     log.debug("Event emitter failed (%s): %s", event.get("type"), exc)
         return text
+
+    @staticmethod
+    async def lines(stream: _native.ChatStream) -> AsyncIterator[str]:
+        """The answer's SSE lines; the engine's log lines are flushed at the end."""
+        try:
+            async for line in relay.lines(stream):
+                yield line
+        finally:
+            flush_logs()
 
     @staticmethod
     def stream_failed(exc: BaseException) -> str:

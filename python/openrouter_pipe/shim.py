@@ -80,14 +80,10 @@ class Pipe:
 async def relay(core, stream):
     """Yields the engine's SSE lines; never raises mid-stream."""
     try:
-        async for batch in stream:
-            for line in batch:
-                yield line
+        async for line in core.lines(stream):
+            yield line
     except Exception as exc:
         yield core.stream_failed(exc)
-    finally:
-        stream.close()
-        engine.flush_logs()
 '''
 
 

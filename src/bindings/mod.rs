@@ -2,6 +2,7 @@
 //! hands over, starts engine work on the fork-safe runtime, and converts results back.
 
 mod stream;
+mod waker;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -103,9 +104,14 @@ fn select_entries(
 #[pyfunction]
 fn start_chat(request_json: String) -> ChatStream {
     let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-    let fallback_tx = tx.clone();
-    let work = runtime::spawn(engine::entry::stream(request_json, tx));
+    let wake = std::sync::Arc::new(waker::WakeState::default());
+    let on_send: engine::sink::OnSend = {
+        let wake = wake.clone();
+        std::sync::Arc::new(move || wake.fire())
+    };
+    let work = runtime::spawn(engine::entry::stream(request_json, tx.clone(), on_send));
     let abort = work.abort_handle();
+    let done_wake = wake.clone();
     runtime::spawn(async move {
         if matches!(work.await, Err(err) if err.is_panic()) {
             logsink::log(
@@ -113,11 +119,19 @@ fn start_chat(request_json: String) -> ChatStream {
                 "internal error while streaming an answer (panic)",
             );
             if let Some(item) = owui::item(&engine::notices::internal_error()) {
-                let _ = fallback_tx.send(item).await;
+                let _ = tx.send(item).await;
             }
         }
+        drop(tx);
+        done_wake.fire();
     });
-    ChatStream::new(rx, abort)
+    ChatStream::new(rx, abort, wake)
+}
+
+/// Tokens of the streams that became ready (see [`waker`]).
+#[pyfunction]
+fn take_ready() -> Vec<u64> {
+    waker::take_ready()
 }
 
 /// Runs a complete (non-streaming) answer: awaitable of
@@ -170,6 +184,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(drain_logs, m)?)?;
     m.add_function(wrap_pyfunction!(list_models, m)?)?;
     m.add_function(wrap_pyfunction!(start_chat, m)?)?;
+    m.add_function(wrap_pyfunction!(take_ready, m)?)?;
     m.add_function(wrap_pyfunction!(complete_chat, m)?)?;
     m.add_function(wrap_pyfunction!(import_artifact_rows, m)?)?;
     m.add_class::<ChatStream>()?;

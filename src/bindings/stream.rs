@@ -14,6 +14,7 @@ use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, Mutex};
 use tokio::task::AbortHandle;
 
+use super::waker::WakeState;
 use crate::runtime::ForkSafe;
 
 /// Upper bound of items handed over in one batch.
@@ -54,14 +55,34 @@ fn ready(py: Python<'_>, value: Py<PyAny>) -> PyResult<Bound<'_, PyAny>> {
 pub struct ChatStream {
     rx: Arc<Mutex<mpsc::Receiver<String>>>,
     abort: AbortHandle,
+    wake: Arc<WakeState>,
 }
 
 impl ChatStream {
-    pub fn new(rx: mpsc::Receiver<String>, abort: AbortHandle) -> Self {
+    pub fn new(rx: mpsc::Receiver<String>, abort: AbortHandle, wake: Arc<WakeState>) -> Self {
         Self {
             rx: Arc::new(Mutex::new(rx)),
             abort,
+            wake,
         }
+    }
+
+    /// Everything queued now, up to [`MAX_BATCH`]; `None` once the stream has ended.
+    fn drain(&self) -> Option<Vec<String>> {
+        let Ok(mut rx) = self.rx.try_lock() else {
+            return Some(Vec::new());
+        };
+        let mut batch = Vec::new();
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(item) => batch.push(item),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    return if batch.is_empty() { None } else { Some(batch) };
+                }
+            }
+        }
+        Some(batch)
     }
 }
 
@@ -115,6 +136,26 @@ impl ChatStream {
                 None => Err(PyStopAsyncIteration::new_err(())),
             }
         })
+    }
+
+    /// The items queued right now (`[]` when none yet), or `None` once the answer ended.
+    /// Never blocks: with `[]`, call [`arm`](Self::arm) and wait for the wake-up.
+    fn next_batch(&self) -> Option<Vec<String>> {
+        self.drain()
+    }
+
+    /// Asks to be woken through `fd` with `token` when items arrive or the answer ends.
+    /// Returns false when there is already something to read (then nothing is armed).
+    fn arm(&self, fd: i32, token: u64) -> bool {
+        self.wake.arm(fd, token);
+        let has_news = match self.rx.try_lock() {
+            Ok(rx) => !rx.is_empty() || rx.is_closed(),
+            Err(_) => true,
+        };
+        if has_news && self.wake.disarm() {
+            return false;
+        }
+        true
     }
 
     /// Stops the answer and closes the upstream connection.

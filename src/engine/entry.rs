@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use super::chat::{run, Outcome};
 use super::notices;
 use super::request::ChatRequest;
-use super::sink::{CollectSink, Sink, StreamSink};
+use super::sink::{CollectSink, OnSend, Sink, StreamSink};
 use crate::stream::coalesce::Coalescer;
 use crate::valves::Settings;
 
@@ -26,14 +26,15 @@ pub fn coalescer(settings: &Settings) -> Coalescer {
 }
 
 /// Streams the answer to `request_json` into `tx` as ready SSE lines.
-pub async fn stream(request_json: String, tx: mpsc::Sender<String>) -> Outcome {
+/// `on_send` runs after items were queued.
+pub async fn stream(request_json: String, tx: mpsc::Sender<String>, on_send: OnSend) -> Outcome {
     match ChatRequest::from_json(&request_json) {
         Ok(request) => {
-            let mut sink = StreamSink::new(tx, coalescer(&request.settings()));
+            let mut sink = StreamSink::new(tx, coalescer(&request.settings()), on_send);
             run(&request, &mut sink).await
         }
         Err(why) => {
-            let mut sink = StreamSink::new(tx, Coalescer::new(Duration::ZERO, 1));
+            let mut sink = StreamSink::new(tx, Coalescer::new(Duration::ZERO, 1), on_send);
             for emit in notices::unreadable_request(&why) {
                 sink.send(emit).await;
             }

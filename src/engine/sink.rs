@@ -23,24 +23,40 @@ pub trait Sink: Send {
     fn flush(&mut self) -> impl std::future::Future<Output = bool> + Send;
 }
 
+/// Called after items were queued (the bindings wake Python with it).
+pub type OnSend = std::sync::Arc<dyn Fn() + Send + Sync>;
+
 /// Streams serialised items to the Python iterator through a bounded channel,
 /// coalescing text on the way.
 pub struct StreamSink {
     tx: mpsc::Sender<String>,
     coalescer: Coalescer,
     ready: Vec<Emit>,
+    on_send: OnSend,
 }
 
 impl StreamSink {
-    pub fn new(tx: mpsc::Sender<String>, coalescer: Coalescer) -> Self {
+    pub fn new(tx: mpsc::Sender<String>, coalescer: Coalescer, on_send: OnSend) -> Self {
         Self {
             tx,
             coalescer,
             ready: Vec::new(),
+            on_send,
         }
     }
 
+    /// Forwards what the coalescer released; wakes the reader only when something was
+    /// queued (a wake-up per held delta would cost the event loop more than it saves).
     async fn drain_ready(&mut self) -> bool {
+        if self.ready.is_empty() {
+            return true;
+        }
+        let sent = self.forward().await;
+        (self.on_send)();
+        sent
+    }
+
+    async fn forward(&mut self) -> bool {
         for emit in self.ready.drain(..) {
             if let Emit::Log { level, message } = emit {
                 logsink::log(level, message);

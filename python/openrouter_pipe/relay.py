@@ -1,0 +1,109 @@
+"""Reading an engine stream from asyncio with one cheap wake-up per batch.
+
+The engine queues ready SSE lines. While lines are queued, reading them costs nothing
+but a call. When the queue is empty, the stream is armed with a token and a pipe that
+this event loop watches; the engine writes to that pipe when lines arrive, and the
+loop's reader callback resolves the waiting future. No thread takes the GIL for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import weakref
+from collections.abc import AsyncIterator
+
+from . import _native
+
+_tokens = itertools.count(1)
+_wakers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Waker | None] = weakref.WeakKeyDictionary()
+
+
+class _Waker:
+    """One pipe per event loop, watched with ``add_reader``."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        # No reference to the loop is kept: the registry below is keyed weakly by it.
+        self.read_fd, self.write_fd = os.pipe()
+        os.set_blocking(self.read_fd, False)
+        os.set_blocking(self.write_fd, False)
+        self.waiting: dict[int, asyncio.Future] = {}
+        loop.add_reader(self.read_fd, self._on_ready)
+        weakref.finalize(self, self._close_fds, self.read_fd, self.write_fd)
+
+    @staticmethod
+    def _close_fds(*fds: int) -> None:
+        for fd in fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _on_ready(self) -> None:
+        try:
+            while os.read(self.read_fd, 4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+        for token in _native.take_ready():
+            future = self.waiting.pop(token, None)
+            if future is not None and not future.done():
+                future.set_result(None)
+            elif future is None:
+                # Another loop's token (several loops in one process): hand it back.
+                _hand_back(token)
+
+    async def wait(self, stream: _native.ChatStream) -> None:
+        token = next(_tokens)
+        future = asyncio.get_running_loop().create_future()
+        self.waiting[token] = future
+        try:
+            if stream.arm(self.write_fd, token):
+                await future
+        finally:
+            self.waiting.pop(token, None)
+
+
+def _hand_back(token: int) -> None:
+    for loop, waker in list(_wakers.items()):
+        if waker is not None and token in waker.waiting and not loop.is_closed():
+            future = waker.waiting.pop(token)
+            loop.call_soon_threadsafe(_resolve, future)
+            return
+
+
+def _resolve(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _waker_for(loop: asyncio.AbstractEventLoop) -> _Waker | None:
+    if loop not in _wakers:
+        try:
+            _wakers[loop] = _Waker(loop)
+        except (NotImplementedError, OSError, RuntimeError):
+            _wakers[loop] = None  # e.g. a loop without add_reader: use the generic path
+    return _wakers[loop]
+
+
+async def lines(stream: _native.ChatStream) -> AsyncIterator[str]:
+    """Every SSE line of the answer, in order. Closing the generator stops the answer."""
+    waker = _waker_for(asyncio.get_running_loop())
+    try:
+        if waker is None:
+            async for batch in stream:
+                for line in batch:
+                    yield line
+            return
+        while True:
+            batch = stream.next_batch()
+            if batch is None:
+                return
+            if batch:
+                for line in batch:
+                    yield line
+            else:
+                await waker.wait(stream)
+    finally:
+        stream.close()
