@@ -1,7 +1,7 @@
 //! One chat turn against OpenRouter's `/responses`: resolve the model, translate the
 //! request, send it, and turn the answer (stream or JSON) into emits for a [`Sink`].
 
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use tokio::time::sleep_until;
 
 use super::artifacts::ArtifactSession;
@@ -261,18 +261,12 @@ async fn pump_stream<S: Sink>(
     let mut frames = Vec::new();
     let mut emits = Vec::new();
     loop {
-        // While text is held for coalescing it cannot reach the user before the deadline
-        // anyway, so only what is already buffered is read; the rest waits in the socket
-        // and is picked up in one read at the deadline. A slow stream then costs one
-        // wake-up per window instead of one per delta, with no added visible latency.
         let next = match sink.deadline() {
-            Some(deadline) => match body.next().now_or_never() {
-                Some(next) => next,
-                None => {
-                    sleep_until(deadline.into()).await;
-                    if !sink.flush().await {
-                        return;
-                    }
+            Some(deadline) => tokio::select! {
+                biased;
+                next = body.next() => next,
+                _ = sleep_until(deadline.into()) => {
+                    if !sink.flush().await { return; }
                     continue;
                 }
             },
