@@ -205,3 +205,14 @@ async def test_failed_task_returns_nothing_rather_than_an_error_card_as_a_title(
     pipe = new_pipe(fake.base_url)
     body = chat_body("### Task: generate a title", stream=False)
     assert await pipe.pipe(body, __user__={"id": "u"}, __metadata__={}, __task__="title_generation") == ""
+
+
+async def test_a_paced_stream_is_merged_into_few_chunks_at_the_upstream_pace(fake):
+    fake.enqueue({"synth": 60, "rate": 100})
+    started = time.monotonic()
+    payloads = parse_lines(await collect(new_pipe(fake.base_url), chat_body("slow")))
+    elapsed = time.monotonic() - started
+    text_chunks = [p for p in payloads if p.get("choices")]
+    assert content_of(payloads).count("tok") == 60
+    assert len(text_chunks) <= 30, f"{len(text_chunks)} chunks for 60 deltas at 100/s"
+    assert elapsed < 1.5, f"coalescing must not slow the stream down ({elapsed:.2f}s for a 0.6s stream)"
