@@ -216,3 +216,20 @@ async def test_a_paced_stream_is_merged_into_few_chunks_at_the_upstream_pace(fak
     assert content_of(payloads).count("tok") == 60
     assert len(text_chunks) <= 30, f"{len(text_chunks)} chunks for 60 deltas at 100/s"
     assert elapsed < 1.5, f"coalescing must not slow the stream down ({elapsed:.2f}s for a 0.6s stream)"
+
+
+async def test_api_key_stored_in_open_webuis_encrypted_form_still_works(fake, monkeypatch):
+    fernet = pytest.importorskip("cryptography.fernet", reason="needs cryptography")
+    import base64
+    import hashlib
+
+    secret = "webui-secret-for-this-test"
+    monkeypatch.setenv("WEBUI_SECRET_KEY", secret)
+    token = fernet.Fernet(base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest())).encrypt(
+        API_KEY.encode()
+    )
+    pipe = new_pipe(fake.base_url)
+    pipe.valves = pipe.module.Pipe.Valves(API_KEY="encrypted:" + token.decode(), BASE_URL=fake.base_url)
+    payloads = parse_lines(await collect(pipe, chat_body("secret hello")))
+    assert content_of(payloads) == "Echo: secret hello"
+    assert fake.requests("/api/v1/responses")[-1]["headers"]["authorization"] == f"Bearer {API_KEY}"
