@@ -1,0 +1,103 @@
+"""Hostile or broken inputs end in a clear answer, never an exception or a stalled loop."""
+
+import asyncio
+import time
+
+import pytest
+
+from bridge_helpers import API_KEY, chat_body, collect, content_of, new_pipe, parse_lines
+from fake_openrouter.client import FakeOpenRouter
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeOpenRouter() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def clean(fake):
+    fake.clear()
+    yield
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        None,
+        "not a list",
+        [None, 42, "text", {"role": "user"}],
+        [{"role": "user", "content": [{"type": "mystery"}, None, {"type": "text", "text": "hi"}]}],
+        [{"role": "assistant", "content": {"weird": True}}, {"role": "user", "content": "ok"}],
+    ],
+)
+async def test_odd_message_shapes_still_get_an_answer(fake, messages):
+    body = {"model": "openrouter.openai.gpt-4o-mini", "stream": True, "messages": messages}
+    lines = await collect(new_pipe(fake.base_url), body)
+    assert content_of(parse_lines(lines)).startswith("Echo:")
+
+
+async def test_a_huge_message_is_sent_without_stalling_the_event_loop(fake):
+    big = "x" * (6 * 1024 * 1024)
+    pipe = new_pipe(fake.base_url)
+    worst = 0.0
+    done = False
+
+    async def ticker():
+        nonlocal worst
+        while not done:
+            t = time.perf_counter()
+            await asyncio.sleep(0.005)
+            worst = max(worst, time.perf_counter() - t - 0.005)
+
+    tick = asyncio.create_task(ticker())
+    lines = await collect(pipe, chat_body(big + " end"))
+    done = True
+    await tick
+    assert content_of(parse_lines(lines)).endswith("end")
+    assert worst < 0.5, f"event loop stalled {worst * 1000:.0f} ms"
+
+
+async def test_garbage_between_events_is_ignored(fake):
+    body = (
+        b": keep-alive\n\n"
+        b"data: {not json at all\n\n"
+        b"event: something\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"Hel\"}\n\n"
+        b"id: 7\nretry: 10\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"lo\"}\n\n"
+        b"data: {\"type\":\"response.brand_new_event\",\"x\":1}\n\n"
+        b"data: {\"type\":\"response.completed\",\"response\":{\"status\":\"completed\",\"output\":[]}}\n\n"
+        b"data: [DONE]\n\n"
+    )
+    fake.enqueue({"status": 200, "headers": {"Content-Type": "text/event-stream"}, "body": body.decode()})
+    payloads = parse_lines(await collect(new_pipe(fake.base_url), chat_body("x")))
+    assert content_of(payloads) == "Hello"
+
+
+async def test_slow_drip_with_crlf_framing_arrives_intact(fake):
+    fake.enqueue({"fixture": "stream_unicode.sse", "framing": "crlf", "chunk": 5, "drip_ms": 2})
+    payloads = parse_lines(await collect(new_pipe(fake.base_url), chat_body("x")))
+    assert "😀 and 👩‍💻" in content_of(payloads)
+
+
+async def test_html_error_page_becomes_a_readable_card(fake):
+    page = "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
+    fake.enqueue({"status": 502, "headers": {"Content-Type": "text/html"}, "body": page})
+    text = content_of(parse_lines(await collect(new_pipe(fake.base_url), chat_body("x"))))
+    assert "Error ID" in text and "Bad Gateway" in text
+    assert "<html>" not in text and API_KEY not in text
+
+
+async def test_catalog_outage_with_no_cache_lists_nothing_but_chats_still_work(tmp_path):
+    with FakeOpenRouter() as fresh:
+        fresh.set_models(error=503)
+        pipe = new_pipe(fresh.base_url)
+        assert await pipe.pipes() == []
+        payloads = parse_lines(await collect(pipe, chat_body("still there?")))
+        assert content_of(payloads) == "Echo: still there?"
+        assert fresh.requests("/api/v1/responses")[-1]["body"]["model"] == "openai/gpt-4o-mini"
+
+
+async def test_connection_dropped_before_any_byte_is_explained(fake):
+    fake.enqueue({"fixture": "stream_text.sse", "disconnect_after": 0})
+    text = content_of(parse_lines(await collect(new_pipe(fake.base_url), chat_body("x"))))
+    assert text.strip() and "Traceback" not in text and API_KEY not in text
