@@ -233,3 +233,18 @@ async def test_api_key_stored_in_open_webuis_encrypted_form_still_works(fake, mo
     payloads = parse_lines(await collect(pipe, chat_body("secret hello")))
     assert content_of(payloads) == "Echo: secret hello"
     assert fake.requests("/api/v1/responses")[-1]["headers"]["authorization"] == f"Bearer {API_KEY}"
+
+
+def test_streams_also_work_on_a_loop_without_add_reader(fake):
+    class NoReaderLoop(asyncio.SelectorEventLoop):
+        def add_reader(self, *args, **kwargs):
+            raise NotImplementedError
+
+    async def run():
+        return content_of(parse_lines(await collect(new_pipe(fake.base_url), chat_body("plain loop"))))
+
+    loop = NoReaderLoop()
+    try:
+        assert loop.run_until_complete(run()) == "Echo: plain loop"
+    finally:
+        loop.close()

@@ -79,12 +79,17 @@ def _resolve(future: asyncio.Future) -> None:
 
 
 def _waker_for(loop: asyncio.AbstractEventLoop) -> _Waker | None:
-    if loop not in _wakers:
-        try:
-            _wakers[loop] = _Waker(loop)
-        except (NotImplementedError, OSError, RuntimeError):
-            _wakers[loop] = None  # e.g. a loop without add_reader: use the generic path
-    return _wakers[loop]
+    """This loop's waker, or ``None`` to use the generic (slower) path: loops without
+    ``add_reader`` (Windows' proactor) or that cannot be weakly referenced."""
+    try:
+        if loop not in _wakers:
+            try:
+                _wakers[loop] = _Waker(loop)
+            except (NotImplementedError, OSError, RuntimeError):
+                _wakers[loop] = None
+        return _wakers[loop]
+    except TypeError:
+        return None
 
 
 async def lines(stream: _native.ChatStream) -> AsyncIterator[str]:
