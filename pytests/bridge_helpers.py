@@ -61,3 +61,27 @@ async def collect(pipe, body: dict, **kwargs) -> list[str]:
     result = await pipe.pipe(body, __user__={"id": "user-1"}, __metadata__={}, **kwargs)
     assert not isinstance(result, str), result
     return [line async for line in result]
+
+
+async def with_loop_lag(coro) -> tuple[object, float]:
+    """Runs `coro` while measuring the event loop's worst stall (seconds)."""
+    import asyncio
+    import time
+
+    worst = 0.0
+    done = False
+
+    async def ticker():
+        nonlocal worst
+        while not done:
+            t = time.perf_counter()
+            await asyncio.sleep(0.005)
+            worst = max(worst, time.perf_counter() - t - 0.005)
+
+    tick = asyncio.create_task(ticker())
+    try:
+        result = await coro
+    finally:
+        done = True
+        await tick
+    return result, worst

@@ -10,7 +10,16 @@ import time
 
 import pytest
 
-from bridge_helpers import API_KEY, chat_body, collect, content_of, new_pipe, parse_lines, usage_of
+from bridge_helpers import (
+    API_KEY,
+    chat_body,
+    collect,
+    content_of,
+    new_pipe,
+    parse_lines,
+    usage_of,
+    with_loop_lag,
+)
 from fake_openrouter.client import FakeOpenRouter
 
 
@@ -103,20 +112,7 @@ async def test_cancelling_the_consumer_task_aborts_the_upstream_request(fake):
 async def test_event_loop_stays_responsive_during_a_fast_stream(fake):
     fake.enqueue({"synth": 20000})
     pipe = new_pipe(fake.base_url)
-    worst = 0.0
-    done = False
-
-    async def ticker():
-        nonlocal worst
-        while not done:
-            t = time.perf_counter()
-            await asyncio.sleep(0.005)
-            worst = max(worst, time.perf_counter() - t - 0.005)
-
-    tick = asyncio.create_task(ticker())
-    lines = await collect(pipe, chat_body("big"))
-    done = True
-    await tick
+    lines, worst = await with_loop_lag(collect(pipe, chat_body("big")))
     assert content_of(parse_lines(lines)).count("tok") == 20000
     assert worst < 0.25, f"event loop stalled {worst * 1000:.0f} ms"
 

@@ -1,11 +1,8 @@
 """Hostile or broken inputs end in a clear answer, never an exception or a stalled loop."""
 
-import asyncio
-import time
-
 import pytest
 
-from bridge_helpers import API_KEY, chat_body, collect, content_of, new_pipe, parse_lines
+from bridge_helpers import API_KEY, chat_body, collect, content_of, new_pipe, parse_lines, with_loop_lag
 from fake_openrouter.client import FakeOpenRouter
 
 
@@ -40,20 +37,7 @@ async def test_odd_message_shapes_still_get_an_answer(fake, messages):
 async def test_a_huge_message_is_sent_without_stalling_the_event_loop(fake):
     big = "x" * (6 * 1024 * 1024)
     pipe = new_pipe(fake.base_url)
-    worst = 0.0
-    done = False
-
-    async def ticker():
-        nonlocal worst
-        while not done:
-            t = time.perf_counter()
-            await asyncio.sleep(0.005)
-            worst = max(worst, time.perf_counter() - t - 0.005)
-
-    tick = asyncio.create_task(ticker())
-    lines = await collect(pipe, chat_body(big + " end"))
-    done = True
-    await tick
+    lines, worst = await with_loop_lag(collect(pipe, chat_body(big + " end")))
     assert content_of(parse_lines(lines)).endswith("end")
     assert worst < 0.5, f"event loop stalled {worst * 1000:.0f} ms"
 
