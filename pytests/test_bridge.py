@@ -17,6 +17,7 @@ from bridge_helpers import (
     content_of,
     new_pipe,
     parse_lines,
+    reasoning_of,
     usage_of,
     with_loop_lag,
 )
@@ -244,3 +245,21 @@ def test_streams_also_work_on_a_loop_without_add_reader(fake):
         assert loop.run_until_complete(run()) == "Echo: plain loop"
     finally:
         loop.close()
+
+
+async def test_user_valves_override_the_admins_and_inherit_keeps_them(fake):
+    pipe = new_pipe(fake.base_url, THINKING_OUTPUT_MODE="open_webui")
+    user_valves = pipe.module.Pipe.UserValves(THINKING_OUTPUT_MODE="status", SHOW_FINAL_USAGE_STATUS=False)
+    fake.enqueue({"fixture": "stream_reasoning.sse"})
+    result = await pipe.pipe(chat_body("x"), __user__={"id": "u", "valves": user_valves}, __metadata__={})
+    payloads = parse_lines([line async for line in result])
+    assert reasoning_of(payloads) == "", "status mode shows no Thinking block"
+    statuses = [p["event"]["data"]["description"] for p in payloads if p.get("event", {}).get("type") == "status"]
+    assert any("Determining the current year" in s for s in statuses), statuses
+    assert statuses[-1].startswith("Thought for"), statuses[-1]
+
+    inherit = pipe.module.Pipe.UserValves()
+    fake.enqueue({"fixture": "stream_reasoning.sse"})
+    result = await pipe.pipe(chat_body("x"), __user__={"id": "u", "valves": inherit}, __metadata__={})
+    payloads = parse_lines([line async for line in result])
+    assert "Determining the current year" in reasoning_of(payloads)
