@@ -263,3 +263,16 @@ async def test_user_valves_override_the_admins_and_inherit_keeps_them(fake):
     result = await pipe.pipe(chat_body("x"), __user__={"id": "u", "valves": inherit}, __metadata__={})
     payloads = parse_lines([line async for line in result])
     assert "Determining the current year" in reasoning_of(payloads)
+
+
+async def test_models_outside_model_id_cannot_be_reached_by_chat_but_tasks_can(fake):
+    pipe = new_pipe(fake.base_url, MODEL_ID="openai/gpt-4o-mini")
+    other = chat_body("hi", model="openrouter.anthropic.claude-sonnet-4.5")
+    text = content_of(parse_lines(await collect(pipe, other)))
+    assert "not enabled" in text
+    assert fake.requests("/api/v1/responses") == []
+    task = chat_body("title please", stream=False, model="openrouter.anthropic.claude-sonnet-4.5")
+    answer = await pipe.pipe(task, __user__={"id": "u"}, __metadata__={}, __task__="title_generation")
+    assert answer.startswith("Echo:")
+    allowed = content_of(parse_lines(await collect(pipe, chat_body("ok"))))
+    assert allowed == "Echo: ok"

@@ -193,6 +193,9 @@ async fn resolve_target(req: &ChatRequest, settings: &Settings) -> Result<Target
     }
     match catalog::models(settings).await {
         Ok(models) => match catalog::resolve(&models, &suffix) {
+            Some(model) if req.task.is_none() && !allowed(settings, &models, model) => {
+                Err(super::notices::model_not_enabled(model.display_name()))
+            }
             Some(model) => Ok(Target {
                 id: model.id.clone(),
                 label: model.display_name().to_string(),
@@ -225,6 +228,14 @@ async fn resolve_target(req: &ChatRequest, settings: &Settings) -> Result<Target
             })
         }
     }
+}
+
+/// `MODEL_ID` applies to requests too, not only to the model list: a model an admin did
+/// not enable cannot be reached through the API either. Background tasks are exempt (Open
+/// WebUI may send them to any model).
+fn allowed(settings: &Settings, models: &[Model], model: &Model) -> bool {
+    let (chosen, _) = catalog::select::select(&settings.str("MODEL_ID"), models);
+    chosen.len() == models.len() || chosen.iter().any(|m| m.id == model.id)
 }
 
 async fn send(
