@@ -8,15 +8,8 @@ import sys
 import pytest
 
 from bridge_helpers import content_of, new_pipe, parse_lines, reasoning_of
-from fake_openrouter.client import FakeOpenRouter
 
 MARKER = re.compile(r"^\[([0-9A-HJKMNP-TV-Z]{20})\]: #$", re.M)
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeOpenRouter() as server:
-        yield server
 
 
 @pytest.fixture

@@ -21,19 +21,6 @@ from bridge_helpers import (
     usage_of,
     with_loop_lag,
 )
-from fake_openrouter.client import FakeOpenRouter
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeOpenRouter() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def clean(fake):
-    fake.clear()
-    yield
 
 
 async def test_streamed_answer_arrives_as_chat_chunks_with_usage(fake):

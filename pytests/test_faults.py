@@ -6,18 +6,6 @@ from bridge_helpers import API_KEY, chat_body, collect, content_of, new_pipe, pa
 from fake_openrouter.client import FakeOpenRouter
 
 
-@pytest.fixture(scope="module")
-def fake():
-    with FakeOpenRouter() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def clean(fake):
-    fake.clear()
-    yield
-
-
 @pytest.mark.parametrize(
     "messages",
     [

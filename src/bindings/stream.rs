@@ -99,25 +99,10 @@ impl ChatStream {
     }
 
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        if let Ok(mut rx) = self.rx.try_lock() {
-            let mut batch = Vec::new();
-            let mut closed = false;
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(item) => batch.push(item),
-                    Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => {
-                        closed = true;
-                        break;
-                    }
-                }
-            }
-            if !batch.is_empty() {
-                return ready(py, batch.into_py_any(py)?);
-            }
-            if closed {
-                return Err(PyStopAsyncIteration::new_err(()));
-            }
+        match self.drain() {
+            Some(batch) if !batch.is_empty() => return ready(py, batch.into_py_any(py)?),
+            None => return Err(PyStopAsyncIteration::new_err(())),
+            Some(_) => {}
         }
         let rx = self.rx.clone();
         pyo3_async_runtimes::generic::future_into_py::<ForkSafe, _, _>(py, async move {
