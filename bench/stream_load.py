@@ -322,13 +322,30 @@ def proc_cpu_seconds(pid: int) -> float:
         return float("nan")
 
 
-async def one_stream(client, n: int, rate: float, seq: int) -> int:
-    """One request through Open WebUI's loop; returns the items the client yielded."""
+_TOKEN = re.compile(r"tok(\d+) ")
+
+
+async def one_stream(client, n: int, rate: float, seq: int, lags: list[float] | None = None) -> int:
+    """One request through Open WebUI's loop; returns the items the client yielded.
+
+    With `lags`, a paced stream also records how late each chunk reached Open WebUI: the
+    fake sends `tokK` K/rate seconds after `tok0` (which no client holds back), so a chunk
+    starting with `tokK` that arrives `d` seconds after `tok0` held its oldest delta for
+    `d - K/rate`."""
     form_data = {"model": MODEL_OWUI, "stream": True}
     counter = [0]
+    first = None
     res = await client.start(n, rate, seq)
-    async for _chunk in owui_stream_content(res, form_data, counter):
-        pass
+    async for chunk in owui_stream_content(res, form_data, counter):
+        if lags is None or not rate:
+            continue
+        found = _TOKEN.findall(chunk)
+        if not found:
+            continue
+        now = time.perf_counter()
+        if first is None:
+            first = now
+        lags.append(now - first - int(found[0]) / rate)
     return counter[0]
 
 
@@ -338,8 +355,9 @@ async def run_streams(client, streams: int, n: int, rate: float, fake_pid: int) 
     load0 = os.getloadavg()[0]
     c0 = ctx_switches()
     w0, p0, t0, f0 = time.perf_counter(), time.process_time(), time.thread_time(), proc_cpu_seconds(fake_pid)
+    lags: list[float] = []
     items = await asyncio.wait_for(
-        asyncio.gather(*(one_stream(client, n, rate, i) for i in range(streams))), RUN_TIMEOUT_S
+        asyncio.gather(*(one_stream(client, n, rate, i, lags) for i in range(streams))), RUN_TIMEOUT_S
     )
     w1, p1, t1, f1 = time.perf_counter(), time.process_time(), time.thread_time(), proc_cpu_seconds(fake_pid)
     c1 = ctx_switches()
@@ -358,6 +376,19 @@ async def run_streams(client, streams: int, n: int, rate: float, fake_pid: int) 
         "items_per_stream": statistics.mean(items),
         "items_per_stream_max": max(items),
         "chunks_per_20_deltas": statistics.mean(items) / n * 20,
+        **lag_summary(lags),
+    }
+
+
+def lag_summary(lags: list[float]) -> dict:
+    """Hold latency of paced chunks (see `one_stream`), in ms."""
+    if not lags:
+        return {}
+    lags = sorted(lags)
+    return {
+        "lag_ms_p50": lags[len(lags) // 2] * 1e3,
+        "lag_ms_p99": lags[(len(lags) * 99) // 100] * 1e3,
+        "lag_ms_max": lags[-1] * 1e3,
     }
 
 

@@ -49,8 +49,10 @@ type ModelEntry = (String, String, Option<String>, String, Option<String>);
 #[pyfunction]
 fn list_models(py: Python<'_>, valves_json: String) -> PyResult<Bound<'_, PyAny>> {
     let settings = Settings::from_json(&valves_json);
+    let urgent = runtime::pace::Urgent::new();
     pyo3_async_runtimes::generic::future_into_py::<ForkSafe, _, _>(py, async move {
         let join = runtime::spawn(async move {
+            let _urgent = urgent;
             match catalog::models(&settings).await {
                 Ok(models) => {
                     let icons = if settings.bool("UPDATE_MODEL_IMAGES") {
@@ -109,7 +111,13 @@ fn start_chat(request_json: String) -> ChatStream {
         let wake = wake.clone();
         std::sync::Arc::new(move || wake.fire())
     };
-    let work = runtime::spawn(engine::entry::stream(request_json, tx.clone(), on_send));
+    let first_token = runtime::pace::Urgent::new();
+    let work = runtime::spawn(engine::entry::stream(
+        request_json,
+        tx.clone(),
+        on_send,
+        first_token,
+    ));
     let abort = work.abort_handle();
     let done_wake = wake.clone();
     runtime::spawn(async move {
@@ -138,8 +146,13 @@ fn take_ready() -> Vec<u64> {
 /// `(text, events_json, usage_json, answered)`.
 #[pyfunction]
 fn complete_chat(py: Python<'_>, request_json: String) -> PyResult<Bound<'_, PyAny>> {
+    let urgent = runtime::pace::Urgent::new();
     pyo3_async_runtimes::generic::future_into_py::<ForkSafe, _, _>(py, async move {
-        match runtime::spawn(engine::entry::complete(request_json)).await {
+        let answer = runtime::spawn(async move {
+            let _urgent = urgent;
+            engine::entry::complete(request_json).await
+        });
+        match answer.await {
             Ok((sink, outcome)) => Ok((
                 sink.text,
                 serde_json::Value::Array(sink.events).to_string(),

@@ -1,6 +1,8 @@
 //! One chat turn against OpenRouter's `/responses`: resolve the model, translate the
 //! request, send it, and turn the answer (stream or JSON) into emits for a [`Sink`].
 
+use std::time::Instant;
+
 use futures_util::StreamExt;
 use tokio::time::sleep_until;
 
@@ -10,6 +12,7 @@ use super::sink::Sink;
 use crate::catalog::{self, CatalogError, Model};
 use crate::errors::{self, ErrorContext};
 use crate::http;
+use crate::runtime::pace;
 use crate::sse::{SseFrame, SseParser};
 use crate::stream::emit::{Emit, LogLevel, NoticeLevel};
 use crate::stream::mapper::{MapperOptions, ResponseMapper, Termination};
@@ -271,18 +274,28 @@ async fn pump_stream<S: Sink>(
     let mut parser = SseParser::new();
     let mut frames = Vec::new();
     let mut emits = Vec::new();
+    // Whether the connection task got one turn to hand over frames it already holds
+    // before held text is flushed (so a batch read after a nap goes out as one chunk).
+    let mut drained = false;
     loop {
         let next = match sink.deadline() {
             Some(deadline) => tokio::select! {
                 biased;
                 next = body.next() => next,
-                _ = sleep_until(deadline.into()) => {
+                _ = until(pace::due(deadline)) => {
+                    if !drained {
+                        drained = true;
+                        tokio::task::yield_now().await;
+                        continue;
+                    }
+                    drained = false;
                     if !sink.flush().await { return; }
                     continue;
                 }
             },
             None => body.next().await,
         };
+        drained = false;
         let mut ended = false;
         let mut transport_error = None;
         match next {
@@ -314,6 +327,14 @@ async fn pump_stream<S: Sink>(
         if !send_all(sink, std::mem::take(&mut emits)).await {
             return;
         }
+    }
+}
+
+/// Resolves at `due`. A time already reached resolves at once: a tokio timer rounds up
+/// to its next millisecond tick, which a napping runtime only sees a whole nap later.
+async fn until(due: Instant) {
+    if due > Instant::now() {
+        sleep_until(due.into()).await;
     }
 }
 

@@ -9,6 +9,7 @@ use super::chat::{run, Outcome};
 use super::notices;
 use super::request::ChatRequest;
 use super::sink::{CollectSink, OnSend, Sink, StreamSink};
+use crate::runtime::pace::Urgent;
 use crate::stream::coalesce::Coalescer;
 use crate::valves::Settings;
 
@@ -26,15 +27,22 @@ pub fn coalescer(settings: &Settings) -> Coalescer {
 }
 
 /// Streams the answer to `request_json` into `tx` as ready SSE lines.
-/// `on_send` runs after items were queued.
-pub async fn stream(request_json: String, tx: mpsc::Sender<String>, on_send: OnSend) -> Outcome {
+/// `on_send` runs after items were queued; `first_token` is held until the first token.
+pub async fn stream(
+    request_json: String,
+    tx: mpsc::Sender<String>,
+    on_send: OnSend,
+    first_token: Urgent,
+) -> Outcome {
     match ChatRequest::from_json(&request_json) {
         Ok(request) => {
-            let mut sink = StreamSink::new(tx, coalescer(&request.settings()), on_send);
+            let coalescer = coalescer(&request.settings());
+            let mut sink = StreamSink::new(tx, coalescer, on_send, first_token);
             run(&request, &mut sink).await
         }
         Err(why) => {
-            let mut sink = StreamSink::new(tx, Coalescer::new(Duration::ZERO, 1), on_send);
+            let no_window = Coalescer::new(Duration::ZERO, 1);
+            let mut sink = StreamSink::new(tx, no_window, on_send, first_token);
             for emit in notices::unreadable_request(&why) {
                 sink.send(emit).await;
             }

@@ -6,6 +6,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::logsink;
+use crate::runtime::pace::{self, Streaming, Urgent};
 use crate::stream::coalesce::Coalescer;
 use crate::stream::emit::Emit;
 use crate::stream::owui;
@@ -33,15 +34,27 @@ pub struct StreamSink {
     coalescer: Coalescer,
     ready: Vec<Emit>,
     on_send: OnSend,
+    /// Keeps the engine's wake-ups prompt until the first token has been sent.
+    first_token: Option<Urgent>,
+    _streaming: Streaming,
 }
 
 impl StreamSink {
-    pub fn new(tx: mpsc::Sender<String>, coalescer: Coalescer, on_send: OnSend) -> Self {
+    /// `first_token` is taken before the request is spawned, so a napping worker
+    /// starts it at once (see [`crate::runtime::pace`]).
+    pub fn new(
+        tx: mpsc::Sender<String>,
+        coalescer: Coalescer,
+        on_send: OnSend,
+        first_token: Urgent,
+    ) -> Self {
         Self {
             tx,
-            coalescer,
             ready: Vec::new(),
             on_send,
+            _streaming: Streaming::new(coalescer.window()),
+            coalescer,
+            first_token: Some(first_token),
         }
     }
 
@@ -62,6 +75,9 @@ impl StreamSink {
                 logsink::log(level, message);
                 continue;
             }
+            if matches!(emit, Emit::Content(_) | Emit::Reasoning(_)) {
+                self.first_token = None;
+            }
             if let Some(item) = owui::item(&emit) {
                 if self.tx.send(item).await.is_err() {
                     return false;
@@ -74,6 +90,7 @@ impl StreamSink {
 
 impl Sink for StreamSink {
     async fn send(&mut self, emit: Emit) -> bool {
+        self.coalescer.set_read_delay(pace::nap());
         self.coalescer.push(emit, Instant::now(), &mut self.ready);
         self.drain_ready().await
     }

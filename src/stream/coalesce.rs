@@ -23,6 +23,9 @@ pub struct Coalescer {
     max_chars: usize,
     held: Option<(Kind, String)>,
     last_sent: Option<Instant>,
+    /// How late reads may be (the runtime's nap): a delta only counts as the first
+    /// after a pause once the pause exceeds `window + read_delay`.
+    read_delay: Duration,
 }
 
 impl Coalescer {
@@ -32,7 +35,18 @@ impl Coalescer {
             max_chars: max_chars.max(1),
             held: None,
             last_sent: None,
+            read_delay: Duration::ZERO,
         }
+    }
+
+    /// Sets how late the engine may read deltas (see `read_delay`).
+    pub fn set_read_delay(&mut self, delay: Duration) {
+        self.read_delay = delay;
+    }
+
+    /// How long text may be held.
+    pub fn window(&self) -> Duration {
+        self.window
     }
 
     /// Takes one emit and appends to `ready` whatever must be sent now.
@@ -56,7 +70,7 @@ impl Coalescer {
         }
         let quiet = self
             .last_sent
-            .is_none_or(|t| now.saturating_duration_since(t) >= self.window);
+            .is_none_or(|t| now.saturating_duration_since(t) >= self.window + self.read_delay);
         match &mut self.held {
             None if quiet || self.window.is_zero() => {
                 self.last_sent = Some(now);
@@ -142,6 +156,27 @@ mod tests {
         assert_eq!(ready.len(), 4, "{kinds:?}");
         assert_eq!(ready[1], Emit::Reasoning("r2".into()));
         assert_eq!(ready[2], Emit::Content("c1".into()));
+    }
+
+    #[test]
+    fn deltas_read_late_in_batches_are_held_together() {
+        let mut c = Coalescer::new(Duration::from_millis(40), 10_000);
+        c.set_read_delay(Duration::from_millis(40));
+        let t0 = Instant::now();
+        let mut ready = Vec::new();
+        c.push(Emit::Content("a".into()), t0, &mut ready);
+        let round = t0 + Duration::from_millis(41);
+        c.push(Emit::Content("b".into()), round, &mut ready);
+        c.push(Emit::Content("c".into()), round, &mut ready);
+        assert_eq!(
+            ready.len(),
+            1,
+            "the first delta of a round is not a new burst"
+        );
+        let pause = t0 + Duration::from_millis(200);
+        c.flush(round, &mut ready);
+        c.push(Emit::Content("d".into()), pause, &mut ready);
+        assert_eq!(ready.len(), 3, "a real pause still sends at once");
     }
 
     #[test]

@@ -15,6 +15,8 @@ use pyo3_async_runtimes::generic::{ContextExt, JoinError, Runtime as GenericRunt
 use pyo3_async_runtimes::TaskLocals;
 use tokio::runtime::{Builder, Handle, Runtime};
 
+pub mod pace;
+
 static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
 
 /// The current process's runtime handle, building the runtime on first use.
@@ -29,6 +31,7 @@ pub fn handle() -> Handle {
     let runtime = Builder::new_multi_thread()
         .worker_threads(worker_threads())
         .thread_name("openrouter-pipe")
+        .on_thread_park(pace::before_park)
         .enable_all()
         .build()
         .expect("cannot start the tokio runtime");

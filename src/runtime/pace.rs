@@ -1,0 +1,170 @@
+//! Batching the engine's network wake-ups while answers stream.
+//!
+//! At a model's pace (~100 deltas/s per answer), every delta is its own TCP segment,
+//! and a worker asleep in `epoll_wait` is woken for each one: a context switch, an
+//! `epoll_wait`, a read and the task hand-offs, repeated 5,000 times a second for 50
+//! answers. That costs far more than handling the delta itself. Deltas are held by the
+//! coalescer for its window anyway, so while answers stream and none is still waiting
+//! for its first token, an idle worker naps for [`interval`] before it parks: segments
+//! that arrive meanwhile are all collected by one `epoll_wait`.
+//!
+//! Latency stays where users notice it: a request that has not shown its first token
+//! (or a model list being fetched) holds an [`Urgent`] guard, which wakes napping
+//! workers and keeps them from napping, so the first token is never delayed. Held text
+//! is flushed at most [`interval`] after its window.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The longest nap, in ms; `OPENROUTER_PIPE_BATCH_MS` lowers it (0 turns naps off).
+const MAX_NAP_MS: usize = 50;
+const DEFAULT_NAP_MS: usize = 40;
+
+static URGENT: AtomicUsize = AtomicUsize::new(0);
+/// Live streamed answers by coalescing window in ms (longer windows count as the longest nap).
+static STREAMS_BY_WINDOW: [AtomicUsize; MAX_NAP_MS + 1] =
+    [const { AtomicUsize::new(0) }; MAX_NAP_MS + 1];
+static GATE: Mutex<()> = Mutex::new(());
+static WAKE: Condvar = Condvar::new();
+
+fn nap_limit_ms() -> usize {
+    static LIMIT: OnceLock<usize> = OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        std::env::var("OPENROUTER_PIPE_BATCH_MS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .map_or(DEFAULT_NAP_MS, |ms| ms.min(MAX_NAP_MS))
+    })
+}
+
+/// How long an idle worker may nap now: never while something is urgent or no answer
+/// streams, and never longer than the shortest coalescing window of a live answer (so
+/// no answer's text waits longer than its window asked for).
+pub fn nap() -> Duration {
+    if URGENT.load(Ordering::SeqCst) > 0 {
+        return Duration::ZERO;
+    }
+    let shortest = STREAMS_BY_WINDOW
+        .iter()
+        .position(|count| count.load(Ordering::SeqCst) > 0);
+    shortest.map_or(Duration::ZERO, |ms| {
+        Duration::from_millis(ms.min(nap_limit_ms()) as u64)
+    })
+}
+
+/// When text held until `deadline` should actually go out: a napping runtime wakes at
+/// most one nap late, so the text is sent on the last wake-up before its deadline.
+pub fn due(deadline: Instant) -> Instant {
+    deadline.checked_sub(nap()).unwrap_or(deadline)
+}
+
+/// Held while some work must not wait for a nap (a first token, a model list, a
+/// non-streamed answer).
+#[must_use]
+pub struct Urgent(());
+
+impl Urgent {
+    pub fn new() -> Self {
+        URGENT.fetch_add(1, Ordering::SeqCst);
+        // Taking the lock orders this with a worker that checked the count and is
+        // about to wait, so the notification cannot be lost.
+        drop(GATE.lock().unwrap_or_else(|p| p.into_inner()));
+        WAKE.notify_all();
+        Self(())
+    }
+}
+
+impl Default for Urgent {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Urgent {
+    fn drop(&mut self) {
+        URGENT.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Held for the life of a streamed answer with its coalescing window: naps only pay
+/// while answers stream, and only as long as their windows allow.
+#[must_use]
+pub struct Streaming {
+    bucket: usize,
+}
+
+impl Streaming {
+    pub fn new(window: Duration) -> Self {
+        let bucket = (window.as_millis() as usize).min(MAX_NAP_MS);
+        STREAMS_BY_WINDOW[bucket].fetch_add(1, Ordering::SeqCst);
+        if bucket < MAX_NAP_MS {
+            // A shorter window than a worker may be napping for: cut the nap short.
+            drop(GATE.lock().unwrap_or_else(|p| p.into_inner()));
+            WAKE.notify_all();
+        }
+        Self { bucket }
+    }
+}
+
+impl Drop for Streaming {
+    fn drop(&mut self) {
+        STREAMS_BY_WINDOW[self.bucket].fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Called by each worker just before it parks (tokio's `on_thread_park`).
+pub fn before_park() {
+    let planned = nap();
+    if planned.is_zero() {
+        return;
+    }
+    let gate = GATE.lock().unwrap_or_else(|p| p.into_inner());
+    let _ = WAKE.wait_timeout_while(gate, planned, |_| nap() >= planned);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The counters are process-wide; these tests must not overlap.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    #[test]
+    fn naps_follow_the_shortest_window_and_stop_for_urgent_work() {
+        let _serial = SERIAL.lock().unwrap();
+        if nap() != Duration::ZERO {
+            return; // another test module streams right now
+        }
+        let slow = Streaming::new(Duration::from_secs(1));
+        assert_eq!(nap(), Duration::from_millis(nap_limit_ms() as u64));
+        let fast = Streaming::new(Duration::from_millis(15));
+        assert_eq!(nap(), Duration::from_millis(15.min(nap_limit_ms()) as u64));
+        let urgent = Urgent::new();
+        assert_eq!(nap(), Duration::ZERO);
+        let deadline = Instant::now() + Duration::from_millis(100);
+        assert_eq!(due(deadline), deadline);
+        drop(urgent);
+        drop(fast);
+        drop(slow);
+        assert_eq!(nap(), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_napping_worker_wakes_when_urgent_work_arrives() {
+        let _serial = SERIAL.lock().unwrap();
+        let streaming = Streaming::new(Duration::from_secs(1));
+        let napper = std::thread::spawn(|| {
+            let start = Instant::now();
+            let gate = GATE.lock().unwrap();
+            let _ = WAKE.wait_timeout_while(gate, Duration::from_secs(5), |_| !nap().is_zero());
+            start.elapsed()
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        let urgent = Urgent::new();
+        let napped = napper.join().unwrap();
+        assert!(napped < Duration::from_secs(1), "napped {napped:?}");
+        drop(urgent);
+        drop(streaming);
+    }
+}
