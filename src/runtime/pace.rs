@@ -13,7 +13,7 @@
 //! workers and keeps them from napping, so the first token is never delayed. Held text
 //! is flushed at most [`interval`] after its window.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -114,13 +114,41 @@ impl Drop for Streaming {
 }
 
 /// Called by each worker just before it parks (tokio's `on_thread_park`).
+///
+/// Naps end on a shared grid of `nap()` steps, and only the first worker to wake at a
+/// grid point goes on to park on the I/O driver; the others nap until the next point.
+/// Workers napping out of step would take turns waiting in `epoll_wait` and be woken
+/// for single segments again.
 pub fn before_park() {
-    let planned = nap();
-    if planned.is_zero() {
-        return;
+    loop {
+        let step = nap();
+        if step.is_zero() {
+            return;
+        }
+        let now = Instant::now();
+        let (rest, point) = next_step(now, step);
+        let gate = GATE.lock().unwrap_or_else(|p| p.into_inner());
+        let (_gate, waited) = WAKE
+            .wait_timeout_while(gate, rest, |_| nap() >= step)
+            .unwrap_or_else(|p| p.into_inner());
+        if !waited.timed_out() || LAST_TURN.fetch_max(point, Ordering::SeqCst) < point {
+            return;
+        }
     }
-    let gate = GATE.lock().unwrap_or_else(|p| p.into_inner());
-    let _ = WAKE.wait_timeout_while(gate, planned, |_| nap() >= planned);
+}
+
+/// The grid point (ns since the pacing epoch) whose turn a worker last took.
+static LAST_TURN: AtomicU64 = AtomicU64::new(0);
+
+/// Time from `now` to the next multiple of `step` since the pacing epoch, and that
+/// point in ns since the epoch.
+fn next_step(now: Instant, step: Duration) -> (Duration, u64) {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    let step_ns = step.as_nanos().max(1) as u64;
+    let since = now.saturating_duration_since(epoch).as_nanos() as u64;
+    let point = (since / step_ns + 1) * step_ns;
+    (Duration::from_nanos(point - since), point)
 }
 
 #[cfg(test)]
@@ -148,6 +176,23 @@ mod tests {
         drop(fast);
         drop(slow);
         assert_eq!(nap(), Duration::ZERO);
+    }
+
+    #[test]
+    fn naps_end_on_a_shared_grid() {
+        let step = Duration::from_millis(40);
+        let _ = next_step(Instant::now(), step); // the epoch is set on first use
+        let now = Instant::now();
+        let (rest, point) = next_step(now, step);
+        assert!(rest <= step && !rest.is_zero());
+        let (rest_later, same) = next_step(now + rest / 2, step);
+        assert_eq!(
+            same, point,
+            "workers napping at different times wake together"
+        );
+        assert_eq!(rest_later, rest - rest / 2);
+        let (_, next) = next_step(now + rest, step);
+        assert_eq!(next, point + step.as_nanos() as u64);
     }
 
     #[test]
