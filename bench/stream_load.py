@@ -380,6 +380,12 @@ async def run_streams(client, streams: int, n: int, rate: float, fake_pid: int) 
     }
 
 
+def held_cell(r: dict) -> str:
+    if "lag_ms_p50" not in r:
+        return "-"
+    return f"{r['lag_ms_p50']:.0f}/{r['lag_ms_p99']:.0f}/{r['lag_ms_max']:.0f}"
+
+
 def lag_summary(lags: list[float]) -> dict:
     """Hold latency of paced chunks (see `one_stream`), in ms."""
     if not lags:
@@ -657,6 +663,7 @@ def report(results: dict) -> str:
             r["items_per_stream"],
             r["chunks_per_20_deltas"],
             r["ctx_switches_per_delta"],
+            held_cell(r),
             r["threads_at_end"],
             r["wall_s"],
             r["fake_cpu_s"],
@@ -680,6 +687,7 @@ def report(results: dict) -> str:
                 "items/stream",
                 "chunks/20 deltas",
                 "ctx sw/delta",
+                "held ms p50/p99/max",
                 "threads",
                 "wall s",
                 "fake CPU s",
@@ -703,6 +711,7 @@ def report(results: dict) -> str:
                 "loop thread",
                 "other threads",
                 "ctx sw/delta",
+                "held ms p50/p99/max",
             ],
             [
                 [
@@ -713,6 +722,7 @@ def report(results: dict) -> str:
                     p["loop_thread_us_per_delta"],
                     p["other_threads_us_per_delta"],
                     p["ctx_switches_per_delta"],
+                    held_cell(p),
                 ]
                 for p in sw["points"]
             ],

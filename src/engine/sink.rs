@@ -36,7 +36,10 @@ pub struct StreamSink {
     on_send: OnSend,
     /// Keeps the engine's wake-ups prompt until the first token has been sent.
     first_token: Option<Urgent>,
-    _streaming: Streaming,
+    /// Taken once text is first held back, i.e. once deltas arrive faster than the
+    /// window: only then can batched reads help (a short answer never lets workers nap).
+    /// Answers with a window shorter than the longest nap take it at once.
+    streaming: Option<Streaming>,
 }
 
 impl StreamSink {
@@ -52,7 +55,8 @@ impl StreamSink {
             tx,
             ready: Vec::new(),
             on_send,
-            _streaming: Streaming::new(coalescer.window()),
+            streaming: pace::registers_at_once(coalescer.window())
+                .then(|| Streaming::new(coalescer.window())),
             coalescer,
             first_token: Some(first_token),
         }
@@ -92,6 +96,9 @@ impl Sink for StreamSink {
     async fn send(&mut self, emit: Emit) -> bool {
         self.coalescer.set_read_delay(pace::nap());
         self.coalescer.push(emit, Instant::now(), &mut self.ready);
+        if self.streaming.is_none() && self.coalescer.deadline().is_some() {
+            self.streaming = Some(Streaming::new(self.coalescer.window()));
+        }
         self.drain_ready().await
     }
 

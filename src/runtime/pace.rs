@@ -97,14 +97,21 @@ pub struct Streaming {
 impl Streaming {
     pub fn new(window: Duration) -> Self {
         let bucket = (window.as_millis() as usize).min(MAX_NAP_MS);
+        let current = nap();
         STREAMS_BY_WINDOW[bucket].fetch_add(1, Ordering::SeqCst);
-        if bucket < MAX_NAP_MS {
+        if !current.is_zero() && (bucket as u128) < current.as_millis() {
             // A shorter window than a worker may be napping for: cut the nap short.
             drop(GATE.lock().unwrap_or_else(|p| p.into_inner()));
             WAKE.notify_all();
         }
         Self { bucket }
     }
+}
+
+/// Whether an answer with this window must register at once rather than when it first
+/// holds text: a window shorter than the longest nap must shorten naps from the start.
+pub fn registers_at_once(window: Duration) -> bool {
+    (window.as_millis() as usize) < nap_limit_ms()
 }
 
 impl Drop for Streaming {
