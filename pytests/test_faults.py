@@ -1,8 +1,10 @@
 """Hostile or broken inputs end in a clear answer, never an exception or a stalled loop."""
 
+import json
+
 import pytest
 
-from bridge_helpers import API_KEY, chat_body, collect, content_of, new_pipe, parse_lines, with_loop_lag
+from bridge_helpers import API_KEY, chat_body, collect, content_of, new_pipe, parse_lines, usage_of, with_loop_lag
 from fake_openrouter.client import FakeOpenRouter
 
 
@@ -73,3 +75,41 @@ async def test_connection_dropped_before_any_byte_is_explained(fake):
     fake.enqueue({"fixture": "stream_text.sse", "disconnect_after": 0})
     text = content_of(parse_lines(await collect(new_pipe(fake.base_url), chat_body("x"))))
     assert text.strip() and "Traceback" not in text and API_KEY not in text
+
+
+async def test_an_error_envelope_sent_with_200_to_a_stream_shows_the_providers_message(fake):
+    envelope = {"error": {"code": 502, "message": "Provider returned error", "metadata": {"provider_name": "Acme"}}}
+    fake.enqueue({"status": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(envelope)})
+    text = content_of(parse_lines(await collect(new_pipe(fake.base_url), chat_body("x"))))
+    assert "Provider returned error" in text and "Acme" in text and "Error ID" in text
+    assert "interrupted" not in text
+
+
+async def test_a_whole_json_answer_to_a_stream_request_is_still_shown(fake):
+    answer = {
+        "id": "gen-1",
+        "object": "response",
+        "status": "completed",
+        "output": [
+            {
+                "type": "message",
+                "id": "msg_1",
+                "role": "assistant",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": "Answered without streaming", "annotations": []}],
+            }
+        ],
+        "usage": {"input_tokens": 3, "output_tokens": 4, "total_tokens": 7},
+    }
+    fake.enqueue({"status": 200, "headers": {"Content-Type": "application/json"}, "body": " \n" + json.dumps(answer)})
+    payloads = parse_lines(await collect(new_pipe(fake.base_url), chat_body("x")))
+    assert content_of(payloads) == "Answered without streaming"
+    assert usage_of(payloads)["total_tokens"] == 7
+
+
+async def test_an_html_page_sent_with_200_to_a_stream_is_explained(fake):
+    page = "<html><body>Edge proxy says hello</body></html>"
+    fake.enqueue({"status": 200, "headers": {"Content-Type": "text/html"}, "body": page})
+    text = content_of(parse_lines(await collect(new_pipe(fake.base_url), chat_body("x"))))
+    assert "not valid JSON" in text and "Edge proxy says hello" in text and "Error ID" in text
+    assert "interrupted" not in text

@@ -277,6 +277,8 @@ async fn pump_stream<S: Sink>(
     // Whether the connection task got one turn to hand over frames it already holds
     // before held text is flushed (so a batch read after a nap goes out as one chunk).
     let mut drained = false;
+    // Whether the body was checked for being a whole document instead of an event stream.
+    let mut sniffed = false;
     loop {
         let next = match sink.deadline() {
             Some(deadline) => tokio::select! {
@@ -299,6 +301,16 @@ async fn pump_stream<S: Sink>(
         let mut ended = false;
         let mut transport_error = None;
         match next {
+            Some(Ok(bytes)) if !sniffed && !is_blank(&bytes) => {
+                sniffed = true;
+                if is_document(&bytes) {
+                    let text = collect_capped(&mut body, bytes.to_vec(), MAX_JSON_BODY).await;
+                    mapper.on_complete_body(&text, &mut emits);
+                    send_all(sink, emits).await;
+                    return;
+                }
+                parser.push(&bytes, &mut frames)
+            }
             Some(Ok(bytes)) => parser.push(&bytes, &mut frames),
             Some(Err(err)) => {
                 transport_error = Some(http::describe_error(&err));
@@ -362,14 +374,52 @@ fn header_pairs(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
 
 /// Reads at most `cap` bytes of a body (error pages can be huge); lossy UTF-8.
 async fn read_capped(response: reqwest::Response, cap: usize) -> String {
-    let mut body = response.bytes_stream();
-    let mut buf = Vec::new();
-    while let Some(Ok(chunk)) = body.next().await {
-        let room = cap.saturating_sub(buf.len());
-        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if buf.len() >= cap {
+    collect_capped(&mut response.bytes_stream(), Vec::new(), cap).await
+}
+
+/// Appends the rest of `body` to `buf`, up to `cap` bytes in all; lossy UTF-8.
+async fn collect_capped<B>(body: &mut B, mut buf: Vec<u8>, cap: usize) -> String
+where
+    B: futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin,
+{
+    buf.truncate(cap);
+    while buf.len() < cap {
+        let Some(Ok(chunk)) = body.next().await else {
             break;
-        }
+        };
+        let room = cap - buf.len();
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
     }
     String::from_utf8_lossy(&buf).into_owned()
+}
+
+fn is_blank(bytes: &[u8]) -> bool {
+    bytes.iter().all(u8::is_ascii_whitespace)
+}
+
+/// A streamed request answered with a whole JSON document or an HTML page instead of
+/// events (a proxy that ignores `stream`, an error envelope sent with 200, a gateway's
+/// error page): an event stream starts with a field name or a comment, never `{` or `<`.
+fn is_document(first: &[u8]) -> bool {
+    let first = first.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(first);
+    matches!(
+        first.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'<' | b'[')
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_told_apart_from_event_streams() {
+        assert!(is_document(b"{\"error\":{}}"));
+        assert!(is_document(b"\r\n  <html>"));
+        assert!(is_document(b"\xEF\xBB\xBF{}"));
+        assert!(!is_document(b"data: {\"type\":\"x\"}\n\n"));
+        assert!(!is_document(b": OPENROUTER PROCESSING\n\n"));
+        assert!(!is_document(b"event: x\n"));
+        assert!(is_blank(b" \r\n") && !is_blank(b"\n:"));
+    }
 }
