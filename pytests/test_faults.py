@@ -1,6 +1,7 @@
 """Hostile or broken inputs end in a clear answer, never an exception or a stalled loop."""
 
 import json
+import time
 
 import pytest
 
@@ -113,3 +114,27 @@ async def test_an_html_page_sent_with_200_to_a_stream_is_explained(fake):
     text = content_of(parse_lines(await collect(new_pipe(fake.base_url), chat_body("x"))))
     assert "not valid JSON" in text and "Edge proxy says hello" in text and "Error ID" in text
     assert "interrupted" not in text
+
+
+async def test_an_answer_ends_at_its_terminal_event_even_if_the_server_keeps_the_stream_open(fake):
+    events = (
+        'data: {"type":"response.output_text.delta","item_id":"msg_1","output_index":0,"delta":"All done"}\n\n'
+        'data: {"type":"response.completed","response":{"status":"completed","output":[],'
+        '"usage":{"input_tokens":2,"output_tokens":2,"total_tokens":4}}}\n\n'
+    )
+    body = events + "data: [DONE]\n\n"
+    fake.enqueue(
+        {
+            "status": 200,
+            "headers": {"Content-Type": "text/event-stream"},
+            "body": body,
+            "split": [len(events.encode())],
+            "pause_ms": 8000,
+        }
+    )
+    started = time.monotonic()
+    payloads = parse_lines(await collect(new_pipe(fake.base_url), chat_body("x")))
+    elapsed = time.monotonic() - started
+    assert content_of(payloads) == "All done"
+    assert usage_of(payloads)["total_tokens"] == 4
+    assert elapsed < 3, f"the chat stayed open {elapsed:.1f} s after the answer was complete"

@@ -1,7 +1,7 @@
 //! One chat turn against OpenRouter's `/responses`: resolve the model, translate the
 //! request, send it, and turn the answer (stream or JSON) into emits for a [`Sink`].
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use tokio::time::sleep_until;
@@ -322,24 +322,52 @@ async fn pump_stream<S: Sink>(
             }
         }
         let mut done = false;
+        let mut terminal = false;
         for frame in frames.drain(..) {
             match frame {
-                SseFrame::Data(data) if !done => {
-                    mapper.on_data(&data, &mut emits);
+                SseFrame::Data(data) if !done && !terminal => {
+                    terminal = mapper.on_data(&data, &mut emits);
                 }
                 SseFrame::Data(_) => {}
                 SseFrame::Done => done = true,
             }
         }
-        if done || ended {
+        if done || ended || terminal {
             mapper.finish(transport_error.as_deref(), &mut emits);
             send_all(sink, emits).await;
+            if terminal && !done && !ended {
+                drain_in_background(body);
+            }
             return;
         }
         if !send_all(sink, std::mem::take(&mut emits)).await {
             return;
         }
     }
+}
+
+/// After a terminal event the answer is complete even if `[DONE]` or the end of the body
+/// never comes (a server that keeps the connection open would otherwise hold the chat
+/// open until the read timeout). The rest is read in the background, within limits, so
+/// the connection can go back to the pool.
+fn drain_in_background<B>(mut body: B)
+where
+    B: futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin + Send + 'static,
+{
+    const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+    const DRAIN_BYTES: usize = 1024 * 1024;
+    tokio::spawn(async move {
+        let mut read = 0;
+        let _ = tokio::time::timeout(DRAIN_LIMIT, async {
+            while let Some(Ok(chunk)) = body.next().await {
+                read += chunk.len();
+                if read > DRAIN_BYTES {
+                    break;
+                }
+            }
+        })
+        .await;
+    });
 }
 
 /// Resolves at `due`. A time already reached resolves at once: a tokio timer rounds up
