@@ -486,6 +486,36 @@ async def fixed_cost(client, count: int, fake_pid: int, rounds: int = 3) -> dict
     return out
 
 
+def rss_mb() -> float:
+    """Resident memory of this process now, MiB."""
+    with open("/proc/self/statm", encoding="ascii") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+async def memory_soak(client, fake_pid: int, rounds: int, streams: int, n: int) -> dict:
+    """Resident memory across `rounds` of `streams` concurrent full-speed `n`-delta answers plus
+    200 sequential short ones: a leak shows as growth that continues after the first rounds."""
+    gc.collect()
+    samples = [rss_mb()]
+    for _ in range(rounds):
+        await run_streams(client, streams, n, 0, fake_pid)
+        for i in range(200):
+            await one_stream(client, 1, 0, i)
+        gc.collect()
+        samples.append(rss_mb())
+    half = len(samples) // 2
+    return {
+        "client": client.label,
+        "rounds": rounds,
+        "requests_per_round": streams + 200,
+        "rss_mb": samples,
+        "rss_mb_start": samples[0],
+        "rss_mb_peak": max(samples),
+        "growth_mb_second_half": samples[-1] - samples[half],
+    }
+
+
 async def owui_alone(count: int) -> list[dict]:
     """Open WebUI's handling alone: the stream_content loop + process_line over pre-built items
     (no network, no pipe), per item."""
@@ -760,6 +790,24 @@ def report(results: dict) -> str:
             ],
         )
     )
+    parts.append("\nMemory: resident set of the pipe process after each round (concurrent answers + 200 short)")
+    parts.append(
+        fmt_table(
+            ["client", "rounds", "requests/round", "RSS MiB start", "peak", "growth, 2nd half", "per round"],
+            [
+                [
+                    r["client"],
+                    r["rounds"],
+                    r["requests_per_round"],
+                    r["rss_mb_start"],
+                    r["rss_mb_peak"],
+                    r["growth_mb_second_half"],
+                    " ".join(f"{x:.0f}" for x in r["rss_mb"]),
+                ]
+                for r in results.get("memory", [])
+            ],
+        )
+    )
     parts.append("\nTime to first content item (1-delta stream sent at once; from the call to the first item)")
     parts.append(
         fmt_table(
@@ -886,6 +934,14 @@ async def amain(args) -> dict:
                     flush=True,
                 )
                 fake.clear_requests()
+            mem = []
+            for client in (clients[0], clients[2]):
+                mem.append(await memory_soak(client, pid, 3 if quick else 8, concurrency[-1], n))
+                print(
+                    f"  memory {mem[-1]['client']:<28} RSS MiB {' '.join(f'{x:.0f}' for x in mem[-1]['rss_mb'])}",
+                    flush=True,
+                )
+                fake.clear_requests()
             ttfts = []
             for client in clients:
                 ttfts.append(await ttft(client, count))
@@ -911,6 +967,7 @@ async def amain(args) -> dict:
         "window_sweep": sweep,
         "fixed_cost": fixed,
         "ttft": ttfts,
+        "memory": mem,
         "owui_alone": alone,
     }
     results["targets"] = check_targets(results)
