@@ -28,6 +28,9 @@ pub fn handle() -> Handle {
             return rt.handle().clone();
         }
     }
+    if slot.is_some() {
+        pace::reset_after_fork();
+    }
     let runtime = Builder::new_multi_thread()
         .worker_threads(worker_threads())
         .thread_name("openrouter-pipe")

@@ -116,8 +116,14 @@ impl Default for Urgent {
 
 impl Drop for Urgent {
     fn drop(&mut self) {
-        URGENT.fetch_sub(1, Ordering::SeqCst);
+        release(&URGENT);
     }
+}
+
+/// Decrements without wrapping: a guard taken before a fork may be dropped after the
+/// child reset the counts.
+fn release(count: &AtomicUsize) {
+    let _ = count.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
 }
 
 /// Held for the life of a streamed answer with its coalescing window: naps only pay
@@ -149,7 +155,16 @@ pub fn registers_at_once(window: Duration) -> bool {
 
 impl Drop for Streaming {
     fn drop(&mut self) {
-        STREAMS_BY_WINDOW[self.bucket].fetch_sub(1, Ordering::SeqCst);
+        release(&STREAMS_BY_WINDOW[self.bucket]);
+    }
+}
+
+/// Forgets every registration: a forked child inherits the parent's counts but none of
+/// the requests behind them (called when a process builds its own runtime).
+pub fn reset_after_fork() {
+    URGENT.store(0, Ordering::SeqCst);
+    for count in &STREAMS_BY_WINDOW {
+        count.store(0, Ordering::SeqCst);
     }
 }
 
