@@ -26,9 +26,9 @@ impl ResponseMapper {
             .ok()
             .filter(Value::is_object);
         let Some(resp) = parsed else {
-            let mut report = ErrorReport::new(ErrorKind::StreamFailure);
+            let mut report = ErrorReport::new(ErrorKind::ServiceError);
             report.model_label = ctx.model_label.clone();
-            report.message = Some("OpenRouter sent a response that is not valid JSON.".into());
+            report.message = Some("OpenRouter sent a response that is not valid JSON (an error page from a proxy or gateway?).".into());
             let shown = truncate(&redact(body.trim()), errors::parse::RAW_EXCERPT_MAX);
             report.raw_excerpt = (!shown.is_empty()).then_some(shown);
             report.retryable = true;
