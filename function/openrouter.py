@@ -35,8 +35,19 @@ class Pipe:
         pass
 
     def __init__(self):
-        self.valves = self.Valves()
         self.core = engine.PipeCore(__name__) if engine is not None else None
+        self.valves = self.Valves()
+
+    @property
+    def valves(self):
+        return self._valves
+
+    @valves.setter
+    def valves(self, value):
+        # Open WebUI assigns valves before each call: a new key warms the model catalog.
+        self._valves = value
+        if self.core is not None:
+            self.core.warm(value)
 
     async def pipes(self):
         if self.core is None:

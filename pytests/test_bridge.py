@@ -21,6 +21,7 @@ from bridge_helpers import (
     usage_of,
     with_loop_lag,
 )
+from fake_openrouter.client import FakeOpenRouter
 
 
 async def test_streamed_answer_arrives_as_chat_chunks_with_usage(fake):
@@ -263,3 +264,19 @@ async def test_models_outside_model_id_cannot_be_reached_by_chat_but_tasks_can(f
     assert answer.startswith("Echo:")
     allowed = content_of(parse_lines(await collect(pipe, chat_body("ok"))))
     assert allowed == "Echo: ok"
+
+
+async def test_valves_with_a_key_warm_the_model_catalog_in_the_background(monkeypatch):
+    monkeypatch.delenv("OPENROUTER_API_KEY", raising=False)
+    with FakeOpenRouter() as own:  # a fresh base URL: nothing cached for it yet
+        keyless = new_pipe(own.base_url)
+        keyless.valves = keyless.module.Pipe.Valves(API_KEY="", BASE_URL=own.base_url)
+        pipe = new_pipe(own.base_url)  # Open WebUI assigns valves; nothing else is called
+        for _ in range(150):
+            if own.requests("/api/v1/models"):
+                break
+            await asyncio.sleep(0.02)
+        assert len(own.requests("/api/v1/models")) == 1, "the catalog is fetched once, before anyone asks"
+        pipe.valves = pipe.module.Pipe.Valves(API_KEY=API_KEY, BASE_URL=own.base_url)  # as before every call
+        assert [m for m in await pipe.pipes() if m["id"] == "openai.gpt-4o-mini"]
+        assert len(own.requests("/api/v1/models")) == 1, "the model list is served from the warm cache"

@@ -19,6 +19,10 @@ def list_models(
     """The models to expose as ``([(id, name, description, capabilities_json, icon_url)], error)``;
     serves the last good catalog."""
 
+def warm_catalog(valves_json: str) -> None:
+    """Starts fetching the catalog (and icons when synced) in the background if a key is
+    set; returns at once."""
+
 def start_chat(request_json: str) -> ChatStream:
     """Starts a streaming answer at once; the request is parsed on an engine thread and a
     malformed one is answered with an explanation, never an exception."""

@@ -102,6 +102,19 @@ class PipeCore:
         self.pipe_id = pipe_id_from_module(module_name)
         self.artifact_db_path = default_artifact_db_path()
         self._sync = SyncScheduler()
+        self._warmed: tuple[Any, Any] | None = None
+
+    def warm(self, valves: Any) -> None:
+        """Starts fetching the catalog in the background when valves with a new key or base
+        URL arrive (Open WebUI assigns valves before every call; repeats cost nothing)."""
+        target = (getattr(valves, "API_KEY", None), getattr(valves, "BASE_URL", None))
+        if target == self._warmed:
+            return
+        self._warmed = target
+        try:
+            _native.warm_catalog(json.dumps(_dump(valves) or {}, default=str))
+        except Exception:  # noqa: BLE001 - warming is an optimisation only
+            log.debug("OpenRouter catalog warm-up could not start", exc_info=True)
 
     async def pipes(self, valves: Any) -> list[dict[str, str]]:
         """The model list for Open WebUI's selector; ``[]`` (and a log line) when the

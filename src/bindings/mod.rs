@@ -70,6 +70,21 @@ fn list_models(py: Python<'_>, valves_json: String) -> PyResult<Bound<'_, PyAny>
     })
 }
 
+/// Fetches the catalog in the background (when a key is set), so the first model list
+/// or chat after start does not wait for it. Returns at once; parsing happens on tokio.
+#[pyfunction]
+fn warm_catalog(valves_json: String) {
+    runtime::spawn(async move {
+        let settings = Settings::from_json(&valves_json);
+        if settings.api_key().is_empty() {
+            return;
+        }
+        if catalog::models(&settings).await.is_ok() && settings.bool("UPDATE_MODEL_IMAGES") {
+            let _ = catalog::icons::icons(&settings).await;
+        }
+    });
+}
+
 fn select_entries(
     settings: &Settings,
     models: &[catalog::Model],
@@ -196,6 +211,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sanitize_model_id, m)?)?;
     m.add_function(wrap_pyfunction!(drain_logs, m)?)?;
     m.add_function(wrap_pyfunction!(list_models, m)?)?;
+    m.add_function(wrap_pyfunction!(warm_catalog, m)?)?;
     m.add_function(wrap_pyfunction!(start_chat, m)?)?;
     m.add_function(wrap_pyfunction!(take_ready, m)?)?;
     m.add_function(wrap_pyfunction!(complete_chat, m)?)?;
