@@ -61,7 +61,7 @@ class FakeOpenRouter:
 
     def reset_stats(self):
         self.stats = {"active_streams": 0, "streams_started": 0, "streams_completed": 0,
-                      "client_aborted": 0, "server_disconnects": 0,
+                      "client_aborted": 0, "server_disconnects": 0, "api_connections": 0,
                       "last_abort_latency_ms": None, "last_abort_ts": None}
 
     def pricing(self, model):
@@ -105,6 +105,7 @@ class FakeOpenRouter:
 
     async def handle_conn(self, reader, writer):
         conn = Conn(reader, writer)
+        counted = False
         try:
             while True:
                 try:
@@ -114,6 +115,9 @@ class FakeOpenRouter:
                     break
                 if req is None:
                     break
+                if not counted and not req.path.startswith("/_fake"):
+                    counted = True  # a connection a client under test opened (not the control API)
+                    self.stats["api_connections"] += 1
                 conn.headers_sent, conn.keep_alive = False, req.keep_alive
                 try:
                     keep = await self.dispatch(conn, req)

@@ -280,3 +280,27 @@ async def test_valves_with_a_key_warm_the_model_catalog_in_the_background(monkey
         pipe.valves = pipe.module.Pipe.Valves(API_KEY=API_KEY, BASE_URL=own.base_url)  # as before every call
         assert [m for m in await pipe.pipes() if m["id"] == "openai.gpt-4o-mini"]
         assert len(own.requests("/api/v1/models")) == 1, "the model list is served from the warm cache"
+
+
+async def test_sequential_answers_reuse_one_connection():
+    events = (
+        'data: {"type":"response.output_text.delta","item_id":"m","output_index":0,"delta":"Reused"}\n\n'
+        'data: {"type":"response.completed","response":{"status":"completed","output":[]}}\n\n'
+    )
+    # `[DONE]` and the end of the body come in later writes, as they may over a real network.
+    plan = {
+        "status": 200,
+        "headers": {"Content-Type": "text/event-stream"},
+        "body": events + "data: [DONE]\n\n",
+        "split": [len(events.encode())],
+        "pause_ms": 20,
+    }
+    with FakeOpenRouter() as own:
+        pipe = new_pipe(own.base_url)
+        await pipe.pipes()
+        before = own.stats()["api_connections"]
+        for _ in range(5):
+            own.enqueue(plan)
+            assert content_of(parse_lines(await collect(pipe, chat_body("again")))) == "Reused"
+        opened = own.stats()["api_connections"] - before
+        assert opened <= 1, f"{opened} new connections for 5 answers: each one pays a new TCP/TLS handshake"

@@ -335,8 +335,8 @@ async fn pump_stream<S: Sink>(
         if done || ended || terminal {
             mapper.finish(transport_error.as_deref(), &mut emits);
             send_all(sink, emits).await;
-            if terminal && !done && !ended {
-                drain_in_background(body);
+            if !ended {
+                release_connection(body).await;
             }
             return;
         }
@@ -346,28 +346,39 @@ async fn pump_stream<S: Sink>(
     }
 }
 
-/// After a terminal event the answer is complete even if `[DONE]` or the end of the body
-/// never comes (a server that keeps the connection open would otherwise hold the chat
-/// open until the read timeout). The rest is read in the background, within limits, so
-/// the connection can go back to the pool.
-fn drain_in_background<B>(mut body: B)
+/// Reads what is left of a finished answer's body (`[DONE]`, the chunk terminator) so
+/// the connection goes back to the pool; it usually is already there. A server that keeps
+/// the stream open after the terminal event would hold the chat open until the read
+/// timeout, so after a short wait the rest is read in the background, within limits.
+async fn release_connection<B>(mut body: B)
 where
     B: futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin + Send + 'static,
 {
-    const DRAIN_LIMIT: Duration = Duration::from_secs(10);
-    const DRAIN_BYTES: usize = 1024 * 1024;
-    tokio::spawn(async move {
-        let mut read = 0;
-        let _ = tokio::time::timeout(DRAIN_LIMIT, async {
-            while let Some(Ok(chunk)) = body.next().await {
-                read += chunk.len();
-                if read > DRAIN_BYTES {
-                    break;
-                }
-            }
-        })
-        .await;
-    });
+    const PROMPT: Duration = Duration::from_millis(50);
+    const PATIENT: Duration = Duration::from_secs(10);
+    if tokio::time::timeout(PROMPT, read_to_end(&mut body))
+        .await
+        .is_err()
+    {
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(PATIENT, read_to_end(&mut body)).await;
+        });
+    }
+}
+
+/// Reads a body to its end, giving up (and so closing the connection) after 1 MiB.
+async fn read_to_end<B>(body: &mut B)
+where
+    B: futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin,
+{
+    const LIMIT: usize = 1024 * 1024;
+    let mut read = 0;
+    while let Some(Ok(chunk)) = body.next().await {
+        read += chunk.len();
+        if read > LIMIT {
+            return;
+        }
+    }
 }
 
 /// Resolves at `due`. A time already reached resolves at once: a tokio timer rounds up
