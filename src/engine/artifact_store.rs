@@ -45,6 +45,13 @@ pub fn config(settings: &Settings, path: &str, pipe_id: &str) -> StoreConfig {
     config
 }
 
+/// The store for `config` if it is already open, without blocking: `None` when it is
+/// not open yet or another thread is opening a store right now.
+pub fn cached(config: &StoreConfig) -> Option<Arc<ArtifactStore>> {
+    let stores = STORES.try_lock().ok()?;
+    stores.iter().find(|s| s.config() == config).cloned()
+}
+
 /// The open store for `config`, opening it (blocking) on first use. Opening starts the
 /// store's cleanup loop.
 pub fn get_or_open(

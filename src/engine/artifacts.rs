@@ -112,6 +112,10 @@ impl ArtifactSession {
             return session;
         }
         let config = artifact_store::config(settings, &path, &req.pipe_id);
+        if let Some(store) = artifact_store::cached(&config) {
+            session.store = Some(store); // the common case: no trip to a blocking thread
+            return session;
+        }
         let settings = settings.clone();
         match tokio::task::spawn_blocking(move || artifact_store::get_or_open(config, &settings))
             .await
