@@ -53,15 +53,8 @@ fn list_models(py: Python<'_>, valves_json: String) -> PyResult<Bound<'_, PyAny>
     pyo3_async_runtimes::generic::future_into_py::<ForkSafe, _, _>(py, async move {
         let join = runtime::spawn(async move {
             let _urgent = urgent;
-            match catalog::models(&settings).await {
-                Ok(models) => {
-                    let icons = if settings.bool("UPDATE_MODEL_IMAGES") {
-                        catalog::icons::icons(&settings).await
-                    } else {
-                        Default::default()
-                    };
-                    (select_entries(&settings, &models, &icons), None)
-                }
+            match models_and_icons(&settings).await {
+                Ok((models, icons)) => (select_entries(&settings, &models, &icons), None),
                 Err(err) => (Vec::new(), Some(err.to_string())),
             }
         });
@@ -79,10 +72,21 @@ fn warm_catalog(valves_json: String) {
         if settings.api_key().is_empty() {
             return;
         }
-        if catalog::models(&settings).await.is_ok() && settings.bool("UPDATE_MODEL_IMAGES") {
-            let _ = catalog::icons::icons(&settings).await;
-        }
+        let _ = models_and_icons(&settings).await;
     });
+}
+
+/// The catalog, and the icon map when model images are synced (both cached).
+async fn models_and_icons(
+    settings: &Settings,
+) -> Result<(std::sync::Arc<Vec<catalog::Model>>, catalog::icons::Icons), catalog::CatalogError> {
+    let models = catalog::models(settings).await?;
+    let icons = if settings.bool("UPDATE_MODEL_IMAGES") {
+        catalog::icons::icons(settings).await
+    } else {
+        Default::default()
+    };
+    Ok((models, icons))
 }
 
 fn select_entries(

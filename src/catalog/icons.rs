@@ -13,7 +13,7 @@ use crate::logsink;
 use crate::stream::emit::LogLevel;
 use crate::valves::Settings;
 
-type Icons = Arc<HashMap<String, String>>;
+pub type Icons = Arc<HashMap<String, String>>;
 
 static CACHE: Mutex<Option<(String, Instant, Icons)>> = Mutex::new(None);
 
@@ -92,12 +92,7 @@ pub fn parse_icons(body: &[u8], site: &str) -> HashMap<String, String> {
 /// The icon map for this gateway, refreshed with the catalog's period.
 pub async fn icons(settings: &Settings) -> Icons {
     let base_url = settings.base_url();
-    let period = Duration::from_secs(
-        settings
-            .int("MODEL_CATALOG_REFRESH_SECONDS")
-            .unwrap_or(3600)
-            .max(60) as u64,
-    );
+    let period = super::registry::refresh_period(settings);
     if let Some((url, at, icons)) = CACHE.lock().unwrap_or_else(|p| p.into_inner()).clone() {
         if url == base_url && at.elapsed() < period {
             return icons;

@@ -56,7 +56,8 @@ impl std::fmt::Display for CatalogError {
     }
 }
 
-fn refresh_period(settings: &Settings) -> Duration {
+/// How long a fetched catalog (and the icon map that goes with it) stays fresh.
+pub fn refresh_period(settings: &Settings) -> Duration {
     Duration::from_secs(
         settings
             .int("MODEL_CATALOG_REFRESH_SECONDS")
