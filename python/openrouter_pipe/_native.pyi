@@ -23,13 +23,16 @@ def warm_catalog(valves_json: str) -> None:
     """Starts fetching the catalog (and icons when synced) in the background if a key is
     set; returns at once."""
 
-def start_chat(request_json: str) -> ChatStream:
-    """Starts a streaming answer at once; the request is parsed on an engine thread and a
-    malformed one is answered with an explanation, never an exception."""
+def start_chat(request_json: str, collect: bool = False) -> ChatStream:
+    """Starts an answer at once; the request is parsed on an engine thread and a
+    malformed one is answered with an explanation, never an exception. ``collect`` runs a
+    complete answer (``stream: false``, tasks): the stream then carries only host calls,
+    and :meth:`ChatStream.completion` holds the result once it ended."""
 
-def complete_chat(request_json: str) -> Awaitable[tuple[str, str, str | None, bool]]:
-    """A complete answer as ``(text, events_json, usage_json, answered)``; ``answered`` is
-    false when the text explains a failure instead of answering."""
+def probe_host(plan_json: str, collect: bool = False) -> ChatStream:
+    """Self-check of the host port: runs the host calls of ``plan_json`` (a JSON array of
+    ``{"op", "args", "timeout"}``) through a session like an answer's; each outcome is one
+    JSON line of answer text."""
 
 def take_ready() -> list[int]:
     """Tokens of armed streams that have lines (or ended) since the last call."""
@@ -41,13 +44,44 @@ def import_artifact_rows(path: str, table: str, rows_json: str) -> int:
 class Ready:
     """An already-finished awaitable."""
 
+class HostRequest:
+    """A call from the engine for the Python host; answer it once."""
+
+    @property
+    def op(self) -> str:
+        """``emit``, ``event_call`` or ``echo``."""
+    @property
+    def args(self) -> str:
+        """The arguments as JSON text."""
+    @property
+    def timeout(self) -> float:
+        """Seconds the host may take."""
+    def resolve(self, result_json: str) -> bool:
+        """Answers with a JSON document; ``False`` when nobody waits any more."""
+    def fail(self, kind: str, message: str) -> bool:
+        """Reports a failure (``timeout``, ``unavailable``, ``cancelled`` or ``failed``)."""
+
+class Completion:
+    """The result of a complete answer or task."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def usage_json(self) -> str | None: ...
+    @property
+    def answered(self) -> bool:
+        """``False`` when ``text`` explains a failure instead of answering."""
+
 class ChatStream:
-    """Async iterator of batches of SSE lines (``list[str]``) for Open WebUI."""
+    """An answer in progress: batches of SSE lines (``list[str]``) and host calls, in order."""
 
     def __aiter__(self) -> ChatStream: ...
-    def __anext__(self) -> Awaitable[list[str]]: ...
-    def next_batch(self) -> list[str] | None:
-        """The lines queued now (``[]`` when none yet), or ``None`` once the answer ended."""
+    def __anext__(self) -> Awaitable[list[str] | HostRequest]: ...
+    def next_batch(self) -> list[str] | HostRequest | None:
+        """The lines queued now (``[]`` when none yet), a host call to run, or ``None`` once
+        the answer ended."""
+    def completion(self) -> Completion | None:
+        """A complete answer's result once the stream ended; ``None`` otherwise."""
     def arm(self, fd: int, token: int) -> bool:
         """Asks for ``token`` to be reported by :func:`take_ready` (and a byte written to
         ``fd``) when lines arrive; ``False`` when there is something to read already."""

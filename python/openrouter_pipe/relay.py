@@ -1,9 +1,10 @@
-"""Reading an engine stream from asyncio with one cheap wake-up per batch.
+"""Reading an engine answer from asyncio with one cheap wake-up per batch.
 
-The engine queues ready SSE lines. While lines are queued, reading them costs nothing
-but a call. When the queue is empty, the stream is armed with a token and a pipe that
-this event loop watches; the engine writes to that pipe when lines arrive, and the
-loop's reader callback resolves the waiting future. No thread takes the GIL for it.
+The engine queues ready SSE lines and host calls, in order. While items are queued,
+reading them costs nothing but a call. When the queue is empty, the stream is armed with a
+token and a pipe that this event loop watches; the engine writes to that pipe when items
+arrive, and the loop's reader callback resolves the waiting future. No thread takes the
+GIL for it. Host calls are handed to the answer's :class:`~.host.HostSession`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import weakref
 from collections.abc import AsyncIterator
 
 from . import _native
+from .host import HostSession
 
 _tokens = itertools.count(1)
 _wakers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Waker | None] = weakref.WeakKeyDictionary()
@@ -92,23 +94,40 @@ def _waker_for(loop: asyncio.AbstractEventLoop) -> _Waker | None:
         return None
 
 
-async def lines(stream: _native.ChatStream) -> AsyncIterator[str]:
-    """Every SSE line of the answer, in order. Closing the generator stops the answer."""
+async def lines(stream: _native.ChatStream, host: HostSession | None = None) -> AsyncIterator[str]:
+    """Every SSE line of the answer, in order, running its host calls on the way.
+    Closing the generator (or cancelling its reader) stops the answer and its calls."""
+    host = host if host is not None else HostSession()
     waker = _waker_for(asyncio.get_running_loop())
     try:
         if waker is None:
-            async for batch in stream:
-                for line in batch:
-                    yield line
+            async for item in stream:
+                if item.__class__ is list:
+                    for line in item:
+                        yield line
+                else:
+                    host.dispatch(item)
             return
         while True:
-            batch = stream.next_batch()
-            if batch is None:
+            item = stream.next_batch()
+            if item is None:
                 return
-            if batch:
-                for line in batch:
-                    yield line
+            if item.__class__ is list:
+                if item:
+                    for line in item:
+                        yield line
+                else:
+                    await waker.wait(stream)
             else:
-                await waker.wait(stream)
+                host.dispatch(item)
     finally:
         stream.close()
+        host.close()
+
+
+async def complete(stream: _native.ChatStream, host: HostSession | None = None) -> _native.Completion | None:
+    """Runs a complete answer (``start_chat(..., collect=True)``) to its end, host calls
+    included, and returns its result. Cancelling the caller stops the answer."""
+    async for _line in lines(stream, host):
+        pass
+    return stream.completion()

@@ -73,18 +73,22 @@ class Pipe:
         __user__: dict = None,
         __metadata__: dict = None,
         __event_emitter__=None,
+        __event_call__=None,
+        __tools__: dict = None,
+        __files__: list = None,
         __task__=None,
+        __task_body__: dict = None,
+        __request__=None,
+        __chat_id__: str = None,
+        __session_id__: str = None,
+        __message_id__: str = None,
+        __oauth_token__: dict = None,
     ):
+        # Every dunder named above, forwarded once: {{"user": __user__, "tools": __tools__, ...}}.
+        context = {{k[2:-2]: v for k, v in locals().items() if k.startswith("__") and k.endswith("__")}}
         if self.core is None:
             return INSTALL_HINT
-        result = await self.core.pipe(
-            self.valves,
-            body,
-            user=__user__,
-            metadata=__metadata__,
-            event_emitter=__event_emitter__,
-            task=__task__,
-        )
+        result = await self.core.pipe(self.valves, body, context)
         return result if isinstance(result, str) else relay(self.core, result)
 
 

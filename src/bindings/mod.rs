@@ -1,8 +1,11 @@
 //! The PyO3 layer: `openrouter_pipe._native`. Thin on purpose — it parses what Python
 //! hands over, starts engine work on the fork-safe runtime, and converts results back.
 
+mod host;
 mod stream;
 mod waker;
+
+use std::sync::Arc;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -15,7 +18,10 @@ use crate::stream::owui;
 use crate::valves::Settings;
 use crate::{catalog, logsink};
 
-pub use stream::{ChatStream, Ready};
+pub use host::HostRequest;
+pub use stream::{ChatStream, Completion, CompletionSlot, Ready};
+
+use crate::engine::host::Outgoing;
 
 /// Items buffered between the engine and Python before the engine waits.
 const CHANNEL_CAPACITY: usize = 512;
@@ -120,74 +126,144 @@ fn select_entries(
     list
 }
 
-/// Starts a streaming answer; returns the [`ChatStream`] at once. The request is parsed
-/// on a tokio thread, never on the caller's event loop.
+/// How an answer is delivered to Python.
+struct Delivery {
+    tx: mpsc::Sender<Outgoing>,
+    on_send: engine::sink::OnSend,
+    wake: Arc<waker::WakeState>,
+    completion: CompletionSlot,
+}
+
+impl Delivery {
+    fn new() -> (Self, mpsc::Receiver<Outgoing>) {
+        let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+        let wake = Arc::new(waker::WakeState::default());
+        let on_send: engine::sink::OnSend = {
+            let wake = wake.clone();
+            Arc::new(move || wake.fire())
+        };
+        let delivery = Self {
+            tx,
+            on_send,
+            wake,
+            completion: Arc::default(),
+        };
+        (delivery, rx)
+    }
+
+    fn host(&self) -> engine::host::ChannelHost {
+        engine::host::ChannelHost::new(self.tx.clone(), self.on_send.clone())
+    }
+
+    /// Runs `work` on the engine; the stream ends when it does. A panic becomes a
+    /// visible message (a line, or the completion's text), never a silent end.
+    fn start<F>(self, rx: mpsc::Receiver<Outgoing>, collect: bool, work: F) -> ChatStream
+    where
+        F: std::future::Future<Output = Option<Completion>> + Send + 'static,
+    {
+        let work = runtime::spawn(work);
+        let abort = work.abort_handle();
+        let Delivery {
+            tx,
+            wake,
+            completion,
+            ..
+        } = self;
+        let slot = completion.clone();
+        let done_wake = wake.clone();
+        runtime::spawn(async move {
+            let result = match work.await {
+                Ok(result) => result,
+                Err(err) => {
+                    if err.is_panic() {
+                        logsink::log(LogLevel::Error, "internal error while answering (panic)");
+                        if !collect {
+                            if let Some(item) = owui::item(&engine::notices::internal_error()) {
+                                let _ = tx.send(Outgoing::Line(item)).await;
+                            }
+                        }
+                    }
+                    collect.then(|| Completion {
+                        text: match engine::notices::internal_error() {
+                            Emit::Content(text) => text.trim_start().to_string(),
+                            _ => String::new(),
+                        },
+                        usage_json: None,
+                        answered: false,
+                    })
+                }
+            };
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = result;
+            drop(tx);
+            done_wake.fire();
+        });
+        ChatStream::new(rx, abort, wake, completion)
+    }
+}
+
+/// Starts an answer and returns its [`ChatStream`] at once; the request is parsed on a
+/// tokio thread, never on the caller's event loop. `collect` runs a complete answer
+/// (`stream: false`, tasks): no lines, only host calls, then a [`Completion`].
 #[pyfunction]
-fn start_chat(request_json: String) -> ChatStream {
-    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-    let wake = std::sync::Arc::new(waker::WakeState::default());
-    let on_send: engine::sink::OnSend = {
-        let wake = wake.clone();
-        std::sync::Arc::new(move || wake.fire())
-    };
+#[pyo3(signature = (request_json, collect = false))]
+fn start_chat(request_json: String, collect: bool) -> ChatStream {
+    let (delivery, rx) = Delivery::new();
+    if collect {
+        let host = delivery.host();
+        let urgent = runtime::pace::Urgent::new();
+        return delivery.start(rx, true, async move {
+            let _urgent = urgent;
+            let (sink, outcome) = engine::entry::complete(request_json, Some(host)).await;
+            Some(Completion {
+                text: sink.text,
+                usage_json: sink.usage.map(|u| u.to_string()),
+                answered: outcome == engine::Outcome::Answered,
+            })
+        });
+    }
     let first_token = runtime::pace::Urgent::new();
-    let work = runtime::spawn(engine::entry::stream(
-        request_json,
-        tx.clone(),
-        on_send,
-        first_token,
-    ));
-    let abort = work.abort_handle();
-    let done_wake = wake.clone();
-    runtime::spawn(async move {
-        if matches!(work.await, Err(err) if err.is_panic()) {
-            logsink::log(
-                LogLevel::Error,
-                "internal error while streaming an answer (panic)",
-            );
-            if let Some(item) = owui::item(&engine::notices::internal_error()) {
-                let _ = tx.send(item).await;
+    let (tx, on_send) = (delivery.tx.clone(), delivery.on_send.clone());
+    delivery.start(rx, false, async move {
+        engine::entry::stream(request_json, tx, on_send, first_token).await;
+        None
+    })
+}
+
+/// Runs the host calls of `plan_json` (a JSON array of `{op, args, timeout}`) through a
+/// session like an answer's: the self-check of the port. Each outcome is one JSON line
+/// of answer text (a content line when streamed, the completion's text when collected).
+#[pyfunction]
+#[pyo3(signature = (plan_json, collect = false))]
+fn probe_host(plan_json: String, collect: bool) -> ChatStream {
+    let (delivery, rx) = Delivery::new();
+    let host = delivery.host();
+    let (tx, on_send) = (delivery.tx.clone(), delivery.on_send.clone());
+    delivery.start(rx, collect, async move {
+        let mut text = String::new();
+        for line in engine::probe::run(&plan_json, &host).await {
+            let line = format!("{line}\n");
+            if !collect {
+                if let Some(item) = owui::item(&Emit::Content(line.clone())) {
+                    if tx.send(Outgoing::Line(item)).await.is_err() {
+                        return None;
+                    }
+                    on_send();
+                }
             }
+            text.push_str(&line);
         }
-        drop(tx);
-        done_wake.fire();
-    });
-    ChatStream::new(rx, abort, wake)
+        collect.then_some(Completion {
+            text,
+            usage_json: None,
+            answered: true,
+        })
+    })
 }
 
 /// Tokens of the streams that became ready (see [`waker`]).
 #[pyfunction]
 fn take_ready() -> Vec<u64> {
     waker::take_ready()
-}
-
-/// Runs a complete (non-streaming) answer: awaitable of
-/// `(text, events_json, usage_json, answered)`.
-#[pyfunction]
-fn complete_chat(py: Python<'_>, request_json: String) -> PyResult<Bound<'_, PyAny>> {
-    let urgent = runtime::pace::Urgent::new();
-    pyo3_async_runtimes::generic::future_into_py::<ForkSafe, _, _>(py, async move {
-        let answer = runtime::spawn(async move {
-            let _urgent = urgent;
-            engine::entry::complete(request_json).await
-        });
-        match answer.await {
-            Ok((sink, outcome)) => Ok((
-                sink.text,
-                serde_json::Value::Array(sink.events).to_string(),
-                sink.usage.map(|u| u.to_string()),
-                outcome == engine::Outcome::Answered,
-            )),
-            Err(_) => {
-                logsink::log(LogLevel::Error, "internal error while completing an answer");
-                let text = match engine::notices::internal_error() {
-                    Emit::Content(text) => text.trim_start().to_string(),
-                    _ => String::new(),
-                };
-                Ok((text, "[]".to_string(), None, false))
-            }
-        }
-    })
 }
 
 /// Copies reference-pipe artifact rows (`rows_json`: a JSON array of rows) into `table`
@@ -218,9 +294,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(warm_catalog, m)?)?;
     m.add_function(wrap_pyfunction!(start_chat, m)?)?;
     m.add_function(wrap_pyfunction!(take_ready, m)?)?;
-    m.add_function(wrap_pyfunction!(complete_chat, m)?)?;
+    m.add_function(wrap_pyfunction!(probe_host, m)?)?;
     m.add_function(wrap_pyfunction!(import_artifact_rows, m)?)?;
     m.add_class::<ChatStream>()?;
     m.add_class::<Ready>()?;
+    m.add_class::<HostRequest>()?;
+    m.add_class::<Completion>()?;
     Ok(())
 }

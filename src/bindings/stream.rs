@@ -1,6 +1,7 @@
-//! The Python async iterator over a streaming answer.
+//! The Python side of a running answer: its SSE lines, the host calls the engine makes
+//! while it runs (in order with the lines), and a complete answer's result.
 //!
-//! Each `__anext__` returns a *batch* (a list of ready SSE lines) so crossing into
+//! Each read returns a *batch* (a list of ready SSE lines) so crossing into
 //! Python costs once per batch, not once per token. When items are already waiting,
 //! `__anext__` returns a pre-completed awaitable ([`Ready`]) instead of scheduling an
 //! asyncio future through tokio (~30 µs each); only an empty queue takes the slow path.
@@ -14,7 +15,9 @@ use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, Mutex};
 use tokio::task::AbortHandle;
 
+use super::host::HostRequest;
 use super::waker::WakeState;
+use crate::engine::host::{Outgoing, PendingCall};
 use crate::runtime::ForkSafe;
 
 /// Upper bound of items handed over in one batch.
@@ -50,39 +53,117 @@ fn ready(py: Python<'_>, value: Py<PyAny>) -> PyResult<Bound<'_, PyAny>> {
     Bound::new(py, Ready { value: Some(value) }).map(Bound::into_any)
 }
 
-/// A running answer. Dropping it (or `close()`) aborts the upstream request.
+/// The engine's end of an answer, as the stream reads it.
+struct Inbox {
+    rx: mpsc::Receiver<Outgoing>,
+    /// A host call read while lines were being batched: it goes out after them.
+    stashed: Option<PendingCall>,
+}
+
+/// What one read hands to Python.
+enum Next {
+    Lines(Vec<String>),
+    Call(PendingCall),
+    Ended,
+}
+
+impl Next {
+    fn into_py(self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        match self {
+            Next::Lines(lines) => Ok(Some(lines.into_py_any(py)?)),
+            Next::Call(call) => Ok(Some(Py::new(py, HostRequest::new(call))?.into_any())),
+            Next::Ended => Ok(None),
+        }
+    }
+}
+
+/// The generic path's result, converted where pyo3 converts it (never `Ended`).
+impl<'py> IntoPyObject<'py> for Next {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(self
+            .into_py(py)?
+            .unwrap_or_else(|| py.None())
+            .into_bound(py))
+    }
+}
+
+impl Inbox {
+    /// Everything queued now up to [`MAX_BATCH`] lines, or the next host call.
+    fn take(&mut self) -> Next {
+        if let Some(call) = self.stashed.take() {
+            return Next::Call(call);
+        }
+        let mut batch = Vec::new();
+        while batch.len() < MAX_BATCH {
+            match self.rx.try_recv() {
+                Ok(Outgoing::Line(line)) => batch.push(line),
+                Ok(Outgoing::Call(call)) if batch.is_empty() => return Next::Call(call),
+                Ok(Outgoing::Call(call)) => {
+                    self.stashed = Some(call);
+                    break;
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) if batch.is_empty() => return Next::Ended,
+                Err(TryRecvError::Disconnected) => break,
+            }
+        }
+        Next::Lines(batch)
+    }
+
+    fn has_news(&self) -> bool {
+        self.stashed.is_some() || !self.rx.is_empty() || self.rx.is_closed()
+    }
+}
+
+/// The result of a complete (non-streaming) answer or task.
+#[pyclass(module = "openrouter_pipe._native", frozen, get_all)]
+#[derive(Clone)]
+pub struct Completion {
+    /// The answer's text (or the card explaining a failure).
+    pub text: String,
+    /// Usage as stored with the message, as JSON text.
+    pub usage_json: Option<String>,
+    /// False when `text` explains a failure instead of answering.
+    pub answered: bool,
+}
+
+/// Where a complete answer's result is left for Python.
+pub type CompletionSlot = Arc<std::sync::Mutex<Option<Completion>>>;
+
+/// A running answer: its lines and host calls in order, and for a complete answer its
+/// [`Completion`] at the end. Dropping it (or `close()`) aborts the upstream request.
 #[pyclass(module = "openrouter_pipe._native")]
 pub struct ChatStream {
-    rx: Arc<Mutex<mpsc::Receiver<String>>>,
+    inbox: Arc<Mutex<Inbox>>,
     abort: AbortHandle,
     wake: Arc<WakeState>,
+    completion: CompletionSlot,
 }
 
 impl ChatStream {
-    pub fn new(rx: mpsc::Receiver<String>, abort: AbortHandle, wake: Arc<WakeState>) -> Self {
+    pub fn new(
+        rx: mpsc::Receiver<Outgoing>,
+        abort: AbortHandle,
+        wake: Arc<WakeState>,
+        completion: CompletionSlot,
+    ) -> Self {
         Self {
-            rx: Arc::new(Mutex::new(rx)),
+            inbox: Arc::new(Mutex::new(Inbox { rx, stashed: None })),
             abort,
             wake,
+            completion,
         }
     }
 
-    /// Everything queued now, up to [`MAX_BATCH`]; `None` once the stream has ended.
-    fn drain(&self) -> Option<Vec<String>> {
-        let Ok(mut rx) = self.rx.try_lock() else {
-            return Some(Vec::new());
-        };
-        let mut batch = Vec::new();
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(item) => batch.push(item),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    return if batch.is_empty() { None } else { Some(batch) };
-                }
-            }
+    fn drain(&self) -> Next {
+        match self.inbox.try_lock() {
+            Ok(mut inbox) => inbox.take(),
+            Err(_) => Next::Lines(Vec::new()),
         }
-        Some(batch)
     }
 }
 
@@ -98,49 +179,69 @@ impl ChatStream {
         slf
     }
 
+    /// The next batch of lines, or a [`HostRequest`]; the generic (slower) path.
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         match self.drain() {
-            Some(batch) if !batch.is_empty() => return ready(py, batch.into_py_any(py)?),
-            None => return Err(PyStopAsyncIteration::new_err(())),
-            Some(_) => {}
+            Next::Lines(batch) if batch.is_empty() => {}
+            Next::Ended => return Err(PyStopAsyncIteration::new_err(())),
+            ready_now => {
+                let value = ready_now.into_py(py)?.expect("not ended");
+                return ready(py, value);
+            }
         }
-        let rx = self.rx.clone();
+        let inbox = self.inbox.clone();
         pyo3_async_runtimes::generic::future_into_py::<ForkSafe, _, _>(py, async move {
-            let mut rx = rx.lock().await;
-            match rx.recv().await {
-                Some(first) => {
-                    let mut batch = vec![first];
-                    while batch.len() < MAX_BATCH {
-                        match rx.try_recv() {
-                            Ok(item) => batch.push(item),
-                            Err(_) => break,
-                        }
+            let mut inbox = inbox.lock().await;
+            let next = match inbox.rx.recv().await {
+                None => Next::Ended,
+                Some(Outgoing::Call(call)) => Next::Call(call),
+                Some(Outgoing::Line(first)) => match inbox.take() {
+                    Next::Lines(mut rest) => {
+                        rest.insert(0, first);
+                        Next::Lines(rest)
                     }
-                    Ok(batch)
-                }
-                None => Err(PyStopAsyncIteration::new_err(())),
+                    Next::Call(call) => {
+                        inbox.stashed = Some(call);
+                        Next::Lines(vec![first])
+                    }
+                    Next::Ended => Next::Lines(vec![first]),
+                },
+            };
+            match next {
+                Next::Ended => Err(PyStopAsyncIteration::new_err(())),
+                other => Ok(other),
             }
         })
     }
 
-    /// The items queued right now (`[]` when none yet), or `None` once the answer ended.
-    /// Never blocks: with `[]`, call [`arm`](Self::arm) and wait for the wake-up.
-    fn next_batch(&self) -> Option<Vec<String>> {
-        self.drain()
+    /// The lines queued right now (`[]` when none yet), a [`HostRequest`] to run, or
+    /// `None` once the answer ended. Never blocks: with `[]`, call [`arm`](Self::arm)
+    /// and wait for the wake-up.
+    fn next_batch(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.drain().into_py(py)
     }
 
     /// Asks to be woken through `fd` with `token` when items arrive or the answer ends.
     /// Returns false when there is already something to read (then nothing is armed).
     fn arm(&self, fd: i32, token: u64) -> bool {
         self.wake.arm(fd, token);
-        let has_news = match self.rx.try_lock() {
-            Ok(rx) => !rx.is_empty() || rx.is_closed(),
+        let has_news = match self.inbox.try_lock() {
+            Ok(inbox) => inbox.has_news(),
             Err(_) => true,
         };
         if has_news && self.wake.disarm() {
             return false;
         }
         true
+    }
+
+    /// The result of a complete answer, once the stream has ended (`None` before, and
+    /// always for a streamed answer).
+    fn completion(&self) -> Option<Completion> {
+        self.completion
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Stops the answer and closes the upstream connection.

@@ -6,9 +6,10 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::chat::{run, Outcome};
+use super::host::{ChannelHost, Outgoing};
 use super::notices;
 use super::request::ChatRequest;
-use super::sink::{CollectSink, OnSend, Sink, StreamSink};
+use super::sink::{send_all, CollectSink, OnSend, StreamSink};
 use crate::runtime::pace::Urgent;
 use crate::stream::coalesce::Coalescer;
 use crate::valves::Settings;
@@ -26,42 +27,47 @@ pub fn coalescer(settings: &Settings) -> Coalescer {
     Coalescer::new(Duration::from_millis(window), max_chars)
 }
 
-/// Streams the answer to `request_json` into `tx` as ready SSE lines.
-/// `on_send` runs after items were queued; `first_token` is held until the first token.
+/// Streams the answer to `request_json` into `tx` as ready SSE lines; host calls go
+/// through the same channel. `on_send` runs after items were queued; `first_token` is
+/// held until the first token.
 pub async fn stream(
     request_json: String,
-    tx: mpsc::Sender<String>,
+    tx: mpsc::Sender<Outgoing>,
     on_send: OnSend,
     first_token: Urgent,
 ) -> Outcome {
+    let host = ChannelHost::new(tx.clone(), on_send.clone());
     match ChatRequest::from_json(&request_json) {
         Ok(request) => {
             let coalescer = coalescer(&request.settings());
             let mut sink = StreamSink::new(tx, coalescer, on_send, first_token);
-            run(&request, &mut sink).await
+            run(&request, &mut sink, &host).await
         }
         Err(why) => {
             let no_window = Coalescer::new(Duration::ZERO, 1);
             let mut sink = StreamSink::new(tx, no_window, on_send, first_token);
-            for emit in notices::unreadable_request(&why) {
-                sink.send(emit).await;
-            }
+            send_all(&mut sink, notices::unreadable_request(&why)).await;
             Outcome::Failed
         }
     }
 }
 
-/// The complete answer to `request_json`.
-pub async fn complete(request_json: String) -> (CollectSink, Outcome) {
-    let mut sink = CollectSink::default();
-    let outcome = match ChatRequest::from_json(&request_json) {
-        Ok(request) => run(&request, &mut sink).await,
+/// The complete answer to `request_json`. With a `host`, a chat's events reach Open
+/// WebUI while it runs; background tasks (titles, tags) never send any.
+pub async fn complete(request_json: String, host: Option<ChannelHost>) -> (CollectSink, Outcome) {
+    let request = match ChatRequest::from_json(&request_json) {
+        Ok(request) => request,
         Err(why) => {
-            for emit in notices::unreadable_request(&why) {
-                sink.send(emit).await;
-            }
-            Outcome::Failed
+            let mut sink = CollectSink::default();
+            send_all(&mut sink, notices::unreadable_request(&why)).await;
+            return (sink, Outcome::Failed);
         }
     };
+    let host = host.filter(|_| request.task.is_none());
+    let mut sink = match &host {
+        Some(host) => CollectSink::live(host.clone()),
+        None => CollectSink::default(),
+    };
+    let outcome = run(&request, &mut sink, &host).await;
     (sink, outcome)
 }

@@ -1,13 +1,20 @@
-//! Orchestration of one request: settings, model, translation, transport, mapping.
+//! Orchestration of one request: settings, model, history, translation, the rounds
+//! of upstream requests, and the port to the Python host.
 
 mod artifact_store;
 pub mod artifacts;
 pub mod chat;
 pub mod entry;
+pub mod host;
 pub mod notices;
+pub mod probe;
 pub mod request;
 pub mod sink;
+pub mod target;
+pub mod turn;
 
 pub use chat::{run, Outcome};
+pub use host::{Host, HostCall, HostError, NoHost};
 pub use request::ChatRequest;
 pub use sink::{CollectSink, Sink, StreamSink};
+pub use turn::{run_turn, TurnInput, TurnResult};

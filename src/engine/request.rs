@@ -7,7 +7,9 @@ use crate::valves::{merge, Settings};
 
 /// What `pipe()` received, reduced to what the engine needs.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
+// A key the Python layer misspells is an error ("Unreadable request"), not a silent
+// default: both sides ship in one wheel, so they must agree exactly.
+#[serde(default, deny_unknown_fields)]
 pub struct ChatRequest {
     /// Open WebUI's chat-completions body.
     pub body: Value,
@@ -100,5 +102,6 @@ mod tests {
     fn malformed_json_is_an_error_not_a_panic() {
         assert!(ChatRequest::from_json("{not json").is_err());
         assert!(ChatRequest::from_json("{}").is_ok());
+        assert!(ChatRequest::from_json(r#"{"chatid": "x"}"#).is_err());
     }
 }

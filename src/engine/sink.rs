@@ -1,10 +1,11 @@
 //! Where a request's emits go: a live stream to Open WebUI, or a collected answer.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use super::host::{ChannelHost, Host, HostCall, HostError, Outgoing};
 use crate::logsink;
 use crate::runtime::pace::{self, Streaming, Urgent};
 use crate::stream::coalesce::Coalescer;
@@ -27,10 +28,20 @@ pub trait Sink: Send {
 /// Called after items were queued (the bindings wake Python with it).
 pub type OnSend = std::sync::Arc<dyn Fn() + Send + Sync>;
 
+/// Sends every emit in order; false once nobody listens any more.
+pub async fn send_all<S: Sink>(sink: &mut S, emits: Vec<Emit>) -> bool {
+    for emit in emits {
+        if !sink.send(emit).await {
+            return false;
+        }
+    }
+    true
+}
+
 /// Streams serialised items to the Python iterator through a bounded channel,
 /// coalescing text on the way.
 pub struct StreamSink {
-    tx: mpsc::Sender<String>,
+    tx: mpsc::Sender<Outgoing>,
     coalescer: Coalescer,
     ready: Vec<Emit>,
     on_send: OnSend,
@@ -46,7 +57,7 @@ impl StreamSink {
     /// `first_token` is taken before the request is spawned, so a napping worker
     /// starts it at once (see [`crate::runtime::pace`]).
     pub fn new(
-        tx: mpsc::Sender<String>,
+        tx: mpsc::Sender<Outgoing>,
         coalescer: Coalescer,
         on_send: OnSend,
         first_token: Urgent,
@@ -83,7 +94,7 @@ impl StreamSink {
                 self.first_token = None;
             }
             if let Some(item) = owui::item(&emit) {
-                if self.tx.send(item).await.is_err() {
+                if self.tx.send(Outgoing::Line(item)).await.is_err() {
                     return false;
                 }
             }
@@ -112,13 +123,45 @@ impl Sink for StreamSink {
     }
 }
 
+/// How long one live event may take to reach `__event_emitter__`.
+const EMIT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Collects a complete answer for `stream: false` requests and background tasks.
-#[derive(Debug, Default)]
+/// With a host, events (statuses, sources, notifications) reach `__event_emitter__`
+/// while the answer runs, so a user sees "Searching the web…" when it happens; without
+/// one (Rust tests) they are collected in `events`.
+#[derive(Default)]
 pub struct CollectSink {
     pub text: String,
-    /// Events for `__event_emitter__` (statuses, sources, notifications).
+    /// Events that had no live emitter to go to.
     pub events: Vec<Value>,
     pub usage: Option<Value>,
+    live: Option<ChannelHost>,
+}
+
+impl CollectSink {
+    /// A sink that sends events through `host` as they happen.
+    pub fn live(host: ChannelHost) -> Self {
+        Self {
+            live: Some(host),
+            ..Self::default()
+        }
+    }
+
+    async fn event(&mut self, event: Value) {
+        let Some(host) = &self.live else {
+            self.events.push(event);
+            return;
+        };
+        match host.call(HostCall::Emit(event), EMIT_TIMEOUT).await {
+            Ok(_) => {}
+            Err(HostError::Unavailable(_)) => self.live = None, // no emitter: stop asking
+            Err(err) => logsink::log(
+                crate::stream::emit::LogLevel::Debug,
+                format!("A status event was not delivered ({err})"),
+            ),
+        }
+    }
 }
 
 impl Sink for CollectSink {
@@ -129,7 +172,7 @@ impl Sink for CollectSink {
             Emit::Log { level, message } => logsink::log(*level, message.clone()),
             _ => {
                 if let Some(event) = owui::emitter_event(&emit) {
-                    self.events.push(event);
+                    self.event(event).await;
                 }
             }
         }

@@ -49,7 +49,8 @@ fn reset_secs(v: &str) -> Option<u64> {
     Some(if n >= 100_000_000_000 { n / 1000 } else { n })
 }
 
-fn retry_after(headers: &[(String, String)], error: Option<&Value>) -> Option<RetryAfter> {
+/// When the server says a request may be tried again (headers, then the error body).
+pub fn retry_after(headers: &[(String, String)], error: Option<&Value>) -> Option<RetryAfter> {
     let meta = error.and_then(|e| e.get("metadata"));
     let meta_headers = meta.and_then(|m| m.get("headers"));
     let mut r = RetryAfter::default();

@@ -3,7 +3,9 @@
 //! Like the runtime, the client is keyed by process id: pooled connections belong to
 //! the runtime that opened them, so a forked child must not reuse the parent's pool.
 
+pub mod body;
 mod headers;
+pub mod upstream;
 
 use std::collections::HashMap;
 use std::error::Error as _;
@@ -11,6 +13,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 pub use headers::{referer, request_headers, DEFAULT_REFERER, TITLE};
+pub use upstream::{post_responses, StatusClass, UpstreamError};
 
 use crate::valves::Settings;
 

@@ -52,6 +52,9 @@ pub struct MapperOptions {
     pub show_final_usage: bool,
     /// Display label of the model, used in error cards ("OpenAI: GPT-4o mini").
     pub model_label: String,
+    /// Usage of the answer's earlier upstream rounds (tool loop, retries), added to this
+    /// round's in the usage stored with the message and in the final status line.
+    pub usage_before: Option<Value>,
 }
 
 /// How the stream ended, as far as the mapper can tell.

@@ -29,6 +29,29 @@ pub fn owui_usage(raw: &Value) -> Option<Value> {
     Some(Value::Object(out))
 }
 
+/// The usage of two upstream rounds of one answer added up: every number is summed
+/// (tokens, cost, nested details); other values (`is_byok`) keep the later round's.
+pub fn add(total: &Value, round: &Value) -> Value {
+    match (total, round) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut out = a.clone();
+            for (key, value) in b {
+                let summed = match out.get(key) {
+                    Some(existing) => add(existing, value),
+                    None => value.clone(),
+                };
+                out.insert(key.clone(), summed);
+            }
+            Value::Object(out)
+        }
+        (Value::Number(a), Value::Number(b)) => match (a.as_u64(), b.as_u64()) {
+            (Some(x), Some(y)) => Value::from(x.saturating_add(y)),
+            _ => Value::from(a.as_f64().unwrap_or(0.0) + b.as_f64().unwrap_or(0.0)),
+        },
+        (_, round) => round.clone(),
+    }
+}
+
 fn get_u64(usage: &Value, path: &[&str]) -> Option<u64> {
     let mut v = usage;
     for key in path {
@@ -106,6 +129,23 @@ pub fn usage_status_line(usage: Option<&Value>, elapsed: Duration, generation: D
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn rounds_of_one_answer_add_up() {
+        let first = json!({"input_tokens": 100, "output_tokens": 10, "total_tokens": 110,
+            "cost": 0.25, "is_byok": false, "output_tokens_details": {"reasoning_tokens": 4}});
+        let second = json!({"input_tokens": 150, "output_tokens": 20, "total_tokens": 170,
+            "cost": 0.5, "is_byok": true, "input_tokens_details": {"cached_tokens": 90}});
+        let sum = add(&first, &second);
+        assert_eq!(sum["input_tokens"], 250);
+        assert_eq!(sum["output_tokens"], 30);
+        assert_eq!(sum["total_tokens"], 280);
+        assert_eq!(sum["cost"], 0.75);
+        assert_eq!(sum["is_byok"], true);
+        assert_eq!(sum["output_tokens_details"]["reasoning_tokens"], 4);
+        assert_eq!(sum["input_tokens_details"]["cached_tokens"], 90);
+        assert_eq!(owui_usage(&sum).unwrap()["prompt_tokens"], 250);
+    }
 
     #[test]
     fn usage_gets_chat_names_and_keeps_extras() {

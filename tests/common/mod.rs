@@ -21,6 +21,7 @@ pub fn options() -> MapperOptions {
         thinking_mode: ThinkingMode::OpenWebUi,
         show_final_usage: true,
         model_label: "Test Model".into(),
+        usage_before: None,
     }
 }
 

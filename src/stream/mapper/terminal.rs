@@ -117,7 +117,8 @@ impl ResponseMapper {
         let cited = self.citations.urls.clone();
         self.web.close(&cited, out);
 
-        let usage = self.usage.as_ref().and_then(owui_usage).map(Emit::Usage);
+        let answer_usage = self.answer_usage();
+        let usage = answer_usage.as_ref().and_then(owui_usage).map(Emit::Usage);
         let ctx = ErrorContext {
             model_label: self.options.model_label.clone(),
             model_id: self.model.clone().unwrap_or_default(),
@@ -156,6 +157,14 @@ impl ResponseMapper {
         out.push(emits.log);
     }
 
+    /// This round's usage plus the earlier rounds' of the same answer.
+    fn answer_usage(&self) -> Option<Value> {
+        match (&self.options.usage_before, &self.usage) {
+            (Some(before), Some(now)) => Some(crate::stream::usage::add(before, now)),
+            (before, now) => now.clone().or_else(|| before.clone()),
+        }
+    }
+
     /// The last status line of a successful (or truncated) answer. Open WebUI keeps a
     /// spinner until a status with `done: true` arrives, so there is always one.
     fn final_status(&self) -> Emit {
@@ -163,7 +172,7 @@ impl ResponseMapper {
         if self.options.show_final_usage {
             let generation = self.last_activity.unwrap_or_default();
             return Emit::status(
-                usage_status_line(self.usage.as_ref(), now, generation),
+                usage_status_line(self.answer_usage().as_ref(), now, generation),
                 true,
             );
         }

@@ -1,0 +1,98 @@
+"""The Python end of the engine's host port: runs what only Python can do.
+
+While an answer runs, the engine may ask for work that needs Open WebUI objects
+(send an event through ``__event_emitter__``, ask the browser through ``__event_call__``;
+tools and file storage come next). Each request arrives in order with the answer's lines
+(``ChatStream.next_batch``) and is run here as its own task, bounded by
+``asyncio.wait_for``, so a slow call never holds up the stream. When the answer ends or is
+cancelled, calls still running are cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from . import _native
+
+log = logging.getLogger("openrouter_pipe")
+
+Handler = Callable[[Any], Awaitable[Any]]
+
+
+class Unavailable(Exception):
+    """This session cannot do what was asked (no emitter in a task, no browser)."""
+
+
+class HostSession:
+    """Host calls of one answer. ``context`` holds what Open WebUI passed to ``pipe()``
+    (``event_emitter``, ``event_call``, ``tools``, ``files``, ...), keyed without the
+    double underscores."""
+
+    def __init__(self, context: dict[str, Any] | None = None) -> None:
+        context = context or {}
+        self._emitter = context.get("event_emitter")
+        self._event_call = context.get("event_call")
+        self._tasks: set[asyncio.Task] = set()
+        self._handlers: dict[str, Handler] = {
+            "emit": self._emit,
+            "event_call": self._ask_browser,
+            "echo": _echo,
+        }
+
+    def dispatch(self, request: _native.HostRequest) -> None:
+        """Starts running ``request``; returns at once."""
+        task = asyncio.get_running_loop().create_task(self._run(request))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def close(self) -> None:
+        """Cancels the calls still running (the answer ended or was cancelled)."""
+        for task in list(self._tasks):
+            task.cancel()
+
+    @property
+    def running(self) -> int:
+        return sum(not task.done() for task in self._tasks)
+
+    async def _run(self, request: _native.HostRequest) -> None:
+        handler = self._handlers.get(request.op)
+        if handler is None:
+            request.fail("unavailable", f"this host cannot run {request.op!r}")
+            return
+        try:
+            args = json.loads(request.args)
+            result = await asyncio.wait_for(handler(args), timeout=request.timeout)
+        except asyncio.TimeoutError:
+            request.fail("timeout", f"{request.op} took longer than {request.timeout:g} s")
+        except asyncio.CancelledError:
+            request.fail("cancelled", "the answer ended")
+            raise
+        except Unavailable as exc:
+            request.fail("unavailable", str(exc))
+        except Exception as exc:  # noqa: BLE001 - reported to the engine, never raised into Open WebUI
+            log.debug("Host call %s failed", request.op, exc_info=True)
+            request.fail("failed", f"{type(exc).__name__}: {exc}")
+        else:
+            try:
+                answer = json.dumps(result, default=str, ensure_ascii=False)
+            except (TypeError, ValueError):
+                answer = json.dumps(str(result))
+            request.resolve(answer)
+
+    async def _emit(self, event: Any) -> None:
+        if self._emitter is None:
+            raise Unavailable("no event emitter for this request")
+        await self._emitter(event)
+
+    async def _ask_browser(self, event: Any) -> Any:
+        if self._event_call is None:
+            raise Unavailable("no browser session for this request")
+        return await self._event_call(event)
+
+
+async def _echo(value: Any) -> Any:
+    return value

@@ -1,0 +1,73 @@
+//! Which OpenRouter model a request goes to: the catalog entry for the model Open WebUI
+//! names, the admin's `MODEL_ID` selection, and a best guess when the catalog is down.
+
+use super::notices;
+use super::request::{guess_openrouter_id, ChatRequest};
+use crate::catalog::{self, CatalogError, Model};
+use crate::stream::emit::{Emit, LogLevel};
+use crate::valves::Settings;
+
+/// The model a request goes to.
+pub struct Target {
+    /// OpenRouter id (`openai/gpt-4o-mini`).
+    pub id: String,
+    /// Display label for cards and statuses.
+    pub label: String,
+    /// The catalog entry, unless the catalog could not be consulted or lacks the model.
+    pub model: Option<Model>,
+}
+
+impl Target {
+    fn guessed(id: String) -> Self {
+        Self {
+            label: id.clone(),
+            id,
+            model: None,
+        }
+    }
+}
+
+/// Resolves the request's model, or the emits that refuse it.
+pub async fn resolve(req: &ChatRequest, settings: &Settings) -> Result<Target, Vec<Emit>> {
+    let suffix = req.model_suffix();
+    if suffix.is_empty() {
+        return Err(notices::no_model());
+    }
+    match catalog::models(settings).await {
+        Ok(models) => match catalog::resolve(&models, &suffix) {
+            Some(model) if req.task.is_none() && !allowed(settings, &models, model) => {
+                Err(notices::model_not_enabled(model.display_name()))
+            }
+            Some(model) => Ok(Target {
+                id: model.id.clone(),
+                label: model.display_name().to_string(),
+                model: Some(model.clone()),
+            }),
+            None => {
+                let guess = guess_openrouter_id(&suffix);
+                crate::logsink::log(
+                    LogLevel::Warning,
+                    format!("Model '{suffix}' is not in the OpenRouter catalog; sending it as '{guess}'"),
+                );
+                Ok(Target::guessed(guess))
+            }
+        },
+        Err(CatalogError::MissingApiKey) => Err(notices::missing_api_key()),
+        Err(CatalogError::Unavailable(why)) => {
+            let guess = guess_openrouter_id(&suffix);
+            crate::logsink::log(
+                LogLevel::Warning,
+                format!("Catalog unavailable ({why}); sending the request to '{guess}' anyway"),
+            );
+            Ok(Target::guessed(guess))
+        }
+    }
+}
+
+/// `MODEL_ID` applies to requests too, not only to the model list: a model an admin did
+/// not enable cannot be reached through the API either. Background tasks are exempt (Open
+/// WebUI may send them to any model).
+fn allowed(settings: &Settings, models: &[Model], model: &Model) -> bool {
+    let (chosen, _) = catalog::select::select(&settings.str("MODEL_ID"), models);
+    chosen.len() == models.len() || chosen.iter().any(|m| m.id == model.id)
+}

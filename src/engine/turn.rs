@@ -1,0 +1,178 @@
+//! One upstream round: send a translated request to `/responses` and turn the answer
+//! (event stream or whole document) into emits for a [`Sink`]. The answer loop in
+//! [`super::chat`] calls it once per round; a round that got no answer returns the
+//! [`UpstreamError`] unrendered, so the loop can retry, fall back or show a card.
+
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio::time::sleep_until;
+
+use super::sink::{send_all, Sink};
+use crate::http::body::{collect_capped, is_blank, is_document, read_capped, release_connection};
+use crate::http::{self, UpstreamError};
+use crate::runtime::pace;
+use crate::sse::{SseFrame, SseParser};
+use crate::stream::emit::FunctionCall;
+use crate::stream::mapper::{MapperOptions, ResponseMapper, Termination};
+use crate::translate::Outbound;
+use crate::valves::Settings;
+
+/// Largest non-streaming body read into memory.
+const MAX_JSON_BODY: usize = 64 * 1024 * 1024;
+
+/// What one round sends.
+pub struct TurnInput<'a> {
+    pub settings: &'a Settings,
+    pub outbound: &'a Outbound,
+    /// An event stream (`stream: true`) or one JSON document.
+    pub streaming: bool,
+    pub mapper: MapperOptions,
+}
+
+/// What one round produced, beyond the emits already sent.
+#[derive(Debug, Clone, Default)]
+pub struct TurnResult {
+    pub termination: Termination,
+    /// Function calls the model asked for, in the order they finished.
+    pub function_calls: Vec<FunctionCall>,
+    /// Finished non-message output items (reasoning, function calls, web searches).
+    pub output_items: Vec<Value>,
+    /// This round's usage exactly as OpenRouter reported it.
+    pub usage: Option<Value>,
+    /// The generation id (`response.id`).
+    pub response_id: Option<String>,
+}
+
+impl TurnResult {
+    /// Whether the model answered (possibly cut short by its output limit).
+    pub fn answered(&self) -> bool {
+        matches!(
+            self.termination,
+            Termination::Completed | Termination::Incomplete(_)
+        )
+    }
+}
+
+/// Runs one round. Emits reach `sink` as they are mapped; an error the mapper renders
+/// (a failure inside the stream, an interrupted stream) is part of the answer and ends in
+/// `termination`. `Err` means nothing was shown yet.
+pub async fn run_turn<S: Sink>(
+    input: &TurnInput<'_>,
+    sink: &mut S,
+) -> Result<TurnResult, UpstreamError> {
+    let response = http::post_responses(
+        input.settings,
+        input.outbound.body.to_string(),
+        &input.outbound.headers,
+        input.streaming,
+    )
+    .await?;
+    let mut mapper = ResponseMapper::new(input.mapper.clone());
+    if input.streaming {
+        pump_stream(response, &mut mapper, sink).await;
+    } else {
+        let text = read_capped(response, MAX_JSON_BODY).await;
+        let mut emits = Vec::new();
+        mapper.on_complete_body(&text, &mut emits);
+        send_all(sink, emits).await;
+    }
+    Ok(TurnResult {
+        termination: mapper.termination,
+        function_calls: mapper.function_calls,
+        output_items: mapper.output_items,
+        usage: mapper.usage,
+        response_id: mapper.response_id,
+    })
+}
+
+/// Reads the SSE body, feeding the mapper and flushing coalesced text on time.
+async fn pump_stream<S: Sink>(
+    response: reqwest::Response,
+    mapper: &mut ResponseMapper,
+    sink: &mut S,
+) {
+    let mut body = response.bytes_stream();
+    let mut parser = SseParser::new();
+    let mut frames = Vec::new();
+    let mut emits = Vec::new();
+    // Whether the connection task got one turn to hand over frames it already holds
+    // before held text is flushed (so a batch read after a nap goes out as one chunk).
+    let mut drained = false;
+    // Whether the body was checked for being a whole document instead of an event stream.
+    let mut sniffed = false;
+    loop {
+        let next = match sink.deadline() {
+            Some(deadline) => tokio::select! {
+                biased;
+                next = body.next() => next,
+                _ = until(pace::due(deadline)) => {
+                    if !drained {
+                        drained = true;
+                        tokio::task::yield_now().await;
+                        continue;
+                    }
+                    drained = false;
+                    if !sink.flush().await { return; }
+                    continue;
+                }
+            },
+            None => body.next().await,
+        };
+        drained = false;
+        let mut ended = false;
+        let mut transport_error = None;
+        match next {
+            Some(Ok(bytes)) if !sniffed && !is_blank(&bytes) => {
+                sniffed = true;
+                if is_document(&bytes) {
+                    let text = collect_capped(&mut body, bytes.to_vec(), MAX_JSON_BODY).await;
+                    mapper.on_complete_body(&text, &mut emits);
+                    send_all(sink, emits).await;
+                    return;
+                }
+                parser.push(&bytes, &mut frames)
+            }
+            Some(Ok(bytes)) => parser.push(&bytes, &mut frames),
+            Some(Err(err)) => {
+                transport_error = Some(http::describe_error(&err));
+                ended = true;
+            }
+            None => {
+                parser.finish(&mut frames);
+                ended = true;
+            }
+        }
+        let mut done = false;
+        let mut terminal = false;
+        for frame in frames.drain(..) {
+            match frame {
+                SseFrame::Data(data) if !done && !terminal => {
+                    terminal = mapper.on_data(&data, &mut emits);
+                }
+                SseFrame::Data(_) => {}
+                SseFrame::Done => done = true,
+            }
+        }
+        if done || ended || terminal {
+            mapper.finish(transport_error.as_deref(), &mut emits);
+            send_all(sink, emits).await;
+            if !ended {
+                release_connection(body).await;
+            }
+            return;
+        }
+        if !send_all(sink, std::mem::take(&mut emits)).await {
+            return;
+        }
+    }
+}
+
+/// Resolves at `due`. A time already reached resolves at once: a tokio timer rounds up
+/// to its next millisecond tick, which a napping runtime only sees a whole nap later.
+async fn until(due: Instant) {
+    if due > Instant::now() {
+        sleep_until(due.into()).await;
+    }
+}
