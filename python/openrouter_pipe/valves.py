@@ -14,6 +14,7 @@ from typing import Any, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from . import _native
+from .secret_valves import SealedStr
 
 INHERIT = "inherit"
 
@@ -93,7 +94,9 @@ def valve_models() -> tuple[type[BaseModel], type[BaseModel]]:
     bool_user_fields: list[str] = []
     for spec in valve_specs():
         annotation = _annotation(spec)
-        system_fields[spec["name"]] = (annotation, _field(spec, resolve_default(spec)))
+        # Secret valves are sealed (``encrypted:…``) when validated, so Open WebUI stores them so.
+        system_annotation = SealedStr if spec["type"] == "secret" else annotation
+        system_fields[spec["name"]] = (system_annotation, _field(spec, resolve_default(spec)))
         if spec.get("user_title"):
             if spec["type"] == "choice":
                 user_annotation: Any = Literal[(INHERIT, *spec["choices"])]
