@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .valves import valve_specs
 
 
@@ -29,6 +31,16 @@ def _range(spec: dict) -> str:
     return ""
 
 
+def _status(spec: dict) -> str:
+    status = spec.get("status", "live")
+    if status == "planned":
+        issues = ", ".join(re.findall(r"#\d+", spec.get("status_note") or ""))
+        return f"**not active yet** ({issues})" if issues else "**not active yet**"
+    if status == "compat":
+        return "**no effect** (compatibility)"
+    return "live"
+
+
 def render() -> str:
     """The valve reference as Markdown."""
     lines = [
@@ -38,13 +50,17 @@ def render() -> str:
         "`src/valves/table.rs`; do not edit by hand. Valves marked *user* can be overridden",
         "by each user (their default is `inherit`: use the admin's value).",
         "",
-        "| Valve | Type | Default | Allowed | User | Description |",
-        "|---|---|---|---|---|---|",
+        "Status: *live* valves change what the pipe does. Valves marked **not active yet** are",
+        "declared for a feature that has not landed (the issue that brings it is named); setting",
+        "them does nothing today. Valves marked **no effect** are accepted only so configurations",
+        "saved for the reference pipe keep loading; their job does not exist in this engine.",
+        "",
+        "| Valve | Status | Type | Default | Allowed | User | Description |",
+        "|---|---|---|---|---|---|---|",
     ]
     for spec in valve_specs():
         user = f"*user* ({spec['user_title']})" if spec.get("user_title") else ""
         description = spec["description"].replace("|", "\\|")
-        lines.append(
-            f"| `{spec['name']}` | {spec['type']} | {_default(spec)} | {_range(spec)} | {user} | {description} |"
-        )
+        cells = [f"`{spec['name']}`", _status(spec), spec["type"], _default(spec), _range(spec), user, description]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -2,6 +2,8 @@
 
 The Rust table (``src/valves/table.rs``) is the single source of truth; nothing here
 names a valve. User valves default to ``"inherit"``, meaning "use the admin's value".
+Valves that do nothing yet say so in their description (written by the Rust export);
+compat valves also accept any stored value, so an old configuration always loads.
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ from __future__ import annotations
 import json
 import os
 from functools import cache
-from typing import Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WrapValidator, create_model, field_validator
 
 from . import _native
 from .secret_valves import SealedStr
@@ -74,6 +76,19 @@ def _field(spec: dict[str, Any], default: Any, *, title: str | None = None, boun
     return Field(default=default, json_schema_extra=extra, **kwargs)
 
 
+def _default_when_invalid(default: Any) -> WrapValidator:
+    """A compat valve has no effect, so a stored value it cannot take (the reference pipe's,
+    or a hand-edited one) becomes the default instead of failing Open WebUI's ``Valves(**stored)``."""
+
+    def validate(value: Any, handler: Any) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            return default
+
+    return WrapValidator(validate)
+
+
 def _coerce_bool_or_inherit(value: Any) -> Any:
     if isinstance(value, str):
         lowered = value.strip().lower()
@@ -94,9 +109,12 @@ def valve_models() -> tuple[type[BaseModel], type[BaseModel]]:
     bool_user_fields: list[str] = []
     for spec in valve_specs():
         annotation = _annotation(spec)
+        default = resolve_default(spec)
         # Secret valves are sealed (``encrypted:…``) when validated, so Open WebUI stores them so.
         system_annotation = SealedStr if spec["type"] == "secret" else annotation
-        system_fields[spec["name"]] = (system_annotation, _field(spec, resolve_default(spec)))
+        if spec.get("status") == "compat":
+            system_annotation = Annotated[annotation, _default_when_invalid(default)]
+        system_fields[spec["name"]] = (system_annotation, _field(spec, default))
         if spec.get("user_title"):
             if spec["type"] == "choice":
                 user_annotation: Any = Literal[(INHERIT, *spec["choices"])]

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::spec::{DefaultValue, ValveSpec, ValveType};
+use super::spec::{DefaultValue, ValveSpec, ValveStatus, ValveType};
 use super::table::VALVES;
 
 fn type_name(ty: ValveType) -> &'static str {
@@ -29,7 +29,18 @@ fn default_json(default: DefaultValue) -> (Value, Value) {
     }
 }
 
+/// `(status, note)`: the status name and what a planned valve waits for or why a
+/// compat valve has no effect.
+fn status_json(status: ValveStatus) -> (&'static str, Option<&'static str>) {
+    match status {
+        ValveStatus::Live => ("live", None),
+        ValveStatus::Planned(until) => ("planned", Some(until)),
+        ValveStatus::Compat(why) => ("compat", Some(why)),
+    }
+}
+
 fn spec_json(spec: &ValveSpec) -> Value {
+    let (status, status_note) = status_json(spec.status);
     let (default, env) = default_json(spec.default);
     let choices = match spec.ty {
         ValveType::Choice(c) => json!(c),
@@ -43,8 +54,10 @@ fn spec_json(spec: &ValveSpec) -> Value {
         "default_env": env,
         "min": spec.min,
         "max": spec.max,
-        "description": spec.description,
+        "description": spec.admin_description(),
         "user_title": spec.user_title,
+        "status": status,
+        "status_note": status_note,
     })
 }
 
@@ -64,5 +77,29 @@ mod tests {
         let key = all.iter().find(|v| v["name"] == "API_KEY").unwrap();
         assert_eq!(key["type"], "secret");
         assert_eq!(key["default_env"], "OPENROUTER_API_KEY");
+        assert_eq!(key["status"], "live");
+        assert_eq!(key["status_note"], Value::Null);
+    }
+
+    #[test]
+    fn inactive_valves_say_so_in_the_exported_description() {
+        let all: Vec<Value> = serde_json::from_str(&valves_json()).unwrap();
+        let by_name = |name: &str| all.iter().find(|v| v["name"] == name).unwrap().clone();
+        let planned = by_name("MAX_CONCURRENT_REQUESTS");
+        assert_eq!(planned["status"], "planned");
+        let text = planned["description"].as_str().unwrap();
+        assert!(
+            text.starts_with("Not active yet: does nothing until "),
+            "{text}"
+        );
+        assert!(text.contains("(issue #12)"), "{text}");
+        let compat = by_name("SSE_WORKERS_PER_REQUEST");
+        assert_eq!(compat["status"], "compat");
+        let text = compat["description"].as_str().unwrap();
+        assert!(
+            text.starts_with("Accepted for compatibility, no effect: "),
+            "{text}"
+        );
+        assert!(text.contains(compat["status_note"].as_str().unwrap()));
     }
 }

@@ -6,4 +6,7 @@ pub mod settings;
 pub mod spec;
 pub mod table;
 
+#[cfg(test)]
+mod status_tests;
+
 pub use settings::{merge, Settings};

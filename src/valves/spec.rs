@@ -35,6 +35,21 @@ pub enum DefaultValue {
     },
 }
 
+/// Whether a valve does anything today. An admin must be able to tell from the form
+/// and from `docs/valves.md`; the valve-status test keeps this honest against the code.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValveStatus {
+    /// Read by the engine (or by the Python layer) and changes what it does.
+    Live,
+    /// Declared for the feature that will read it, but read nowhere yet. The text says
+    /// what it waits for, as a clause after "until", naming the issue: "the pipe runs
+    /// tools itself (issue #10)".
+    Planned(&'static str),
+    /// Accepted so stored configurations of the reference pipe keep loading, but its job
+    /// does not exist in this engine's design. The text says why, as a clause.
+    Compat(&'static str),
+}
+
 /// One valve.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ValveSpec {
@@ -50,6 +65,8 @@ pub struct ValveSpec {
     /// `Some(title)` when users may override this valve in their own settings
     /// (a `UserValves` field with that title and the default "inherit").
     pub user_title: Option<&'static str>,
+    /// Whether the valve does anything yet; see [`ValveStatus`].
+    pub status: ValveStatus,
 }
 
 impl ValveSpec {
@@ -57,4 +74,25 @@ impl ValveSpec {
     pub fn find(name: &str) -> Option<&'static ValveSpec> {
         super::table::VALVES.iter().find(|v| v.name == name)
     }
+
+    /// The help text an admin sees: the description, preceded by a clear notice when the
+    /// valve does nothing today.
+    pub fn admin_description(&self) -> String {
+        match self.status {
+            ValveStatus::Live => self.description.to_string(),
+            ValveStatus::Planned(until) => format!(
+                "{PLANNED_PREFIX} does nothing until {until}. Planned: {}",
+                self.description
+            ),
+            ValveStatus::Compat(why) => format!(
+                "{COMPAT_PREFIX} {why}. In the reference pipe: {}",
+                self.description
+            ),
+        }
+    }
 }
+
+/// How the help text of a [`ValveStatus::Planned`] valve starts.
+pub const PLANNED_PREFIX: &str = "Not active yet:";
+/// How the help text of a [`ValveStatus::Compat`] valve starts.
+pub const COMPAT_PREFIX: &str = "Accepted for compatibility, no effect:";

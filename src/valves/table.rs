@@ -1,7 +1,7 @@
 //! Every valve the pipe understands, in the order Open WebUI shows them.
 //! Names, types and defaults follow the reference pipe so admins keep their configuration.
 
-use super::spec::{DefaultValue as D, ValveSpec, ValveType as T};
+use super::spec::{DefaultValue as D, ValveSpec, ValveStatus, ValveType as T};
 
 const fn valve(name: &'static str, ty: T, default: D, description: &'static str) -> ValveSpec {
     ValveSpec {
@@ -12,6 +12,7 @@ const fn valve(name: &'static str, ty: T, default: D, description: &'static str)
         max: None,
         description,
         user_title: None,
+        status: ValveStatus::Live,
     }
 }
 
@@ -31,6 +32,7 @@ const fn ranged(
         max,
         description,
         user_title: None,
+        status: ValveStatus::Live,
     }
 }
 
@@ -41,35 +43,68 @@ const fn user(spec: ValveSpec, title: &'static str) -> ValveSpec {
     }
 }
 
+/// Declared for a coming feature; `until` completes "does nothing until …".
+const fn planned(spec: ValveSpec, until: &'static str) -> ValveSpec {
+    ValveSpec {
+        status: ValveStatus::Planned(until),
+        ..spec
+    }
+}
+
+/// Accepted so stored reference configurations load; `why` says why it has no effect.
+const fn compat(spec: ValveSpec, why: &'static str) -> ValveSpec {
+    ValveSpec {
+        status: ValveStatus::Compat(why),
+        ..spec
+    }
+}
+
+// What planned valves wait for, each naming the issue that makes them live.
+const ENDPOINTS: &str = "the Chat Completions route lands (issue #12)";
+const FILES: &str = "the pipe handles files, images and downloads itself (issue #11)";
+const SSRF: &str = "the pipe downloads remote files itself, with SSRF checks (issue #11)";
+const STORAGE_USER: &str = "the pipe stores files in Open WebUI itself (issue #11)";
+const IMAGES: &str = "the pipe selects and limits input images itself (issue #11)";
+const TOOLS: &str = "the pipe runs tools itself (issue #10)";
+const ORS_FILTER: &str = "the pipe installs the OpenRouter Search filter (issue #10)";
+const LOGGING: &str = "request-scoped logging lands (issue #14)";
+const SESSION_LOGS: &str = "session log archives land (issue #14)";
+const ADMISSION: &str = "admission control lands (issue #12)";
+const TEMPLATES: &str = "custom error templates land (issue #12)";
+const USER_BREAKER: &str = "the per-user request breaker lands (issue #12)";
+const REDIS: &str = "Redis support lands (issue #13)";
+const COSTS: &str = "cost snapshots in Redis land (issue #13)";
+const BROWSER: &str = "the pipe can run code in the browser (issues #9 and #15)";
+
 pub const REASONING_EFFORTS: &[&str] = &["none", "minimal", "low", "medium", "high", "xhigh"];
 
 #[rustfmt::skip]
 pub static VALVES: &[ValveSpec] = &[
     // --- Connection and endpoints ---
     valve("BASE_URL", T::Str, D::Env { var: "OPENROUTER_API_BASE_URL", fallback: "https://openrouter.ai/api/v1" }, "OpenRouter API base URL. Change it only to go through a gateway or proxy."),
-    valve("DEFAULT_LLM_ENDPOINT", T::Choice(&["responses", "chat_completions"]), D::Str("responses"), "Which OpenRouter API chat requests use by default: the Responses API or Chat Completions. Background tasks such as titles always use the Responses API."),
-    valve("FORCE_CHAT_COMPLETIONS_MODELS", T::Str, D::Str(""), "Comma-separated model patterns (wildcards allowed, e.g. anthropic/*) that always go through Chat Completions. Empty means none."),
-    valve("FORCE_RESPONSES_MODELS", T::Str, D::Str(""), "Comma-separated model patterns that always go through the Responses API; a match here wins over the Chat Completions list. Empty means none."),
-    valve("AUTO_FALLBACK_CHAT_COMPLETIONS", T::Bool, D::Bool(true), "When a model turns out not to support the Responses API, retry through Chat Completions, as long as nothing has been shown to the user yet."),
+    planned(valve("DEFAULT_LLM_ENDPOINT", T::Choice(&["responses", "chat_completions"]), D::Str("responses"), "Which OpenRouter API chat requests use by default: the Responses API or Chat Completions. Background tasks such as titles always use the Responses API."), ENDPOINTS),
+    planned(valve("FORCE_CHAT_COMPLETIONS_MODELS", T::Str, D::Str(""), "Comma-separated model patterns (wildcards allowed, e.g. anthropic/*) that always go through Chat Completions. Empty means none."), ENDPOINTS),
+    planned(valve("FORCE_RESPONSES_MODELS", T::Str, D::Str(""), "Comma-separated model patterns that always go through the Responses API; a match here wins over the Chat Completions list. Empty means none."), ENDPOINTS),
+    planned(valve("AUTO_FALLBACK_CHAT_COMPLETIONS", T::Bool, D::Bool(true), "When a model turns out not to support the Responses API, retry through Chat Completions, as long as nothing has been shown to the user yet."), ENDPOINTS),
     valve("API_KEY", T::Secret, D::Env { var: "OPENROUTER_API_KEY", fallback: "" }, "Your OpenRouter API key (sk-or-…). Falls back to the OPENROUTER_API_KEY environment variable."),
     valve("HTTP_REFERER_OVERRIDE", T::Str, D::Str(""), "Site URL sent to OpenRouter as HTTP-Referer, which names your app in OpenRouter's statistics. It must start with http:// or https://; empty sends the project's own URL."),
     ranged("HTTP_CONNECT_TIMEOUT_SECONDS", T::Int, D::Int(10), Some(1.0), None, "Seconds to wait for a connection to OpenRouter."),
     ranged("HTTP_TOTAL_TIMEOUT_SECONDS", T::OptionalInt, D::Null, Some(1.0), None, "Longest time in seconds a whole OpenRouter request may take, streaming included. Empty means no overall limit; the idle read timeout applies instead."),
     ranged("HTTP_SOCK_READ_SECONDS", T::Int, D::Int(300), Some(1.0), None, "Seconds a response may stay silent before the request is given up. Only used when no total timeout is set."),
     // --- Files, images and downloads ---
-    ranged("REMOTE_DOWNLOAD_MAX_RETRIES", T::Int, D::Int(3), Some(0.0), Some(10.0), "How many times a failed download of a remote file or image is retried. 0 means a single attempt."),
-    ranged("REMOTE_DOWNLOAD_INITIAL_RETRY_DELAY_SECONDS", T::Int, D::Int(5), Some(1.0), Some(60.0), "Seconds to wait before the first download retry; the wait grows after each further failure."),
-    ranged("REMOTE_DOWNLOAD_MAX_RETRY_TIME_SECONDS", T::Int, D::Int(45), Some(5.0), Some(300.0), "Upper limit in seconds for one wait between download retries, and for the whole retry period."),
-    ranged("REMOTE_FILE_MAX_SIZE_MB", T::Int, D::Int(50), Some(1.0), Some(500.0), "Largest remote file, in MB, that will be downloaded. Open WebUI's own file size limit can take precedence when one is set."),
-    valve("SAVE_REMOTE_FILE_URLS", T::Bool, D::Bool(true), "Download files that are given by URL and keep a copy in Open WebUI's file storage."),
-    valve("SAVE_FILE_DATA_CONTENT", T::Bool, D::Bool(true), "Keep a copy of files sent as inline data (base64) in Open WebUI's file storage."),
-    ranged("BASE64_MAX_SIZE_MB", T::Int, D::Int(50), Some(1.0), Some(500.0), "Largest inline (base64) file or image accepted, in MB of decoded data. Also the limit for Open WebUI files embedded into a request."),
-    ranged("IMAGE_UPLOAD_CHUNK_BYTES", T::Int, D::Int(1_048_576), Some(65_536.0), Some(8_388_608.0), "Chunk size in bytes used when reading Open WebUI files to embed them in a request. Bigger chunks are faster but use more memory."),
-    ranged("VIDEO_MAX_SIZE_MB", T::Int, D::Int(100), Some(1.0), Some(1000.0), "Largest inline (base64) video accepted, in MB."),
-    valve("FALLBACK_STORAGE_EMAIL", T::Str, D::Env { var: "OPENROUTER_STORAGE_USER_EMAIL", fallback: "openrouter-pipe@system.local" }, "Email of the service account that owns stored files when a request has no user; the account is created if missing. Defaults to the OPENROUTER_STORAGE_USER_EMAIL environment variable."),
-    valve("FALLBACK_STORAGE_NAME", T::Str, D::Env { var: "OPENROUTER_STORAGE_USER_NAME", fallback: "OpenRouter Pipe Storage" }, "Display name of that service account. Defaults to the OPENROUTER_STORAGE_USER_NAME environment variable."),
-    valve("FALLBACK_STORAGE_ROLE", T::Str, D::Env { var: "OPENROUTER_STORAGE_USER_ROLE", fallback: "pending" }, "Open WebUI role of that service account; keep it unprivileged (admin is not advised). Defaults to the OPENROUTER_STORAGE_USER_ROLE environment variable."),
-    valve("ENABLE_SSRF_PROTECTION", T::Bool, D::Bool(true), "Refuse to download from private, loopback and other internal network addresses. Turn off only if every URL users can send is trusted."),
+    planned(ranged("REMOTE_DOWNLOAD_MAX_RETRIES", T::Int, D::Int(3), Some(0.0), Some(10.0), "How many times a failed download of a remote file or image is retried. 0 means a single attempt."), FILES),
+    planned(ranged("REMOTE_DOWNLOAD_INITIAL_RETRY_DELAY_SECONDS", T::Int, D::Int(5), Some(1.0), Some(60.0), "Seconds to wait before the first download retry; the wait grows after each further failure."), FILES),
+    planned(ranged("REMOTE_DOWNLOAD_MAX_RETRY_TIME_SECONDS", T::Int, D::Int(45), Some(5.0), Some(300.0), "Upper limit in seconds for one wait between download retries, and for the whole retry period."), FILES),
+    planned(ranged("REMOTE_FILE_MAX_SIZE_MB", T::Int, D::Int(50), Some(1.0), Some(500.0), "Largest remote file, in MB, that will be downloaded. Open WebUI's own file size limit can take precedence when one is set."), FILES),
+    planned(valve("SAVE_REMOTE_FILE_URLS", T::Bool, D::Bool(true), "Download files that are given by URL and keep a copy in Open WebUI's file storage."), FILES),
+    planned(valve("SAVE_FILE_DATA_CONTENT", T::Bool, D::Bool(true), "Keep a copy of files sent as inline data (base64) in Open WebUI's file storage."), FILES),
+    planned(ranged("BASE64_MAX_SIZE_MB", T::Int, D::Int(50), Some(1.0), Some(500.0), "Largest inline (base64) file or image accepted, in MB of decoded data. Also the limit for Open WebUI files embedded into a request."), FILES),
+    planned(ranged("IMAGE_UPLOAD_CHUNK_BYTES", T::Int, D::Int(1_048_576), Some(65_536.0), Some(8_388_608.0), "Chunk size in bytes used when reading Open WebUI files to embed them in a request. Bigger chunks are faster but use more memory."), FILES),
+    planned(ranged("VIDEO_MAX_SIZE_MB", T::Int, D::Int(100), Some(1.0), Some(1000.0), "Largest inline (base64) video accepted, in MB."), FILES),
+    planned(valve("FALLBACK_STORAGE_EMAIL", T::Str, D::Env { var: "OPENROUTER_STORAGE_USER_EMAIL", fallback: "openrouter-pipe@system.local" }, "Email of the service account that owns stored files when a request has no user; the account is created if missing. Defaults to the OPENROUTER_STORAGE_USER_EMAIL environment variable."), STORAGE_USER),
+    planned(valve("FALLBACK_STORAGE_NAME", T::Str, D::Env { var: "OPENROUTER_STORAGE_USER_NAME", fallback: "OpenRouter Pipe Storage" }, "Display name of that service account. Defaults to the OPENROUTER_STORAGE_USER_NAME environment variable."), STORAGE_USER),
+    planned(valve("FALLBACK_STORAGE_ROLE", T::Str, D::Env { var: "OPENROUTER_STORAGE_USER_ROLE", fallback: "pending" }, "Open WebUI role of that service account; keep it unprivileged (admin is not advised). Defaults to the OPENROUTER_STORAGE_USER_ROLE environment variable."), STORAGE_USER),
+    planned(valve("ENABLE_SSRF_PROTECTION", T::Bool, D::Bool(true), "Refuse to download from private, loopback and other internal network addresses. Turn off only if every URL users can send is trusted."), SSRF),
     // --- Models and reasoning ---
     valve("MODEL_ID", T::Str, D::Str("auto"), "Models to offer: auto lists every OpenRouter model; otherwise a comma-separated list of OpenRouter model ids such as openai/gpt-4o."),
     ranged("MODEL_CATALOG_REFRESH_SECONDS", T::Int, D::Int(3600), Some(60.0), None, "How often, in seconds, the list of OpenRouter models is fetched again."),
@@ -92,79 +127,79 @@ pub static VALVES: &[ValveSpec] = &[
     valve("ENABLE_LZ4_COMPRESSION", T::Bool, D::Bool(true), "Compress encrypted items with LZ4 before storing them, whenever that makes them smaller."),
     ranged("MIN_COMPRESS_BYTES", T::Int, D::Int(0), Some(0.0), None, "Items smaller than this many bytes are stored without compression. 0 means always try to compress."),
     // --- Tools and web search ---
-    valve("ENABLE_STRICT_TOOL_CALLING", T::Bool, D::Bool(true), "Send tool definitions in strict mode, so models must follow each tool's parameter schema exactly."),
-    valve("MAX_FUNCTION_CALL_LOOPS", T::Int, D::Int(25), "Most rounds of tool calls a model may make while answering one message. When it is reached, the answer ends with a note."),
+    planned(valve("ENABLE_STRICT_TOOL_CALLING", T::Bool, D::Bool(true), "Send tool definitions in strict mode, so models must follow each tool's parameter schema exactly."), TOOLS),
+    planned(valve("MAX_FUNCTION_CALL_LOOPS", T::Int, D::Int(25), "Most rounds of tool calls a model may make while answering one message. When it is reached, the answer ends with a note."), TOOLS),
     ranged("WEB_SEARCH_MAX_RESULTS", T::OptionalInt, D::Int(3), Some(1.0), Some(10.0), "Number of results per OpenRouter web search. Empty leaves the choice to OpenRouter."),
     // --- Logging ---
-    valve("LOG_LEVEL", T::Choice(&["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]), D::Env { var: "GLOBAL_LOG_LEVEL", fallback: "INFO" }, "Lowest level of pipe messages written to the server console. Defaults to the GLOBAL_LOG_LEVEL environment variable, else INFO."),
-    valve("SESSION_LOG_STORE_ENABLED", T::Bool, D::Bool(false), "Save a detailed log of each request on the server as a password-protected zip file, for troubleshooting. Needs a zip password."),
-    valve("SESSION_LOG_DIR", T::Str, D::Str("session_logs"), "Folder for the log archives. A relative path starts from the Open WebUI server's working directory."),
-    valve("SESSION_LOG_ZIP_PASSWORD", T::Secret, D::Str(""), "Password that encrypts the log archives (AES). No archives are written while it is empty."),
-    ranged("SESSION_LOG_RETENTION_DAYS", T::Int, D::Int(90), Some(1.0), None, "Log archives older than this many days are deleted."),
-    ranged("SESSION_LOG_CLEANUP_INTERVAL_SECONDS", T::Int, D::Int(3600), Some(60.0), None, "How often, in seconds, old log archives are looked for and deleted."),
-    valve("SESSION_LOG_ZIP_COMPRESSION", T::Choice(&["stored", "deflated", "bzip2", "lzma"]), D::Str("lzma"), "Compression method inside the log archives; stored means no compression."),
-    ranged("SESSION_LOG_ZIP_COMPRESSLEVEL", T::OptionalInt, D::Null, Some(0.0), Some(9.0), "Compression level from 0 (fastest) to 9 (smallest), used only with deflated and bzip2. Empty uses the method's default."),
-    ranged("SESSION_LOG_MAX_LINES", T::Int, D::Int(20_000), Some(100.0), Some(200_000.0), "Most log records kept in memory for one request; the oldest are dropped first."),
-    valve("SESSION_LOG_FORMAT", T::Choice(&["jsonl", "text", "both"]), D::Str("jsonl"), "Log format inside each archive: JSON lines, plain text, or both."),
+    planned(valve("LOG_LEVEL", T::Choice(&["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]), D::Env { var: "GLOBAL_LOG_LEVEL", fallback: "INFO" }, "Lowest level of pipe messages written to the server console. Defaults to the GLOBAL_LOG_LEVEL environment variable, else INFO."), LOGGING),
+    planned(valve("SESSION_LOG_STORE_ENABLED", T::Bool, D::Bool(false), "Save a detailed log of each request on the server as a password-protected zip file, for troubleshooting. Needs a zip password."), SESSION_LOGS),
+    planned(valve("SESSION_LOG_DIR", T::Str, D::Str("session_logs"), "Folder for the log archives. A relative path starts from the Open WebUI server's working directory."), SESSION_LOGS),
+    planned(valve("SESSION_LOG_ZIP_PASSWORD", T::Secret, D::Str(""), "Password that encrypts the log archives (AES). No archives are written while it is empty."), SESSION_LOGS),
+    planned(ranged("SESSION_LOG_RETENTION_DAYS", T::Int, D::Int(90), Some(1.0), None, "Log archives older than this many days are deleted."), SESSION_LOGS),
+    planned(ranged("SESSION_LOG_CLEANUP_INTERVAL_SECONDS", T::Int, D::Int(3600), Some(60.0), None, "How often, in seconds, old log archives are looked for and deleted."), SESSION_LOGS),
+    planned(valve("SESSION_LOG_ZIP_COMPRESSION", T::Choice(&["stored", "deflated", "bzip2", "lzma"]), D::Str("lzma"), "Compression method inside the log archives; stored means no compression."), SESSION_LOGS),
+    planned(ranged("SESSION_LOG_ZIP_COMPRESSLEVEL", T::OptionalInt, D::Null, Some(0.0), Some(9.0), "Compression level from 0 (fastest) to 9 (smallest), used only with deflated and bzip2. Empty uses the method's default."), SESSION_LOGS),
+    planned(ranged("SESSION_LOG_MAX_LINES", T::Int, D::Int(20_000), Some(100.0), Some(200_000.0), "Most log records kept in memory for one request; the oldest are dropped first."), SESSION_LOGS),
+    planned(valve("SESSION_LOG_FORMAT", T::Choice(&["jsonl", "text", "both"]), D::Str("jsonl"), "Log format inside each archive: JSON lines, plain text, or both."), SESSION_LOGS),
     // --- Concurrency and streaming ---
-    ranged("MAX_CONCURRENT_REQUESTS", T::Int, D::Int(200), Some(1.0), Some(2000.0), "Most chat requests handled at the same time; further requests wait for a free slot."),
-    ranged("SSE_WORKERS_PER_REQUEST", T::Int, D::Int(4), Some(1.0), Some(8.0), "Number of workers that decode the incoming event stream of each request."),
-    ranged("STREAMING_CHUNK_QUEUE_MAXSIZE", T::Int, D::Int(0), Some(0.0), None, "Most raw stream chunks buffered per request. 0 means no limit, which is recommended; small limits can stall a stream."),
-    ranged("STREAMING_EVENT_QUEUE_MAXSIZE", T::Int, D::Int(0), Some(0.0), None, "Most decoded stream events buffered per request. 0 means no limit, which is recommended; small limits can stall a stream."),
-    ranged("STREAMING_EVENT_QUEUE_WARN_SIZE", T::Int, D::Int(1000), Some(100.0), None, "A warning is logged when this many decoded events are waiting to be handled."),
-    ranged("MIDDLEWARE_STREAM_QUEUE_MAXSIZE", T::Int, D::Int(0), Some(0.0), None, "Most output chunks buffered per request on their way to Open WebUI. 0 means no limit."),
-    ranged("MIDDLEWARE_STREAM_QUEUE_PUT_TIMEOUT_SECONDS", T::Float, D::Float(1.0), Some(0.0), None, "When that buffer is limited and full, seconds to wait for room before the request is aborted. 0 waits forever."),
+    planned(ranged("MAX_CONCURRENT_REQUESTS", T::Int, D::Int(200), Some(1.0), Some(2000.0), "Most chat requests handled at the same time; further requests wait for a free slot."), ADMISSION),
+    compat(ranged("SSE_WORKERS_PER_REQUEST", T::Int, D::Int(4), Some(1.0), Some(8.0), "Number of workers that decode the incoming event stream of each request."), "this pipe parses each answer's event stream on its engine threads as the bytes arrive, so there are no decode workers to size"),
+    compat(ranged("STREAMING_CHUNK_QUEUE_MAXSIZE", T::Int, D::Int(0), Some(0.0), None, "Most raw stream chunks buffered per request. 0 means no limit, which is recommended; small limits can stall a stream."), "there is no raw chunk queue: bytes go from the connection straight into the parser"),
+    compat(ranged("STREAMING_EVENT_QUEUE_MAXSIZE", T::Int, D::Int(0), Some(0.0), None, "Most decoded stream events buffered per request. 0 means no limit, which is recommended; small limits can stall a stream."), "there is no decoded-event queue: each event is handled as soon as it is parsed"),
+    compat(ranged("STREAMING_EVENT_QUEUE_WARN_SIZE", T::Int, D::Int(1000), Some(100.0), None, "A warning is logged when this many decoded events are waiting to be handled."), "there is no decoded-event queue that could back up: each event is handled as soon as it is parsed"),
+    compat(ranged("MIDDLEWARE_STREAM_QUEUE_MAXSIZE", T::Int, D::Int(0), Some(0.0), None, "Most output chunks buffered per request on their way to Open WebUI. 0 means no limit."), "the hand-over to Open WebUI is always bounded (512 batches), and when it is full the pipe pauses reading from OpenRouter until Open WebUI catches up"),
+    compat(ranged("MIDDLEWARE_STREAM_QUEUE_PUT_TIMEOUT_SECONDS", T::Float, D::Float(1.0), Some(0.0), None, "When the output buffer is limited and full, seconds to wait for room before the request is aborted. 0 waits forever."), "a full hand-over to Open WebUI pauses reading from OpenRouter instead of aborting the answer, so there is no wait to time out"),
     // --- Error messages ---
-    valve("OPENROUTER_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter or the provider rejects a request, for errors without a template of their own. Supports {placeholders} and {{#if name}} blocks; empty uses the built-in card."),
-    valve("AUTHENTICATION_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter does not accept the API key (HTTP 401). Empty uses the built-in card."),
-    valve("INSUFFICIENT_CREDITS_TEMPLATE", T::Str, D::Str(""), "Markdown shown when the OpenRouter account has run out of credits (HTTP 402). Empty uses the built-in card."),
-    valve("RATE_LIMIT_TEMPLATE", T::Str, D::Str(""), "Markdown shown when requests are being rate-limited (HTTP 429). Empty uses the built-in card."),
-    valve("SERVER_TIMEOUT_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter reports that the request timed out (HTTP 408). Empty uses the built-in card."),
-    valve("SUPPORT_EMAIL", T::Str, D::Str(""), "Support email address shown in error messages. Empty leaves it out."),
-    valve("SUPPORT_URL", T::Str, D::Str(""), "Support page link shown in error messages. Empty leaves it out."),
-    valve("NETWORK_TIMEOUT_TEMPLATE", T::Str, D::Str(""), "Markdown shown when the connection to OpenRouter times out. Empty uses the built-in card."),
-    valve("CONNECTION_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter cannot be reached at all. Empty uses the built-in card."),
-    valve("SERVICE_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter has a server-side error (HTTP 5xx). Empty uses the built-in card."),
-    valve("INTERNAL_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when the pipe itself runs into an unexpected error. Empty uses the built-in card."),
-    valve("MAX_FUNCTION_CALL_LOOPS_REACHED_TEMPLATE", T::Str, D::Str(""), "Markdown added to an answer that stopped at the tool-round limit. Empty uses the built-in card."),
+    planned(valve("OPENROUTER_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter or the provider rejects a request, for errors without a template of their own. Supports {placeholders} and {{#if name}} blocks; empty uses the built-in card."), TEMPLATES),
+    planned(valve("AUTHENTICATION_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter does not accept the API key (HTTP 401). Empty uses the built-in card."), TEMPLATES),
+    planned(valve("INSUFFICIENT_CREDITS_TEMPLATE", T::Str, D::Str(""), "Markdown shown when the OpenRouter account has run out of credits (HTTP 402). Empty uses the built-in card."), TEMPLATES),
+    planned(valve("RATE_LIMIT_TEMPLATE", T::Str, D::Str(""), "Markdown shown when requests are being rate-limited (HTTP 429). Empty uses the built-in card."), TEMPLATES),
+    planned(valve("SERVER_TIMEOUT_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter reports that the request timed out (HTTP 408). Empty uses the built-in card."), TEMPLATES),
+    planned(valve("SUPPORT_EMAIL", T::Str, D::Str(""), "Support email address shown in error messages. Empty leaves it out."), TEMPLATES),
+    planned(valve("SUPPORT_URL", T::Str, D::Str(""), "Support page link shown in error messages. Empty leaves it out."), TEMPLATES),
+    planned(valve("NETWORK_TIMEOUT_TEMPLATE", T::Str, D::Str(""), "Markdown shown when the connection to OpenRouter times out. Empty uses the built-in card."), TEMPLATES),
+    planned(valve("CONNECTION_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter cannot be reached at all. Empty uses the built-in card."), TEMPLATES),
+    planned(valve("SERVICE_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter has a server-side error (HTTP 5xx). Empty uses the built-in card."), TEMPLATES),
+    planned(valve("INTERNAL_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when the pipe itself runs into an unexpected error. Empty uses the built-in card."), TEMPLATES),
+    planned(valve("MAX_FUNCTION_CALL_LOOPS_REACHED_TEMPLATE", T::Str, D::Str(""), "Markdown added to an answer that stopped at the tool-round limit. Empty uses the built-in card."), TOOLS),
     // --- Tool execution ---
-    ranged("MAX_PARALLEL_TOOLS_GLOBAL", T::Int, D::Int(200), Some(1.0), Some(2000.0), "Most tool calls running at the same time across all requests."),
-    ranged("MAX_PARALLEL_TOOLS_PER_REQUEST", T::Int, D::Int(5), Some(1.0), Some(50.0), "Most tool calls running at the same time within one request."),
-    ranged("BREAKER_MAX_FAILURES", T::Int, D::Int(5), Some(1.0), Some(50.0), "Failures within the time window below after which a user's requests, a kind of tool, or database access is paused for a while."),
-    ranged("BREAKER_WINDOW_SECONDS", T::Int, D::Int(60), Some(5.0), Some(900.0), "Length in seconds of the window in which those failures are counted."),
-    ranged("BREAKER_HISTORY_SIZE", T::Int, D::Int(5), Some(1.0), Some(200.0), "How many recent failures are remembered for each user and kind. Keep it at least as large as the failure limit, or nothing is ever paused."),
-    ranged("TOOL_BATCH_CAP", T::Int, D::Int(4), Some(1.0), Some(32.0), "Most independent calls of the same tool that are run together as one batch."),
+    planned(ranged("MAX_PARALLEL_TOOLS_GLOBAL", T::Int, D::Int(200), Some(1.0), Some(2000.0), "Most tool calls running at the same time across all requests."), TOOLS),
+    planned(ranged("MAX_PARALLEL_TOOLS_PER_REQUEST", T::Int, D::Int(5), Some(1.0), Some(50.0), "Most tool calls running at the same time within one request."), TOOLS),
+    ranged("BREAKER_MAX_FAILURES", T::Int, D::Int(5), Some(1.0), Some(50.0), "Database errors within the time window below after which the pipe stops storing and replaying a user's reasoning and tool results for a while; their chats go on without them. Read once per worker process: a change applies after a restart."),
+    ranged("BREAKER_WINDOW_SECONDS", T::Int, D::Int(60), Some(5.0), Some(900.0), "Length in seconds of the window in which those errors are counted. Read once per worker process: a change applies after a restart."),
+    planned(ranged("BREAKER_HISTORY_SIZE", T::Int, D::Int(5), Some(1.0), Some(200.0), "How many recent failures are remembered for each user and kind of breaker. Keep it at least as large as the failure limit, or nothing is ever paused."), USER_BREAKER),
+    planned(ranged("TOOL_BATCH_CAP", T::Int, D::Int(4), Some(1.0), Some(32.0), "Most independent calls of the same tool that are run together as one batch."), TOOLS),
     ranged("TOOL_OUTPUT_RETENTION_TURNS", T::Int, D::Int(10), Some(0.0), None, "Number of recent turns whose tool results are sent back to the model in full; long results from older turns are shortened. 0 always sends them in full."),
-    ranged("TOOL_TIMEOUT_SECONDS", T::Int, D::Int(60), Some(1.0), Some(600.0), "Seconds a single tool call may run before it is cancelled."),
-    ranged("TOOL_BATCH_TIMEOUT_SECONDS", T::Int, D::Int(120), Some(1.0), None, "Seconds a batch of tool calls may run in total. A value below the single-call timeout is raised to it."),
-    ranged("TOOL_IDLE_TIMEOUT_SECONDS", T::OptionalInt, D::Null, Some(1.0), None, "Seconds to wait for tool work to make progress before the remaining tool calls are cancelled. Empty means no limit."),
-    ranged("TOOL_SHUTDOWN_TIMEOUT_SECONDS", T::Float, D::Float(10.0), Some(0.0), None, "Seconds running tool calls get to finish once a request is over, before they are cancelled. 0 cancels them at once."),
+    planned(ranged("TOOL_TIMEOUT_SECONDS", T::Int, D::Int(60), Some(1.0), Some(600.0), "Seconds a single tool call may run before it is cancelled."), TOOLS),
+    planned(ranged("TOOL_BATCH_TIMEOUT_SECONDS", T::Int, D::Int(120), Some(1.0), None, "Seconds a batch of tool calls may run in total. A value below the single-call timeout is raised to it."), TOOLS),
+    planned(ranged("TOOL_IDLE_TIMEOUT_SECONDS", T::OptionalInt, D::Null, Some(1.0), None, "Seconds to wait for tool work to make progress before the remaining tool calls are cancelled. Empty means no limit."), TOOLS),
+    planned(ranged("TOOL_SHUTDOWN_TIMEOUT_SECONDS", T::Float, D::Float(10.0), Some(0.0), None, "Seconds running tool calls get to finish once a request is over, before they are cancelled. 0 cancels them at once."), TOOLS),
     // --- Redis and cleanup ---
-    valve("ENABLE_REDIS_CACHE", T::Bool, D::Bool(true), "Use Open WebUI's Redis to cache stored items and queue database writes, when Open WebUI runs several workers with Redis set up."),
-    ranged("REDIS_CACHE_TTL_SECONDS", T::Int, D::Int(600), Some(60.0), Some(3600.0), "How long, in seconds, items stay in the Redis cache."),
-    ranged("REDIS_PENDING_WARN_THRESHOLD", T::Int, D::Int(100), Some(1.0), Some(10_000.0), "A warning is logged when this many writes are waiting in Redis to reach the database."),
-    ranged("REDIS_FLUSH_FAILURE_LIMIT", T::Int, D::Int(5), Some(1.0), Some(50.0), "Consecutive Redis errors after which Redis is switched off and items are written straight to the database."),
-    valve("COSTS_REDIS_DUMP", T::Bool, D::Bool(false), "Write a usage and cost record for every model call to Redis, for outside billing or reporting tools."),
-    ranged("COSTS_REDIS_TTL_SECONDS", T::Int, D::Int(900), Some(60.0), Some(3600.0), "How long, in seconds, those usage records stay in Redis."),
-    ranged("ARTIFACT_CLEANUP_DAYS", T::Int, D::Int(90), Some(1.0), Some(365.0), "Stored reasoning and tool results that have not been used for this many days are deleted."),
-    ranged("ARTIFACT_CLEANUP_INTERVAL_HOURS", T::Float, D::Float(1.0), Some(0.5), Some(24.0), "How often, in hours, old stored items are looked for and deleted."),
+    planned(valve("ENABLE_REDIS_CACHE", T::Bool, D::Bool(true), "Use Open WebUI's Redis to cache stored items and queue database writes, when Open WebUI runs several workers with Redis set up."), REDIS),
+    planned(ranged("REDIS_CACHE_TTL_SECONDS", T::Int, D::Int(600), Some(60.0), Some(3600.0), "How long, in seconds, items stay in the Redis cache."), REDIS),
+    planned(ranged("REDIS_PENDING_WARN_THRESHOLD", T::Int, D::Int(100), Some(1.0), Some(10_000.0), "A warning is logged when this many writes are waiting in Redis to reach the database."), REDIS),
+    planned(ranged("REDIS_FLUSH_FAILURE_LIMIT", T::Int, D::Int(5), Some(1.0), Some(50.0), "Consecutive Redis errors after which Redis is switched off and items are written straight to the database."), REDIS),
+    planned(valve("COSTS_REDIS_DUMP", T::Bool, D::Bool(false), "Write a usage and cost record for every model call to Redis, for outside billing or reporting tools."), COSTS),
+    planned(ranged("COSTS_REDIS_TTL_SECONDS", T::Int, D::Int(900), Some(60.0), Some(3600.0), "How long, in seconds, those usage records stay in Redis."), COSTS),
+    ranged("ARTIFACT_CLEANUP_DAYS", T::Int, D::Int(90), Some(1.0), Some(365.0), "Stored reasoning and tool results that have not been used for this many days are deleted. A change applies after a restart."),
+    ranged("ARTIFACT_CLEANUP_INTERVAL_HOURS", T::Float, D::Float(1.0), Some(0.5), Some(24.0), "How often, in hours, old stored items are looked for and deleted. A change applies after a restart."),
     ranged("DB_BATCH_SIZE", T::Int, D::Int(10), Some(5.0), Some(20.0), "Number of stored items written to the database in one transaction."),
     // --- Requests and display ---
     valve("USE_MODEL_MAX_OUTPUT_TOKENS", T::Bool, D::Bool(false), "Set each request's output token limit to the model's maximum from the catalog. Off sends no limit, so the provider's default applies."),
     user(valve("SHOW_FINAL_USAGE_STATUS", T::Bool, D::Bool(true), "End each reply with a status line showing time, speed, cost and token counts. Off shows only how long the model took."), "Show usage details"),
-    valve("ENABLE_STATUS_CSS_PATCH", T::Bool, D::Bool(true), "Add a small style fix to the chat page so status messages spanning several lines are shown in full."),
+    planned(valve("ENABLE_STATUS_CSS_PATCH", T::Bool, D::Bool(true), "Add a small style fix to the chat page so status messages spanning several lines are shown in full."), BROWSER),
     valve("SEND_END_USER_ID", T::Bool, D::Bool(false), "Send the Open WebUI user id to OpenRouter, which helps with per-user tracking and abuse reports."),
     valve("SEND_SESSION_ID", T::Bool, D::Bool(false), "Send the Open WebUI session id to OpenRouter."),
     valve("SEND_CHAT_ID", T::Bool, D::Bool(false), "Send the chat id to OpenRouter as request metadata."),
     valve("SEND_MESSAGE_ID", T::Bool, D::Bool(false), "Send the message id to OpenRouter as request metadata."),
-    ranged("MAX_INPUT_IMAGES_PER_REQUEST", T::Int, D::Int(5), Some(1.0), Some(20.0), "Most images sent along with the latest user message; any beyond that are left out."),
-    valve("IMAGE_INPUT_SELECTION", T::Choice(&["user_turn_only", "user_then_assistant"]), D::Str("user_then_assistant"), "Which images go with a message: only those the user attached, or, if there are none, the latest images from the previous assistant reply."),
+    planned(ranged("MAX_INPUT_IMAGES_PER_REQUEST", T::Int, D::Int(5), Some(1.0), Some(20.0), "Most images sent along with the latest user message; any beyond that are left out."), IMAGES),
+    planned(valve("IMAGE_INPUT_SELECTION", T::Choice(&["user_turn_only", "user_then_assistant"]), D::Str("user_then_assistant"), "Which images go with a message: only those the user attached, or, if there are none, the latest images from the previous assistant reply."), IMAGES),
     // --- Open WebUI model settings ---
     valve("UPDATE_MODEL_IMAGES", T::Bool, D::Bool(true), "Copy each model's icon from OpenRouter into Open WebUI's model settings."),
     valve("UPDATE_MODEL_CAPABILITIES", T::Bool, D::Bool(true), "Fill in each model's capabilities (vision, files, web search and so on) in Open WebUI from OpenRouter's catalog."),
-    valve("AUTO_ATTACH_ORS_FILTER", T::Bool, D::Bool(true), "Attach the OpenRouter Search filter to models that support OpenRouter's web search, so its toggle shows only where it works."),
-    valve("AUTO_INSTALL_ORS_FILTER", T::Bool, D::Bool(true), "Install the OpenRouter Search filter function and keep it up to date."),
-    valve("AUTO_DEFAULT_OPENROUTER_SEARCH_FILTER", T::Bool, D::Bool(true), "Switch OpenRouter Search on by default for supporting models. This happens once per model, so an admin's later change is kept."),
+    planned(valve("AUTO_ATTACH_ORS_FILTER", T::Bool, D::Bool(true), "Attach the OpenRouter Search filter to models that support OpenRouter's web search, so its toggle shows only where it works."), ORS_FILTER),
+    planned(valve("AUTO_INSTALL_ORS_FILTER", T::Bool, D::Bool(true), "Install the OpenRouter Search filter function and keep it up to date."), ORS_FILTER),
+    planned(valve("AUTO_DEFAULT_OPENROUTER_SEARCH_FILTER", T::Bool, D::Bool(true), "Switch OpenRouter Search on by default for supporting models. This happens once per model, so an admin's later change is kept."), ORS_FILTER),
     // --- Added by this pipe (not in the reference) ---
     ranged("STREAM_COALESCE_WINDOW_MS", T::Int, D::Int(40), Some(0.0), Some(1000.0), "Text arriving within this many milliseconds of the last chunk sent is merged into one chunk before it reaches Open WebUI; the first token is never held back. 0 turns merging off."),
     ranged("STREAM_COALESCE_MAX_CHARS", T::Int, D::Int(4096), Some(1.0), Some(1_000_000.0), "A merged chunk is sent as soon as it holds this many characters."),
