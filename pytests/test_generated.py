@@ -29,3 +29,19 @@ def test_docs_list_every_valve():
     text = docs.render()
     for spec in openrouter_pipe.valves.valve_specs():
         assert f"| `{spec['name']}` |" in text
+
+
+def test_typed_stub_matches_the_built_module():
+    """``_native.pyi`` is the contract Python code is checked against: every function,
+    class and method the Rust module exports is in it, with nothing extra (mypy's
+    stubtest against the built extension)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "openrouter_pipe._native"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

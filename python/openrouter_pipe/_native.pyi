@@ -1,6 +1,25 @@
 """Typed interface of the Rust engine (``openrouter_pipe._native``)."""
 
 from collections.abc import Awaitable
+from typing import Any, final
+
+__all__ = [
+    "__version__",
+    "valve_specs",
+    "sanitize_model_id",
+    "drain_logs",
+    "list_models",
+    "warm_catalog",
+    "start_chat",
+    "take_ready",
+    "probe_host",
+    "import_artifact_rows",
+    "ChatStream",
+    "Ready",
+    "HostRequest",
+    "Completion",
+    "ModelEntry",
+]
 
 __version__: str
 
@@ -13,11 +32,9 @@ def sanitize_model_id(model_id: str) -> str:
 def drain_logs() -> list[tuple[str, str]]:
     """Log lines queued by the engine, oldest first, as ``(level, message)``."""
 
-def list_models(
-    valves_json: str,
-) -> Awaitable[tuple[list[tuple[str, str, str | None, str, str | None]], str | None]]:
-    """The models to expose as ``([(id, name, description, capabilities_json, icon_url)], error)``;
-    serves the last good catalog."""
+def list_models(valves_json: str) -> Awaitable[tuple[list[ModelEntry], str | None]]:
+    """The models to expose, and the reason when there are none; serves the last good
+    catalog during outages."""
 
 def warm_catalog(valves_json: str) -> None:
     """Starts fetching the catalog (and icons when synced) in the background if a key is
@@ -41,9 +58,33 @@ def import_artifact_rows(path: str, table: str, rows_json: str) -> int:
     """Copies reference-pipe artifact rows into ``table`` of the SQLite file at ``path``;
     returns how many were new (existing ids are left alone). Blocking."""
 
+@final
 class Ready:
     """An already-finished awaitable."""
 
+    def __await__(self) -> Ready: ...
+    def __iter__(self) -> Ready: ...
+    def __next__(self) -> Any: ...
+    def send(self, _value: Any) -> Any: ...
+
+@final
+class ModelEntry:
+    """One model for Open WebUI's selector and model entry."""
+
+    @property
+    def id(self) -> str:
+        """``vendor.model`` (Open WebUI prefixes the Function id)."""
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def capabilities_json(self) -> str:
+        """Open WebUI's capability flags as JSON text."""
+    @property
+    def icon_url(self) -> str | None: ...
+
+@final
 class HostRequest:
     """A call from the engine for the Python host; answer it once."""
 
@@ -61,6 +102,7 @@ class HostRequest:
     def fail(self, kind: str, message: str) -> bool:
         """Reports a failure (``timeout``, ``unavailable``, ``cancelled`` or ``failed``)."""
 
+@final
 class Completion:
     """The result of a complete answer or task."""
 
@@ -72,6 +114,7 @@ class Completion:
     def answered(self) -> bool:
         """``False`` when ``text`` explains a failure instead of answering."""
 
+@final
 class ChatStream:
     """An answer in progress: batches of SSE lines (``list[str]``) and host calls, in order."""
 

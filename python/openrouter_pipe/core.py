@@ -127,7 +127,9 @@ class PipeCore:
             flush_logs()
         if error:
             log.warning("OpenRouter models unavailable: %s", error)
-        entries = [CatalogEntry(mid, name, desc, json.loads(caps), icon) for mid, name, desc, caps, icon in models]
+        entries = [
+            CatalogEntry(m.id, m.name, m.description, json.loads(m.capabilities_json), m.icon_url) for m in models
+        ]
         self._sync.maybe_schedule(self.pipe_id, entries, valves)
         return [{"id": entry.id, "name": entry.name} for entry in entries]
 

@@ -47,11 +47,32 @@ fn drain_logs() -> Vec<(&'static str, String)> {
         .collect()
 }
 
-/// One model for Open WebUI: `(id, name, description, capabilities_json, icon_url)`.
-type ModelEntry = (String, String, Option<String>, String, Option<String>);
+/// One model for Open WebUI's selector and model entry.
+#[pyclass(module = "openrouter_pipe._native", frozen, get_all)]
+pub struct ModelEntry {
+    /// `vendor.model`, as Open WebUI shows it after the Function id.
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// Open WebUI's capability flags, as JSON text.
+    pub capabilities_json: String,
+    pub icon_url: Option<String>,
+}
 
-/// The models to list: awaitable of
-/// `([(id, name, description, capabilities_json, icon_url)], error)`.
+impl From<engine::models::Listed> for ModelEntry {
+    fn from(m: engine::models::Listed) -> Self {
+        Self {
+            id: m.id,
+            name: m.name,
+            description: m.description,
+            capabilities_json: m.capabilities.to_string(),
+            icon_url: m.icon_url,
+        }
+    }
+}
+
+/// The models to list: awaitable of `([ModelEntry], error)`; the last good catalog is
+/// served during outages.
 #[pyfunction]
 fn list_models(py: Python<'_>, valves_json: String) -> PyResult<Bound<'_, PyAny>> {
     let settings = Settings::from_json(&valves_json);
@@ -59,9 +80,9 @@ fn list_models(py: Python<'_>, valves_json: String) -> PyResult<Bound<'_, PyAny>
     pyo3_async_runtimes::generic::future_into_py::<ForkSafe, _, _>(py, async move {
         let join = runtime::spawn(async move {
             let _urgent = urgent;
-            match models_and_icons(&settings).await {
-                Ok((models, icons)) => (select_entries(&settings, &models, &icons), None),
-                Err(err) => (Vec::new(), Some(err.to_string())),
+            match engine::models::list(&settings).await {
+                Ok(list) => (list.into_iter().map(ModelEntry::from).collect(), None),
+                Err(err) => (Vec::<ModelEntry>::new(), Some(err.to_string())),
             }
         });
         join.await
@@ -74,56 +95,8 @@ fn list_models(py: Python<'_>, valves_json: String) -> PyResult<Bound<'_, PyAny>
 #[pyfunction]
 fn warm_catalog(valves_json: String) {
     runtime::spawn(async move {
-        let settings = Settings::from_json(&valves_json);
-        if settings.api_key().is_empty() {
-            return;
-        }
-        let _ = models_and_icons(&settings).await;
+        engine::models::warm(&Settings::from_json(&valves_json)).await;
     });
-}
-
-/// The catalog, and the icon map when model images are synced (both cached).
-async fn models_and_icons(
-    settings: &Settings,
-) -> Result<(std::sync::Arc<Vec<catalog::Model>>, catalog::icons::Icons), catalog::CatalogError> {
-    let models = catalog::models(settings).await?;
-    let icons = if settings.bool("UPDATE_MODEL_IMAGES") {
-        catalog::icons::icons(settings).await
-    } else {
-        Default::default()
-    };
-    Ok((models, icons))
-}
-
-fn select_entries(
-    settings: &Settings,
-    models: &[catalog::Model],
-    icons: &std::collections::HashMap<String, String>,
-) -> Vec<ModelEntry> {
-    let (chosen, missing) = catalog::select::select(&settings.str("MODEL_ID"), models);
-    if !missing.is_empty() {
-        logsink::log(
-            LogLevel::Warning,
-            format!(
-                "MODEL_ID entries not in the catalog: {}",
-                missing.join(", ")
-            ),
-        );
-    }
-    let mut list: Vec<ModelEntry> = chosen
-        .iter()
-        .map(|m| {
-            (
-                m.owui_id(),
-                m.display_name().to_string(),
-                m.description.clone().filter(|d| !d.trim().is_empty()),
-                catalog::capabilities::capabilities(m).to_string(),
-                icons.get(&m.id).cloned(),
-            )
-        })
-        .collect();
-    list.sort_by_cached_key(|entry| entry.1.to_lowercase());
-    list
 }
 
 /// How an answer is delivered to Python.
@@ -300,5 +273,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Ready>()?;
     m.add_class::<HostRequest>()?;
     m.add_class::<Completion>()?;
+    m.add_class::<ModelEntry>()?;
     Ok(())
 }

@@ -167,9 +167,19 @@ impl ChatStream {
     }
 }
 
+impl ChatStream {
+    /// Aborts the answer. The stream is disarmed first: the engine's last wake-up after
+    /// the abort must not write to a descriptor whose event loop may be gone (and whose
+    /// number may already belong to another file).
+    fn stop(&self) {
+        self.wake.disarm();
+        self.abort.abort();
+    }
+}
+
 impl Drop for ChatStream {
     fn drop(&mut self) {
-        self.abort.abort();
+        self.stop();
     }
 }
 
@@ -246,12 +256,12 @@ impl ChatStream {
 
     /// Stops the answer and closes the upstream connection.
     fn close(&self) {
-        self.abort.abort();
+        self.stop();
     }
 
     /// Async form of [`close`](Self::close), for `contextlib.aclosing`.
     fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.abort.abort();
+        self.stop();
         ready(py, py.None())
     }
 }

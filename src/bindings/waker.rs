@@ -22,14 +22,12 @@ pub fn take_ready() -> Vec<u64> {
 }
 
 fn signal(fd: i32, token: u64) {
-    let first = {
-        let mut ready = READY.lock().unwrap_or_else(|p| p.into_inner());
-        ready.push(token);
-        ready.len() == 1
-    };
-    if first && fd >= 0 {
+    READY.lock().unwrap_or_else(|p| p.into_inner()).push(token);
+    if fd >= 0 {
         // The descriptor belongs to Python; borrow it without closing it. A full pipe
         // (EAGAIN) is fine: unread bytes already guarantee a wake-up that takes all tokens.
+        // A byte is written for every token (not only the first one queued): a token left
+        // behind by an event loop that is gone must not swallow the next loop's wake-up.
         let file = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
         let _ = (&*file).write(&[1]);
     }

@@ -6,6 +6,7 @@ pub mod artifacts;
 pub mod chat;
 pub mod entry;
 pub mod host;
+pub mod models;
 pub mod notices;
 pub mod probe;
 pub mod request;
