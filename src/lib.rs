@@ -3,6 +3,9 @@
 //! The core (everything but [`bindings`]) is plain Rust, testable with `cargo test`
 //! and no Python; `bindings` is the one thin PyO3 layer.
 
+// Unit tests link the dev-dependencies too, so the check applies to the library build.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 pub mod artifacts;
 pub mod bindings;
 pub mod catalog;

@@ -70,11 +70,6 @@ pub struct ValveSpec {
 }
 
 impl ValveSpec {
-    /// Looks a valve up by name in the declaration table.
-    pub fn find(name: &str) -> Option<&'static ValveSpec> {
-        super::table::VALVES.iter().find(|v| v.name == name)
-    }
-
     /// The help text an admin sees: the description, preceded by a clear notice when the
     /// valve does nothing today.
     pub fn admin_description(&self) -> String {

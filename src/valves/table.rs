@@ -78,6 +78,13 @@ const BROWSER: &str = "the pipe can run code in the browser (issues #9 and #15)"
 
 pub const REASONING_EFFORTS: &[&str] = &["none", "minimal", "low", "medium", "high", "xhigh"];
 
+impl ValveSpec {
+    /// Looks a valve up by name in the declaration table.
+    pub fn find(name: &str) -> Option<&'static ValveSpec> {
+        VALVES.iter().find(|v| v.name == name)
+    }
+}
+
 #[rustfmt::skip]
 pub static VALVES: &[ValveSpec] = &[
     // --- Connection and endpoints ---
