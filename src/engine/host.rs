@@ -15,7 +15,8 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-use super::sink::OnSend;
+/// Called after items were queued for Python (the bindings wake its event loop with it).
+pub type OnSend = std::sync::Arc<dyn Fn() + Send + Sync>;
 
 /// Extra time the engine waits beyond a call's own timeout, for Python's answer to
 /// that timeout to arrive.

@@ -25,8 +25,7 @@ pub trait Sink: Send {
     fn flush(&mut self) -> impl std::future::Future<Output = bool> + Send;
 }
 
-/// Called after items were queued (the bindings wake Python with it).
-pub type OnSend = std::sync::Arc<dyn Fn() + Send + Sync>;
+pub use super::host::OnSend;
 
 /// Sends every emit in order; false once nobody listens any more.
 pub async fn send_all<S: Sink>(sink: &mut S, emits: Vec<Emit>) -> bool {
