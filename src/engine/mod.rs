@@ -7,6 +7,7 @@ pub mod chat;
 pub mod entry;
 pub mod host;
 pub mod notices;
+pub mod placement;
 pub mod probe;
 pub mod request;
 pub mod sink;
