@@ -1,7 +1,7 @@
 //! Artifacts of one request, the storage side: opening the store (behind the breaker),
-//! the fetch that lets the history of earlier turns be replayed, queueing the items this
-//! answer produces and persisting them (and deleting replay-once reasoning) at the end.
-//! Where their markers go is [`super::placement`]'s.
+//! fetching what earlier turns stored, queueing the items this answer produces and
+//! persisting them (and deleting replay-once reasoning) at the end. Where their markers
+//! go is [`super::placement`]'s; how history is rebuilt is [`super::history`]'s.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,12 +12,10 @@ use super::artifact_store;
 use super::placement::MarkerPlacement;
 use super::request::ChatRequest;
 use crate::artifacts::{
-    markers, normalize_item, should_persist, ArtifactStore, NewArtifact, ReasoningRetention,
-    ReplaySettings,
+    normalize_item, should_persist, ArtifactStore, NewArtifact, ReasoningRetention, ReplaySettings,
 };
 use crate::logsink;
 use crate::stream::emit::{Emit, LogLevel};
-use crate::translate::History;
 use crate::valves::Settings;
 
 /// Per-request artifact state.
@@ -122,26 +120,22 @@ impl ArtifactSession {
         std::mem::take(&mut self.notices)
     }
 
-    /// Fetches every artifact the conversation's assistant messages point to.
-    pub async fn history(&mut self, messages: &[Value]) -> History {
-        let mut history = History {
-            items: HashMap::new(),
-            settings: self.replay,
-        };
+    /// The rules stored items are replayed by (valves of this request).
+    pub fn replay_settings(&self) -> ReplaySettings {
+        self.replay
+    }
+
+    /// Fetches the stored items with these marker ids (the ones found are returned).
+    /// Without a store, or when the read fails, there are none and the answer goes on.
+    pub async fn fetch(&mut self, ids: Vec<String>) -> HashMap<String, Value> {
         let Some(store) = self.store.clone() else {
-            return history;
+            return HashMap::new();
         };
-        let wanted: Vec<String> = messages
-            .iter()
-            .filter(|m| m.get("role").and_then(Value::as_str) == Some("assistant"))
-            .filter_map(|m| m.get("content").and_then(Value::as_str))
-            .flat_map(|text| markers::marker_ids(text).into_iter().map(str::to_string))
-            .collect();
-        if wanted.is_empty() {
-            return history;
+        if ids.is_empty() {
+            return HashMap::new();
         }
         let chat_id = self.chat_id.clone();
-        match tokio::task::spawn_blocking(move || store.fetch(&chat_id, None, &wanted)).await {
+        match tokio::task::spawn_blocking(move || store.fetch(&chat_id, None, &ids)).await {
             Ok(Ok(fetched)) => {
                 if !fetched.undecodable.is_empty() {
                     logsink::log(
@@ -152,14 +146,14 @@ impl ArtifactSession {
                         ),
                     );
                 }
-                history.items = fetched.items;
+                return fetched.items;
             }
             Ok(Err(e)) => {
                 self.failed(&format!("cannot read stored artifacts: {e}"));
             }
             Err(_) => self.failed("the artifact read task failed"),
         }
-        history
+        HashMap::new()
     }
 
     fn failed(&mut self, why: &str) {

@@ -1,10 +1,11 @@
-//! Orchestration of one request: settings, model, history, translation, the rounds
+//! Orchestration of one request: settings, model, history replay, translation, the rounds
 //! of upstream requests, and the port to the Python host.
 
 mod artifact_store;
 pub mod artifacts;
 pub mod chat;
 pub mod entry;
+pub mod history;
 pub mod host;
 pub mod notices;
 pub mod placement;
