@@ -42,7 +42,7 @@ fn marker_ids(messages: &[Value]) -> Vec<String> {
 }
 
 /// Replays `messages` against the `stored` items (Sans-IO).
-pub fn replay_with(
+fn replay_with(
     messages: &[Value],
     stored: &HashMap<String, Value>,
     settings: &ReplaySettings,

@@ -8,7 +8,7 @@ pub mod entry;
 pub mod history;
 pub mod host;
 pub mod notices;
-pub mod placement;
+mod placement;
 pub mod probe;
 pub mod request;
 pub mod sink;
