@@ -13,7 +13,7 @@
 //!   one item per delta).
 //! * `catalog`: `parse_catalog` of a 400-model `/models` body and `resolve` of the last model
 //!   in it (what every chat request does once).
-//! * `translate`: `ChatRequest::from_json` + settings + `translate::body::build` (+ serialising
+//! * `translate`: `ChatRequest::from_json` + settings + `to_input` + `translate::body::build` (+ serialising
 //!   the outbound body) for a 200-message chat, to an OpenAI and an Anthropic model (the latter
 //!   adds cache breakpoints).
 
@@ -34,6 +34,7 @@ use openrouter_pipe::stream::mapper::{MapperOptions, ResponseMapper};
 use openrouter_pipe::stream::owui::item;
 use openrouter_pipe::translate::body::build;
 use openrouter_pipe::translate::context::TranslateContext;
+use openrouter_pipe::translate::messages::to_input;
 use openrouter_pipe::valves::Settings;
 
 /// Size of one simulated network read.
@@ -383,9 +384,11 @@ fn bench_translate(c: &mut Criterion) {
             session_id: req.session_id.as_deref(),
             chat_id: req.chat_id.as_deref(),
             message_id: req.message_id.as_deref(),
-            history: None,
         };
-        let out = build(&req.body, &ctx);
+        let messages = req.body["messages"]
+            .as_array()
+            .map_or(&[][..], Vec::as_slice);
+        let out = build(&req.body, to_input(messages), &ctx);
         if serialise {
             out.body.to_string().len()
         } else {

@@ -27,7 +27,6 @@ fn outbound(text: &str, stream: bool) -> Outbound {
                        "content": [{"type": "input_text", "text": text}]}],
         }),
         headers: Vec::new(),
-        reasoning_to_delete: Vec::new(),
     }
 }
 

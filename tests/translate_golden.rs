@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use openrouter_pipe::catalog::capabilities::{capabilities, features};
 use openrouter_pipe::catalog::model::parse_catalog;
-use openrouter_pipe::translate::{build, TranslateContext};
+use openrouter_pipe::translate::{build, to_input, TranslateContext};
 use openrouter_pipe::valves::Settings;
 use serde_json::{json, Map, Value};
 
@@ -33,6 +33,11 @@ fn chat_body() -> Value {
         "tools": [],
         "stream_options": {"include_usage": true}
     })
+}
+
+/// The chat's messages as input items (these carry no markers, so nothing to replay).
+fn input(chat: &Value) -> Vec<Value> {
+    to_input(chat["messages"].as_array().unwrap())
 }
 
 fn settings() -> Settings {
@@ -94,9 +99,8 @@ fn every_catalog_model_class_has_its_capabilities_and_request() {
             session_id: Some("sid-1"),
             chat_id: Some("chat-7"),
             message_id: Some("msg-9"),
-            history: None,
         };
-        let out = build(&chat_body(), &ctx);
+        let out = build(&chat_body(), input(&chat_body()), &ctx);
         let name = format!("request_{}", model.id.replace(['/', ':'], "_"));
         check(&name, &json!({"body": out.body, "headers": out.headers}));
     }
@@ -121,11 +125,10 @@ fn task_requests_use_the_task_effort_and_no_extras() {
         session_id: None,
         chat_id: None,
         message_id: None,
-        history: None,
     };
     let mut chat = chat_body();
     chat.as_object_mut().unwrap().remove("reasoning_effort");
-    let out = build(&chat, &ctx);
+    let out = build(&chat, input(&chat), &ctx);
     assert_eq!(out.body["reasoning"]["effort"], "low");
     assert!(out.body.get("plugins").is_none());
     assert!(out.headers.is_empty());

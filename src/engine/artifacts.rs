@@ -1,6 +1,7 @@
-//! Artifacts of one request: hidden markers placed where reasoning and tool items
-//! happened, their persistence at the end of the answer, and the fetch that lets the
-//! history of earlier turns be replayed.
+//! Artifacts of one request, the storage side: opening the store (behind the breaker),
+//! fetching what earlier turns stored, queueing the items this answer produces and
+//! persisting them (and deleting replay-once reasoning) at the end. Where their markers
+//! go is [`super::placement`]'s; how history is rebuilt is [`super::history`]'s.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,39 +9,14 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::artifact_store;
+use super::placement::MarkerPlacement;
 use super::request::ChatRequest;
 use crate::artifacts::{
-    ids, markers, normalize_item, should_persist, ArtifactStore, NewArtifact, ReasoningRetention,
-    ReplaySettings,
+    normalize_item, should_persist, ArtifactStore, NewArtifact, ReasoningRetention, ReplaySettings,
 };
 use crate::logsink;
 use crate::stream::emit::{Emit, LogLevel};
-use crate::translate::History;
 use crate::valves::Settings;
-
-/// Where the answer text stands, enough to place a marker line correctly.
-#[derive(Debug, Default)]
-struct TextShape {
-    tail: String,
-    at_line_start: bool,
-    in_fence: bool,
-    seen: bool,
-}
-
-impl TextShape {
-    fn feed(&mut self, text: &str) {
-        for line in text.split_inclusive('\n') {
-            if (self.at_line_start || !self.seen) && line.trim_start().starts_with("```") {
-                self.in_fence = !self.in_fence;
-            }
-            self.seen = true;
-            self.at_line_start = line.ends_with('\n');
-        }
-        let keep: String = self.tail.chars().chain(text.chars()).collect();
-        let start = keep.char_indices().rev().nth(3).map_or(0, |(i, _)| i);
-        self.tail = keep[start..].to_string();
-    }
-}
 
 /// Per-request artifact state.
 pub struct ArtifactSession {
@@ -52,11 +28,9 @@ pub struct ArtifactSession {
     retention: ReasoningRetention,
     persist_tools: bool,
     replay: ReplaySettings,
-    started: HashMap<String, String>,
+    placement: MarkerPlacement,
     pending: Vec<NewArtifact>,
-    deferred_markers: Vec<String>,
     to_delete: Vec<String>,
-    shape: TextShape,
     notices: Vec<Emit>,
 }
 
@@ -94,11 +68,9 @@ impl ArtifactSession {
                     .unwrap_or(10)
                     .max(0) as usize,
             },
-            started: HashMap::new(),
+            placement: MarkerPlacement::default(),
             pending: Vec::new(),
-            deferred_markers: Vec::new(),
             to_delete: Vec::new(),
-            shape: TextShape::default(),
             notices: Vec::new(),
         };
         let path = non_empty(&Some(settings.str("ARTIFACT_DB_PATH")))
@@ -148,26 +120,22 @@ impl ArtifactSession {
         std::mem::take(&mut self.notices)
     }
 
-    /// Fetches every artifact the conversation's assistant messages point to.
-    pub async fn history(&mut self, messages: &[Value]) -> History {
-        let mut history = History {
-            items: HashMap::new(),
-            settings: self.replay,
-        };
+    /// The rules stored items are replayed by (valves of this request).
+    pub fn replay_settings(&self) -> ReplaySettings {
+        self.replay
+    }
+
+    /// Fetches the stored items with these marker ids (the ones found are returned).
+    /// Without a store, or when the read fails, there are none and the answer goes on.
+    pub async fn fetch(&mut self, ids: Vec<String>) -> HashMap<String, Value> {
         let Some(store) = self.store.clone() else {
-            return history;
+            return HashMap::new();
         };
-        let wanted: Vec<String> = messages
-            .iter()
-            .filter(|m| m.get("role").and_then(Value::as_str) == Some("assistant"))
-            .filter_map(|m| m.get("content").and_then(Value::as_str))
-            .flat_map(|text| markers::marker_ids(text).into_iter().map(str::to_string))
-            .collect();
-        if wanted.is_empty() {
-            return history;
+        if ids.is_empty() {
+            return HashMap::new();
         }
         let chat_id = self.chat_id.clone();
-        match tokio::task::spawn_blocking(move || store.fetch(&chat_id, None, &wanted)).await {
+        match tokio::task::spawn_blocking(move || store.fetch(&chat_id, None, &ids)).await {
             Ok(Ok(fetched)) => {
                 if !fetched.undecodable.is_empty() {
                     logsink::log(
@@ -178,14 +146,14 @@ impl ArtifactSession {
                         ),
                     );
                 }
-                history.items = fetched.items;
+                return fetched.items;
             }
             Ok(Err(e)) => {
                 self.failed(&format!("cannot read stored artifacts: {e}"));
             }
             Err(_) => self.failed("the artifact read task failed"),
         }
-        history
+        HashMap::new()
     }
 
     fn failed(&mut self, why: &str) {
@@ -204,68 +172,65 @@ impl ArtifactSession {
             && should_persist(item_type, self.retention, self.persist_tools)
     }
 
-    fn marker(&mut self, id: String) -> Vec<Emit> {
-        if self.shape.in_fence {
-            self.deferred_markers.push(id);
-            return Vec::new();
-        }
-        let text = markers::marker_insertion(&self.shape.tail, &[id]);
-        self.shape.feed(&text);
-        vec![Emit::Content(text)]
-    }
-
     /// Passes emits through, turning item boundaries into marker lines and queued rows.
     pub fn intercept(&mut self, emit: Emit) -> Vec<Emit> {
         match emit {
             Emit::Content(text) => {
-                self.shape.feed(&text);
+                self.placement.text(&text);
                 vec![Emit::Content(text)]
             }
             Emit::ItemStarted { key, item_type } => {
                 if !self.persists(&item_type) {
                     return Vec::new();
                 }
-                let id = ids::new_id();
-                self.started.insert(key, id.clone());
-                self.marker(id)
+                self.placement.item_started(key)
             }
             Emit::ItemDone { key, item } => {
-                let item_type = item.get("type").and_then(Value::as_str).unwrap_or("");
-                if !self.persists(item_type) {
-                    return Vec::new();
-                }
-                let Some(item) = normalize_item(&item) else {
+                let Some(item) = self.storable(&item) else {
                     return Vec::new();
                 };
-                let (id, marker) = match self.started.remove(&key) {
-                    Some(id) => (id, Vec::new()),
-                    None => {
-                        let id = ids::new_id();
-                        (id.clone(), self.marker(id))
-                    }
-                };
-                self.pending.push(NewArtifact {
-                    id: Some(id),
-                    chat_id: self.chat_id.clone(),
-                    message_id: self.message_id.clone(),
-                    model_id: self.model_id.clone(),
-                    item,
-                });
-                marker
+                let placed = self.placement.item_done(&key);
+                self.queue(placed.id, item);
+                placed.emits
             }
             other => vec![other],
         }
     }
 
+    /// Records an item the engine produced itself (a tool's `function_call_output`):
+    /// queued for storage like a streamed item, its marker placed at this point of the
+    /// answer. Returns what to emit (nothing when the item is not stored).
+    pub fn record_engine_item(&mut self, item: &Value) -> Vec<Emit> {
+        let Some(item) = self.storable(item) else {
+            return Vec::new();
+        };
+        let placed = self.placement.engine_item();
+        self.queue(placed.id, item);
+        placed.emits
+    }
+
+    /// The normalised item when this session stores items of its type.
+    fn storable(&self, item: &Value) -> Option<Value> {
+        let item_type = item.get("type").and_then(Value::as_str).unwrap_or("");
+        if !self.persists(item_type) {
+            return None;
+        }
+        normalize_item(item)
+    }
+
+    fn queue(&mut self, id: String, item: Value) {
+        self.pending.push(NewArtifact {
+            id: Some(id),
+            chat_id: self.chat_id.clone(),
+            message_id: self.message_id.clone(),
+            model_id: self.model_id.clone(),
+            item,
+        });
+    }
+
     /// Markers that could not be placed inside a code block, placed at the end.
     pub fn closing_markers(&mut self) -> Vec<Emit> {
-        let ids = std::mem::take(&mut self.deferred_markers);
-        if ids.is_empty() {
-            return Vec::new();
-        }
-        let text = markers::marker_insertion(&self.shape.tail, &ids);
-        self.shape.feed(&text);
-        vec![Emit::Content(text)]
+        self.placement.closing()
     }
 
     /// Persists the queued artifacts and, after a successful answer, deletes the

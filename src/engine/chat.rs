@@ -7,6 +7,7 @@
 use serde_json::Value;
 
 use super::artifacts::ArtifactSession;
+use super::history;
 use super::host::Host;
 use super::request::ChatRequest;
 use super::sink::{send_all, Sink};
@@ -102,9 +103,10 @@ async fn answer<S: Sink, H: Host>(
         .get("messages")
         .and_then(Value::as_array)
         .unwrap_or(&empty);
-    let history = sink.session.history(messages).await;
+    let replayed = history::replay(messages, sink.session).await;
+    sink.session
+        .delete_after_success(replayed.reasoning_to_delete);
     let ctx = TranslateContext {
-        history: Some(&history),
         settings,
         model: target.model.as_ref(),
         model_id: &target.id,
@@ -116,9 +118,7 @@ async fn answer<S: Sink, H: Host>(
         chat_id: req.chat_id.as_deref(),
         message_id: req.message_id.as_deref(),
     };
-    let outbound = translate::build(&req.body, &ctx);
-    sink.session
-        .delete_after_success(outbound.reasoning_to_delete.clone());
+    let outbound = translate::build(&req.body, replayed.input, &ctx);
     let mut rounds = Rounds::default();
     let input = TurnInput {
         settings,

@@ -1,13 +1,15 @@
-//! Orchestration of one request: settings, model, history, translation, the rounds
+//! Orchestration of one request: settings, model, history replay, translation, the rounds
 //! of upstream requests, and the port to the Python host.
 
 mod artifact_store;
 pub mod artifacts;
 pub mod chat;
 pub mod entry;
+pub mod history;
 pub mod host;
 pub mod models;
 pub mod notices;
+mod placement;
 pub mod probe;
 pub mod request;
 pub mod sink;

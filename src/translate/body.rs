@@ -1,12 +1,13 @@
 //! The outbound `/responses` request body, built from Open WebUI's chat body.
 //!
 //! Only fields OpenRouter's Responses endpoint understands, and that the target model
-//! supports, are sent (an explicit allowlist); everything else is dropped.
+//! supports, are sent (an explicit allowlist); everything else is dropped. The
+//! conversation arrives already converted (`input`): where it came from is the engine's
+//! business.
 
 use serde_json::{json, Map, Value};
 
 use super::context::TranslateContext;
-use super::messages::to_input_with;
 use super::{anthropic, options, reasoning};
 
 /// A ready request: the JSON body and any extra headers it needs.
@@ -14,19 +15,11 @@ use super::{anthropic, options, reasoning};
 pub struct Outbound {
     pub body: Value,
     pub headers: Vec<(String, String)>,
-    /// Replayed reasoning to delete after a successful answer (`next_reply`).
-    pub reasoning_to_delete: Vec<String>,
 }
 
-/// Builds the request for `ctx.model_id` from the chat-completions body.
-pub fn build(chat_body: &Value, ctx: &TranslateContext) -> Outbound {
-    let empty = Vec::new();
-    let messages = chat_body
-        .get("messages")
-        .and_then(Value::as_array)
-        .unwrap_or(&empty);
-    let converted = to_input_with(messages, ctx.history);
-    let mut input = converted.input;
+/// Builds the request for `ctx.model_id` from the chat-completions body's options and
+/// the conversation as Responses `input` items (its `messages` are not read here).
+pub fn build(chat_body: &Value, mut input: Vec<Value>, ctx: &TranslateContext) -> Outbound {
     anthropic::cache_breakpoints(ctx, &mut input);
     let mut body = Map::new();
     body.insert("model".into(), json!(ctx.model_id));
@@ -42,6 +35,5 @@ pub fn build(chat_body: &Value, ctx: &TranslateContext) -> Outbound {
     Outbound {
         body: Value::Object(body),
         headers: anthropic::extra_headers(ctx),
-        reasoning_to_delete: converted.reasoning_to_delete,
     }
 }

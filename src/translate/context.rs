@@ -2,7 +2,6 @@
 
 use serde_json::{Map, Value};
 
-use super::history::History;
 use crate::catalog::Model;
 use crate::valves::Settings;
 
@@ -22,8 +21,6 @@ pub struct TranslateContext<'a> {
     pub session_id: Option<&'a str>,
     pub chat_id: Option<&'a str>,
     pub message_id: Option<&'a str>,
-    /// Stored artifacts to replay into the history, when the chat has any.
-    pub history: Option<&'a History>,
 }
 
 impl TranslateContext<'_> {

@@ -1,53 +1,9 @@
-//! Chat-completions `messages[]` → Responses `input[]`.
+//! Chat-completions `messages[]` → Responses `input[]`, message by message.
+//!
+//! Plain conversion only: the engine replays stored items for earlier answers and hands
+//! over texts that are already meant for the model (`engine::history`).
 
 use serde_json::{json, Map, Value};
-
-use super::history::History;
-use crate::artifacts::{markers, replay_message, Turns};
-use crate::logsink;
-use crate::stream::emit::LogLevel;
-
-/// Converted input plus what replay decided.
-#[derive(Debug, Default)]
-pub struct Converted {
-    pub input: Vec<Value>,
-    /// Replayed reasoning ids to delete after this answer (`next_reply` retention).
-    pub reasoning_to_delete: Vec<String>,
-}
-
-/// Converts messages, replaying stored artifacts for assistant messages with markers
-/// when `history` is given. Marker lines never reach the model as text.
-pub fn to_input_with(messages: &[Value], history: Option<&History>) -> Converted {
-    let turns = history.map(|_| Turns::of(messages));
-    let mut out = Converted::default();
-    for (position, message) in messages.iter().enumerate() {
-        let Some(msg) = message.as_object() else {
-            continue;
-        };
-        let role = msg.get("role").and_then(Value::as_str).unwrap_or("").trim();
-        let is_assistant = !matches!(role, "" | "system" | "developer" | "user" | "tool");
-        let text = msg.get("content").and_then(Value::as_str).unwrap_or("");
-        if is_assistant && markers::has_markers(text) {
-            if let (Some(history), Some(turns)) = (history, &turns) {
-                let replay = replay_message(
-                    text,
-                    &history.items,
-                    turns.window(position),
-                    &history.settings,
-                );
-                for note in replay.notes.iter().filter(|n| n.is_warning()) {
-                    logsink::log(LogLevel::Debug, format!("Replay: {note}"));
-                }
-                out.input.extend(replay.items);
-                out.reasoning_to_delete.extend(replay.reasoning_to_delete);
-                push_tool_calls(msg, &mut out.input);
-                continue;
-            }
-        }
-        out.input.extend(to_input(std::slice::from_ref(message)));
-    }
-    out
-}
 
 /// Converts Open WebUI's chat messages into Responses input items.
 ///
@@ -106,6 +62,16 @@ fn push_assistant(msg: &Map<String, Value>, input: &mut Vec<Value>) {
     push_tool_calls(msg, input);
 }
 
+/// The `function_call` items of an assistant message's `tool_calls`, for a message
+/// whose text the engine replays itself.
+pub fn tool_call_items(message: &Value) -> Vec<Value> {
+    let mut items = Vec::new();
+    if let Some(msg) = message.as_object() {
+        push_tool_calls(msg, &mut items);
+    }
+    items
+}
+
 fn push_tool_calls(msg: &Map<String, Value>, input: &mut Vec<Value>) {
     let calls = msg.get("tool_calls").and_then(Value::as_array);
     for call in calls.into_iter().flatten() {
@@ -131,7 +97,7 @@ fn push_tool_calls(msg: &Map<String, Value>, input: &mut Vec<Value>) {
 
 /// Text blocks of a system/developer message, one per string part.
 fn text_parts(content: Option<&Value>, kind: &str) -> Vec<Value> {
-    let block = |text: &str| json!({"type": kind, "text": clean(text)});
+    let block = |text: &str| json!({"type": kind, "text": text});
     match content {
         Some(Value::String(s)) if !s.is_empty() => vec![block(s)],
         Some(Value::Array(parts)) => parts
@@ -163,7 +129,7 @@ fn part_text(part: &Value) -> Option<&str> {
 /// User content: text → `input_text`, `image_url` → `input_image`.
 fn user_parts(content: Option<&Value>) -> Vec<Value> {
     match content {
-        Some(Value::String(s)) => vec![json!({"type": "input_text", "text": clean(s)})],
+        Some(Value::String(s)) => vec![json!({"type": "input_text", "text": s})],
         Some(Value::Array(parts)) => parts.iter().filter_map(user_part).collect(),
         _ => Vec::new(),
     }
@@ -175,9 +141,7 @@ fn user_part(part: &Value) -> Option<Value> {
     }
     let kind = part.get("type").and_then(Value::as_str).unwrap_or("text");
     match kind {
-        "text" | "input_text" => {
-            part_text(part).map(|t| json!({"type": "input_text", "text": clean(t)}))
-        }
+        "text" | "input_text" => part_text(part).map(|t| json!({"type": "input_text", "text": t})),
         "image_url" | "input_image" => {
             let url = match part.get("image_url") {
                 Some(Value::String(s)) => Some(s.as_str()),
@@ -196,9 +160,8 @@ fn user_part(part: &Value) -> Option<Value> {
 }
 
 /// The plain text of a message's content (string, or the text parts joined by newlines).
-pub fn plain_text(content: Option<&Value>) -> String {
+fn plain_text(content: Option<&Value>) -> String {
     match content {
-        Some(Value::String(s)) if markers::has_markers(s) => markers::strip(s),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(parts)) => parts
             .iter()
@@ -207,15 +170,6 @@ pub fn plain_text(content: Option<&Value>) -> String {
             .join("\n"),
         Some(Value::Null) | None => String::new(),
         Some(other) => other.to_string(),
-    }
-}
-
-/// Text without marker lines (markers are for the pipe, never for the model).
-fn clean(text: &str) -> String {
-    if markers::has_markers(text) {
-        markers::strip(text)
-    } else {
-        text.to_string()
     }
 }
 
@@ -249,6 +203,24 @@ mod tests {
         assert_eq!(
             input[4],
             json!({"type": "function_call_output", "call_id": "call_1", "output": "ok"})
+        );
+    }
+
+    #[test]
+    fn tool_calls_of_a_message_become_function_calls_alone() {
+        let message = json!({"role": "assistant", "content": "shown elsewhere", "tool_calls": [
+            {"id": "call_1", "function": {"name": "look", "arguments": {"x": 1}}},
+            {"id": "", "function": {"name": "nameless"}},
+            {"id": "call_2", "function": {"name": "bare"}}
+        ]});
+        assert_eq!(
+            tool_call_items(&message),
+            vec![
+                json!({"type": "function_call", "call_id": "call_1", "name": "look",
+                       "arguments": "{\"x\":1}"}),
+                json!({"type": "function_call", "call_id": "call_2", "name": "bare",
+                       "arguments": "{}"}),
+            ]
         );
     }
 
