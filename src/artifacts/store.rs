@@ -203,6 +203,13 @@ pub fn format_utc(t: SystemTime) -> String {
     )
 }
 
+/// When old rows are deleted: rows unused for `days`, looked for every `interval_hours`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CleanupSchedule {
+    pub days: u32,
+    pub interval_hours: f64,
+}
+
 /// Delay before the next periodic cleanup: the interval plus a uniform jitter of up to
 /// `min(600 s, 25 % of the interval)`. `rng` returns a number in `[0, 1)`.
 pub fn next_cleanup_delay(interval_hours: f64, rng: impl FnOnce() -> f64) -> Duration {

@@ -75,7 +75,7 @@ fn list_models(py: Python<'_>, valves_json: String) -> PyResult<Bound<'_, PyAny>
 fn warm_catalog(valves_json: String) {
     runtime::spawn(async move {
         let settings = Settings::from_json(&valves_json);
-        if settings.api_key().is_empty() {
+        if settings.connection.api_key().is_empty() {
             return;
         }
         let _ = models_and_icons(&settings).await;
@@ -87,7 +87,7 @@ async fn models_and_icons(
     settings: &Settings,
 ) -> Result<(std::sync::Arc<Vec<catalog::Model>>, catalog::icons::Icons), catalog::CatalogError> {
     let models = catalog::models(settings).await?;
-    let icons = if settings.bool("UPDATE_MODEL_IMAGES") {
+    let icons = if settings.catalog.update_model_images {
         catalog::icons::icons(settings).await
     } else {
         Default::default()
@@ -100,7 +100,7 @@ fn select_entries(
     models: &[catalog::Model],
     icons: &std::collections::HashMap<String, String>,
 ) -> Vec<ModelEntry> {
-    let (chosen, missing) = catalog::select::select(&settings.str("MODEL_ID"), models);
+    let (chosen, missing) = catalog::select::select(&settings.catalog.model_id, models);
     if !missing.is_empty() {
         logsink::log(
             LogLevel::Warning,

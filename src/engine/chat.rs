@@ -125,8 +125,8 @@ async fn answer<S: Sink, H: Host>(
         outbound: &outbound,
         streaming,
         mapper: MapperOptions {
-            thinking_mode: settings.thinking_mode(),
-            show_final_usage: settings.bool("SHOW_FINAL_USAGE_STATUS"),
+            thinking_mode: settings.stream.thinking_mode,
+            show_final_usage: settings.stream.show_final_usage,
             model_label: target.label.clone(),
             usage_before: rounds.usage.clone(),
         },
@@ -197,7 +197,7 @@ async fn preflight<S: Sink>(settings: &Settings, sink: &mut S) -> bool {
             return false;
         }
     }
-    if settings.api_key().is_empty() {
+    if settings.connection.api_key().is_empty() {
         send_all(sink, super::notices::missing_api_key()).await;
         let _ = sink.flush().await;
         return false;

@@ -16,15 +16,10 @@ use crate::valves::Settings;
 
 /// The coalescing policy the valves ask for.
 pub fn coalescer(settings: &Settings) -> Coalescer {
-    let window = settings
-        .int("STREAM_COALESCE_WINDOW_MS")
-        .unwrap_or(40)
-        .clamp(0, 1000) as u64;
-    let max_chars = settings
-        .int("STREAM_COALESCE_MAX_CHARS")
-        .unwrap_or(4096)
-        .max(1) as usize;
-    Coalescer::new(Duration::from_millis(window), max_chars)
+    Coalescer::new(
+        settings.stream.coalesce_window,
+        settings.stream.coalesce_max_chars,
+    )
 }
 
 /// Streams the answer to `request_json` into `tx` as ready SSE lines; host calls go
