@@ -10,25 +10,12 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Default `BREAKER_MAX_FAILURES`.
-pub const DEFAULT_MAX_FAILURES: usize = 5;
-/// Default `BREAKER_WINDOW_SECONDS`.
-pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
-
-/// When a breaker opens: `max_failures` failures within `window`.
+/// When a breaker opens: `max_failures` failures within `window` (from the valves
+/// `BREAKER_MAX_FAILURES` and `BREAKER_WINDOW_SECONDS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BreakerLimits {
     pub max_failures: usize,
     pub window: Duration,
-}
-
-impl Default for BreakerLimits {
-    fn default() -> Self {
-        Self {
-            max_failures: DEFAULT_MAX_FAILURES,
-            window: DEFAULT_WINDOW,
-        }
-    }
 }
 
 /// Source of the current instant (injectable for tests).
@@ -50,12 +37,6 @@ impl std::fmt::Debug for Breaker {
         f.debug_struct("Breaker")
             .field("limits", &self.limits())
             .finish_non_exhaustive()
-    }
-}
-
-impl Default for Breaker {
-    fn default() -> Self {
-        Self::new(DEFAULT_MAX_FAILURES, DEFAULT_WINDOW)
     }
 }
 

@@ -29,10 +29,15 @@ pub enum Outcome {
 }
 
 /// Runs one request to completion, sending everything to `sink`; `host` runs what only
-/// Python can do. Never fails: every problem becomes a visible message in the answer.
-pub async fn run<S: Sink, H: Host>(req: &ChatRequest, sink: &mut S, host: &H) -> Outcome {
-    let settings = req.settings();
-    let mut session = ArtifactSession::open(req, &settings).await;
+/// Python can do, under `settings` (built once from the request's valves). Never fails:
+/// every problem becomes a visible message in the answer.
+pub async fn run<S: Sink, H: Host>(
+    req: &ChatRequest,
+    settings: &Settings,
+    sink: &mut S,
+    host: &H,
+) -> Outcome {
+    let mut session = ArtifactSession::open(req, settings).await;
     let outcome = {
         let mut tap = Tap {
             sink: &mut *sink,
@@ -40,13 +45,11 @@ pub async fn run<S: Sink, H: Host>(req: &ChatRequest, sink: &mut S, host: &H) ->
         };
         let notices = tap.session.take_notices();
         send_all(&mut tap, notices).await;
-        answer(req, &settings, &mut tap, host).await
+        answer(req, settings, &mut tap, host).await
     };
     let closing = session.closing_markers();
     send_all(sink, closing).await;
-    session
-        .finish(&settings, outcome == Outcome::Answered)
-        .await;
+    session.finish(settings, outcome == Outcome::Answered).await;
     let _ = sink.flush().await;
     outcome
 }

@@ -34,9 +34,9 @@ pub async fn stream(
     let host = ChannelHost::new(tx.clone(), on_send.clone());
     match ChatRequest::from_json(&request_json) {
         Ok(request) => {
-            let coalescer = coalescer(&request.settings());
-            let mut sink = StreamSink::new(tx, coalescer, on_send, first_token);
-            run(&request, &mut sink, &host).await
+            let settings = request.settings();
+            let mut sink = StreamSink::new(tx, coalescer(&settings), on_send, first_token);
+            run(&request, &settings, &mut sink, &host).await
         }
         Err(why) => {
             let no_window = Coalescer::new(Duration::ZERO, 1);
@@ -63,6 +63,6 @@ pub async fn complete(request_json: String, host: Option<ChannelHost>) -> (Colle
         Some(host) => CollectSink::live(host.clone()),
         None => CollectSink::default(),
     };
-    let outcome = run(&request, &mut sink, &host).await;
+    let outcome = run(&request, &request.settings(), &mut sink, &host).await;
     (sink, outcome)
 }

@@ -53,6 +53,11 @@ impl ArtifactSettings {
         }
     }
 
+    /// Every artifact valve at its declared default.
+    pub fn declared() -> Self {
+        Self::read(&Raw(&serde_json::Map::new()))
+    }
+
     /// The passphrase that encrypts stored items; empty stores them unencrypted.
     pub fn encryption_key(&self) -> String {
         self.encryption_key.reveal()
