@@ -31,9 +31,9 @@ impl ArtifactSettings {
         let db_path = raw.str("ARTIFACT_DB_PATH").trim().to_string();
         Self {
             reasoning_retention: raw
-                .str("PERSIST_REASONING_TOKENS")
+                .choice("PERSIST_REASONING_TOKENS")
                 .parse()
-                .unwrap_or(ReasoningRetention::Conversation),
+                .unwrap_or_default(),
             persist_tools: raw.bool("PERSIST_TOOL_RESULTS"),
             tool_output_retention_turns: raw.int("TOOL_OUTPUT_RETENTION_TURNS").max(0) as usize,
             db_path: Some(db_path).filter(|p| !p.is_empty()),

@@ -39,7 +39,7 @@ impl OutboundSettings {
             web_search_max_results: raw.optional_int("WEB_SEARCH_MAX_RESULTS"),
             anthropic: AnthropicSettings {
                 prompt_caching: raw.bool("ENABLE_ANTHROPIC_PROMPT_CACHING"),
-                prompt_cache_ttl: match raw.str("ANTHROPIC_PROMPT_CACHE_TTL").as_str() {
+                prompt_cache_ttl: match raw.choice("ANTHROPIC_PROMPT_CACHE_TTL").as_str() {
                     "1h" => "1h",
                     _ => "5m",
                 },

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::valves::secret;
-use crate::valves::spec::{DefaultValue, ValveSpec};
+use crate::valves::spec::{DefaultValue, ValveSpec, ValveType};
 
 pub(super) struct Raw<'a>(pub(super) &'a Map<String, Value>);
 
@@ -26,6 +26,16 @@ impl Raw<'_> {
                     .unwrap_or_else(|| fallback.to_string()),
                 _ => String::new(),
             },
+        }
+    }
+
+    /// A choice valve's value; its declared default when the stored one is not a choice.
+    pub(super) fn choice(&self, name: &str) -> String {
+        let value = self.str(name);
+        match spec(name).ty {
+            ValveType::Choice(choices) if choices.contains(&value.as_str()) => value,
+            ValveType::Choice(_) => Raw(&Map::new()).str(name),
+            other => panic!("{name} is a {other:?} valve, not a choice"),
         }
     }
 

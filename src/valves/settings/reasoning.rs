@@ -21,10 +21,10 @@ impl ReasoningSettings {
     pub(super) fn read(raw: &Raw) -> Self {
         Self {
             enabled: raw.bool("ENABLE_REASONING"),
-            effort: raw.str("REASONING_EFFORT"),
-            task_effort: raw.str("TASK_MODEL_REASONING_EFFORT"),
-            summary_mode: raw.str("REASONING_SUMMARY_MODE"),
-            gemini_thinking_level: raw.str("GEMINI_THINKING_LEVEL"),
+            effort: raw.choice("REASONING_EFFORT"),
+            task_effort: raw.choice("TASK_MODEL_REASONING_EFFORT"),
+            summary_mode: raw.choice("REASONING_SUMMARY_MODE"),
+            gemini_thinking_level: raw.choice("GEMINI_THINKING_LEVEL"),
             gemini_thinking_budget: raw.int("GEMINI_THINKING_BUDGET"),
         }
     }

@@ -23,7 +23,7 @@ impl StreamSettings {
                 raw.int("STREAM_COALESCE_WINDOW_MS").max(0) as u64
             ),
             coalesce_max_chars: raw.int("STREAM_COALESCE_MAX_CHARS").max(1) as usize,
-            thinking_mode: match raw.str("THINKING_OUTPUT_MODE").as_str() {
+            thinking_mode: match raw.choice("THINKING_OUTPUT_MODE").as_str() {
                 "status" => ThinkingMode::Status,
                 "both" => ThinkingMode::Both,
                 _ => ThinkingMode::OpenWebUi,

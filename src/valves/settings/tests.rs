@@ -80,6 +80,23 @@ fn empty_optional_numbers_stay_empty() {
 }
 
 #[test]
+fn a_value_that_is_not_one_of_the_choices_means_the_declared_default() {
+    let s = settings(json!({
+        "REASONING_EFFORT": "extreme",
+        "THINKING_OUTPUT_MODE": "sideways",
+        "PERSIST_REASONING_TOKENS": "forever",
+        "ANTHROPIC_PROMPT_CACHE_TTL": "1h",
+    }));
+    assert_eq!(s.reasoning.effort, "medium");
+    assert_eq!(s.stream.thinking_mode, ThinkingMode::OpenWebUi);
+    assert_eq!(
+        s.artifacts.reasoning_retention,
+        ReasoningRetention::Conversation
+    );
+    assert_eq!(s.outbound.anthropic.prompt_cache_ttl, "1h");
+}
+
+#[test]
 fn base_url_loses_trailing_slash_and_blank_means_openrouter() {
     let s = settings(json!({"BASE_URL": " http://x/api/v1/ "}));
     assert_eq!(s.connection.base_url, "http://x/api/v1");
