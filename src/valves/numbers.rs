@@ -116,4 +116,36 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn the_form_bounds_are_where_the_engine_clamps() {
+        let exported: Vec<serde_json::Value> =
+            serde_json::from_str(&crate::valves::export::valves_json()).unwrap();
+        for form in exported {
+            let v = spec(form["name"].as_str().unwrap());
+            let (ge, le) = (form["min"].as_f64(), form["max"].as_f64());
+            match v.ty {
+                crate::valves::spec::ValveType::Float => {
+                    if let Some(ge) = ge {
+                        assert_eq!(v.float_value(Some(&json!(ge - 1.0))), ge, "{}", v.name);
+                    }
+                    if let Some(le) = le {
+                        assert_eq!(v.float_value(Some(&json!(le + 1.0))), le, "{}", v.name);
+                    }
+                }
+                crate::valves::spec::ValveType::Int
+                | crate::valves::spec::ValveType::OptionalInt => {
+                    if let Some(ge) = ge {
+                        let below = json!(ge as i64 - 1);
+                        assert_eq!(v.int_value(Some(&below)), Some(ge as i64), "{}", v.name);
+                    }
+                    if let Some(le) = le {
+                        let above = json!(le as i64 + 1);
+                        assert_eq!(v.int_value(Some(&above)), Some(le as i64), "{}", v.name);
+                    }
+                }
+                _ => assert!(ge.is_none() && le.is_none(), "{}", v.name),
+            }
+        }
+    }
 }
