@@ -3,40 +3,40 @@
 //! A user's breaker opens once `max_failures` failures fall within the last `window`;
 //! it closes by itself when enough of them have aged out of the window, and at once on
 //! [`Breaker::record_success`]. While it is open the engine skips persistence and
-//! replay for that user (with a warning) instead of hammering a dead database.
+//! replay for that user (with a warning) instead of hammering a dead database. Its
+//! limits can change while it runs ([`Breaker::reconfigure`]); counted failures stay.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Default `BREAKER_MAX_FAILURES`.
-pub const DEFAULT_MAX_FAILURES: usize = 5;
-/// Default `BREAKER_WINDOW_SECONDS`.
-pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
+/// When a breaker opens: `max_failures` failures within `window` (from the valves
+/// `BREAKER_MAX_FAILURES` and `BREAKER_WINDOW_SECONDS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreakerLimits {
+    pub max_failures: usize,
+    pub window: Duration,
+}
 
 /// Source of the current instant (injectable for tests).
 pub type MonotonicClock = Arc<dyn Fn() -> Instant + Send + Sync>;
 
 /// Sliding-window breaker keyed by user id. Cheap to share behind an `Arc`.
 pub struct Breaker {
-    max_failures: usize,
-    window: Duration,
     clock: MonotonicClock,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    state: Mutex<State>,
+}
+
+struct State {
+    limits: BreakerLimits,
+    failures: HashMap<String, VecDeque<Instant>>,
 }
 
 impl std::fmt::Debug for Breaker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Breaker")
-            .field("max_failures", &self.max_failures)
-            .field("window", &self.window)
+            .field("limits", &self.limits())
             .finish_non_exhaustive()
-    }
-}
-
-impl Default for Breaker {
-    fn default() -> Self {
-        Self::new(DEFAULT_MAX_FAILURES, DEFAULT_WINDOW)
     }
 }
 
@@ -47,12 +47,30 @@ impl Breaker {
     }
 
     pub fn with_clock(max_failures: usize, window: Duration, clock: MonotonicClock) -> Self {
-        Self {
+        let limits = BreakerLimits {
             max_failures: max_failures.max(1),
             window,
+        };
+        Self {
             clock,
-            failures: Mutex::new(HashMap::new()),
+            state: Mutex::new(State {
+                limits,
+                failures: HashMap::new(),
+            }),
         }
+    }
+
+    /// The limits it applies now.
+    pub fn limits(&self) -> BreakerLimits {
+        self.lock().limits
+    }
+
+    /// Applies new limits from now on, keeping the failures already counted.
+    pub fn reconfigure(&self, limits: BreakerLimits) {
+        self.lock().limits = BreakerLimits {
+            max_failures: limits.max_failures.max(1),
+            ..limits
+        };
     }
 
     /// True when `user_id`'s operations may run. An empty user id is always allowed
@@ -62,14 +80,15 @@ impl Breaker {
             return true;
         }
         let now = (self.clock)();
-        let mut map = self.lock();
-        let Some(q) = map.get_mut(user_id) else {
+        let mut state = self.lock();
+        let limits = state.limits;
+        let Some(q) = state.failures.get_mut(user_id) else {
             return true;
         };
-        self.evict(q, now);
-        let open = q.len() >= self.max_failures;
+        evict(q, now, limits.window);
+        let open = q.len() >= limits.max_failures;
         if q.is_empty() {
-            map.remove(user_id);
+            state.failures.remove(user_id);
         }
         !open
     }
@@ -80,19 +99,20 @@ impl Breaker {
             return;
         }
         let now = (self.clock)();
-        let mut map = self.lock();
-        let q = map.entry(user_id.to_string()).or_default();
-        self.evict(q, now);
+        let mut state = self.lock();
+        let limits = state.limits;
+        let q = state.failures.entry(user_id.to_string()).or_default();
+        evict(q, now, limits.window);
         q.push_back(now);
-        // Only the newest `max_failures` matter for the decision.
-        while q.len() > self.max_failures {
+        // Only the newest failures up to the highest limit matter for the decision.
+        while q.len() > limits.max_failures.max(MAX_REMEMBERED) {
             q.pop_front();
         }
     }
 
     /// Forgets `user_id`'s failures (the operation succeeded).
     pub fn record_success(&self, user_id: &str) {
-        self.lock().remove(user_id);
+        self.lock().failures.remove(user_id);
     }
 
     /// Runs `op` unless the breaker is open for `user_id`; records its outcome.
@@ -113,18 +133,22 @@ impl Breaker {
         Some(result)
     }
 
-    fn evict(&self, q: &mut VecDeque<Instant>, now: Instant) {
-        while let Some(&first) = q.front() {
-            if now.saturating_duration_since(first) > self.window {
-                q.pop_front();
-            } else {
-                break;
-            }
-        }
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+/// The most failures kept per user whatever the limit, so raising the limit later
+/// (up to `BREAKER_MAX_FAILURES`' upper bound) still sees recent history.
+const MAX_REMEMBERED: usize = 50;
+
+fn evict(q: &mut VecDeque<Instant>, now: Instant, window: Duration) {
+    while let Some(&first) = q.front() {
+        if now.saturating_duration_since(first) > window {
+            q.pop_front();
+        } else {
+            break;
+        }
     }
 }
 
@@ -206,5 +230,34 @@ mod tests {
         assert!(!ran);
         b.record_success("u");
         assert_eq!(b.run("u", || Ok::<_, ()>(1)), Some(Ok(1)));
+    }
+
+    #[test]
+    fn changed_limits_apply_at_once_and_keep_the_counted_failures() {
+        let (clock, t) = fake_clock();
+        let b = Breaker::with_clock(5, Duration::from_secs(60), clock);
+        for _ in 0..3 {
+            b.record_failure("u");
+        }
+        assert!(b.allows("u"), "3 of 5");
+        b.reconfigure(BreakerLimits {
+            max_failures: 3,
+            window: Duration::from_secs(60),
+        });
+        assert!(
+            !b.allows("u"),
+            "the lower limit counts the failures already seen"
+        );
+        b.reconfigure(BreakerLimits {
+            max_failures: 3,
+            window: Duration::from_secs(10),
+        });
+        t.store(11_000, Ordering::SeqCst);
+        assert!(b.allows("u"), "the shorter window lets them age out");
+        b.reconfigure(BreakerLimits {
+            max_failures: 0,
+            window: Duration::from_secs(10),
+        });
+        assert_eq!(b.limits().max_failures, 1);
     }
 }

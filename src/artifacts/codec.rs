@@ -46,12 +46,14 @@ pub struct CodecConfig {
 }
 
 impl Default for CodecConfig {
+    /// No key, and the declared defaults of the other valves.
     fn default() -> Self {
+        let declared = crate::valves::settings::ArtifactSettings::declared();
         Self {
             key: String::new(),
-            encrypt_all: true,
-            compression: true,
-            min_compress_bytes: 0,
+            encrypt_all: declared.encrypt_all,
+            compression: declared.compression,
+            min_compress_bytes: declared.min_compress_bytes,
         }
     }
 }

@@ -50,10 +50,13 @@ pub mod policy;
 pub mod replay;
 pub mod store;
 
-pub use breaker::Breaker;
+pub use breaker::{Breaker, BreakerLimits};
 pub use codec::{Codec, CodecConfig, CodecError};
 pub use ids::new_id;
 pub use normalize::normalize_item;
 pub use policy::{should_persist, ReasoningRetention};
 pub use replay::{replay_message, Replay, ReplayNote, ReplaySettings, TurnWindow, Turns};
-pub use store::{next_cleanup_delay, ArtifactStore, Fetched, NewArtifact, StoreConfig, StoreError};
+pub use store::{
+    next_cleanup_delay, ArtifactStore, CleanupSchedule, Fetched, NewArtifact, StoreConfig,
+    StoreError,
+};

@@ -36,10 +36,12 @@ pub struct ReplaySettings {
 }
 
 impl Default for ReplaySettings {
+    /// The declared defaults of those valves.
     fn default() -> Self {
+        let declared = crate::valves::settings::ArtifactSettings::declared();
         Self {
-            retention: ReasoningRetention::Conversation,
-            tool_output_retention_turns: 10,
+            retention: declared.reasoning_retention,
+            tool_output_retention_turns: declared.tool_output_retention_turns,
         }
     }
 }

@@ -23,9 +23,8 @@ use sha2::{Digest, Sha256};
 
 use super::codec::{Codec, CodecConfig, CodecError};
 use super::ids::new_id;
+use crate::valves::settings::ArtifactSettings;
 
-/// Default `DB_BATCH_SIZE`: rows written per transaction.
-pub const DEFAULT_BATCH_SIZE: usize = 10;
 /// Default wait for a lock held by another connection or process.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest wait of the touch-on-read update (it is best effort).
@@ -118,7 +117,7 @@ impl StoreConfig {
             path: path.into(),
             pipe_id: pipe_id.into(),
             codec,
-            batch_size: DEFAULT_BATCH_SIZE,
+            batch_size: ArtifactSettings::declared().batch_size,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
         }
     }
@@ -201,6 +200,13 @@ pub fn format_utc(t: SystemTime) -> String {
         rem % 60,
         d.subsec_micros()
     )
+}
+
+/// When old rows are deleted: rows unused for `days`, looked for every `interval_hours`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CleanupSchedule {
+    pub days: u32,
+    pub interval_hours: f64,
 }
 
 /// Delay before the next periodic cleanup: the interval plus a uniform jitter of up to

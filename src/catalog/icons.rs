@@ -91,7 +91,7 @@ pub fn parse_icons(body: &[u8], site: &str) -> HashMap<String, String> {
 
 /// The icon map for this gateway, refreshed with the catalog's period.
 pub async fn icons(settings: &Settings) -> Icons {
-    let base_url = settings.base_url();
+    let base_url = settings.connection.base_url.clone();
     let period = super::registry::refresh_period(settings);
     if let Some((url, at, icons)) = CACHE.lock().unwrap_or_else(|p| p.into_inner()).clone() {
         if url == base_url && at.elapsed() < period {

@@ -58,12 +58,7 @@ impl std::fmt::Display for CatalogError {
 
 /// How long a fetched catalog (and the icon map that goes with it) stays fresh.
 pub fn refresh_period(settings: &Settings) -> Duration {
-    Duration::from_secs(
-        settings
-            .int("MODEL_CATALOG_REFRESH_SECONDS")
-            .unwrap_or(3600)
-            .max(60) as u64,
-    )
+    settings.catalog.refresh_period
 }
 
 fn lock() -> std::sync::MutexGuard<'static, State> {
@@ -77,7 +72,7 @@ fn cached(base_url: &str) -> Option<Snapshot> {
 /// The catalog for these settings: fresh from cache, stale from cache while a
 /// background refresh runs, or fetched now when nothing is cached.
 pub async fn models(settings: &Settings) -> Result<Arc<Vec<Model>>, CatalogError> {
-    let base_url = settings.base_url();
+    let base_url = settings.connection.base_url.clone();
     let period = refresh_period(settings);
     if let Some(snap) = cached(&base_url) {
         if snap.fetched_at.elapsed() < period {
@@ -102,7 +97,7 @@ fn in_backoff(base_url: &str) -> bool {
 
 /// Fetches the catalog unless another task already did while this one waited.
 async fn refresh(settings: &Settings) -> Result<Arc<Vec<Model>>, CatalogError> {
-    let base_url = settings.base_url();
+    let base_url = settings.connection.base_url.clone();
     let started = Instant::now();
     let _guard = REFRESH.lock().await;
     if let Some(snap) = cached(&base_url) {
@@ -110,7 +105,7 @@ async fn refresh(settings: &Settings) -> Result<Arc<Vec<Model>>, CatalogError> {
             return Ok(snap.models);
         }
     }
-    let api_key = settings.api_key();
+    let api_key = settings.connection.api_key();
     if api_key.is_empty() {
         return Err(CatalogError::MissingApiKey);
     }

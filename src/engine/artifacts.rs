@@ -45,10 +45,8 @@ impl ArtifactSession {
     /// Opens the store for this chat. Without a saved chat (API calls, tasks) or when the
     /// database is unavailable, the session does nothing and the answer goes on.
     pub async fn open(req: &ChatRequest, settings: &Settings) -> Self {
-        let retention = settings
-            .str("PERSIST_REASONING_TOKENS")
-            .parse()
-            .unwrap_or(ReasoningRetention::Conversation);
+        let settings = &settings.artifacts;
+        let retention = settings.reasoning_retention;
         let mut session = Self {
             store: None,
             chat_id: non_empty(&req.chat_id).unwrap_or_default(),
@@ -60,36 +58,35 @@ impl ArtifactSession {
                 .map(str::to_string),
             user_id: non_empty(&req.user_id).unwrap_or_else(|| "anonymous".into()),
             retention,
-            persist_tools: settings.bool("PERSIST_TOOL_RESULTS"),
+            persist_tools: settings.persist_tools,
             replay: ReplaySettings {
                 retention,
-                tool_output_retention_turns: settings
-                    .int("TOOL_OUTPUT_RETENTION_TURNS")
-                    .unwrap_or(10)
-                    .max(0) as usize,
+                tool_output_retention_turns: settings.tool_output_retention_turns,
             },
             placement: MarkerPlacement::default(),
             pending: Vec::new(),
             to_delete: Vec::new(),
             notices: Vec::new(),
         };
-        let path = non_empty(&Some(settings.str("ARTIFACT_DB_PATH")))
+        let path = settings
+            .db_path
+            .clone()
             .or_else(|| non_empty(&req.artifact_db_path));
         let (Some(path), false) = (path, session.chat_id.is_empty() || req.task.is_some()) else {
             return session;
         };
-        let breaker = artifact_store::breaker(settings);
+        let breaker = artifact_store::breaker(settings.breaker);
         if !breaker.allows(&session.user_id) {
             session.unavailable("skipped after repeated database errors");
             return session;
         }
         let config = artifact_store::config(settings, &path, &req.pipe_id);
-        if let Some(store) = artifact_store::cached(&config) {
+        if let Some(store) = artifact_store::cached(&config, settings.cleanup) {
             session.store = Some(store); // the common case: no trip to a blocking thread
             return session;
         }
-        let settings = settings.clone();
-        match tokio::task::spawn_blocking(move || artifact_store::get_or_open(config, &settings))
+        let schedule = settings.cleanup;
+        match tokio::task::spawn_blocking(move || artifact_store::get_or_open(config, schedule))
             .await
         {
             Ok(Ok(store)) => session.store = Some(store),
@@ -249,7 +246,7 @@ impl ArtifactSession {
         if pending.is_empty() && to_delete.is_empty() {
             return;
         }
-        let breaker = artifact_store::breaker(settings);
+        let breaker = artifact_store::breaker(settings.artifacts.breaker);
         let user = self.user_id.clone();
         let result = tokio::task::spawn_blocking(move || {
             let stored = if pending.is_empty() {

@@ -30,10 +30,15 @@ pub enum Outcome {
 }
 
 /// Runs one request to completion, sending everything to `sink`; `host` runs what only
-/// Python can do. Never fails: every problem becomes a visible message in the answer.
-pub async fn run<S: Sink, H: Host>(req: &ChatRequest, sink: &mut S, host: &H) -> Outcome {
-    let settings = req.settings();
-    let mut session = ArtifactSession::open(req, &settings).await;
+/// Python can do, under `settings` (built once from the request's valves). Never fails:
+/// every problem becomes a visible message in the answer.
+pub async fn run<S: Sink, H: Host>(
+    req: &ChatRequest,
+    settings: &Settings,
+    sink: &mut S,
+    host: &H,
+) -> Outcome {
+    let mut session = ArtifactSession::open(req, settings).await;
     let outcome = {
         let mut tap = Tap {
             sink: &mut *sink,
@@ -41,13 +46,11 @@ pub async fn run<S: Sink, H: Host>(req: &ChatRequest, sink: &mut S, host: &H) ->
         };
         let notices = tap.session.take_notices();
         send_all(&mut tap, notices).await;
-        answer(req, &settings, &mut tap, host).await
+        answer(req, settings, &mut tap, host).await
     };
     let closing = session.closing_markers();
     send_all(sink, closing).await;
-    session
-        .finish(&settings, outcome == Outcome::Answered)
-        .await;
+    session.finish(settings, outcome == Outcome::Answered).await;
     let _ = sink.flush().await;
     outcome
 }
@@ -125,8 +128,8 @@ async fn answer<S: Sink, H: Host>(
         outbound: &outbound,
         streaming,
         mapper: MapperOptions {
-            thinking_mode: settings.thinking_mode(),
-            show_final_usage: settings.bool("SHOW_FINAL_USAGE_STATUS"),
+            thinking_mode: settings.stream.thinking_mode,
+            show_final_usage: settings.stream.show_final_usage,
             model_label: target.label.clone(),
             usage_before: rounds.usage.clone(),
         },
@@ -197,7 +200,7 @@ async fn preflight<S: Sink>(settings: &Settings, sink: &mut S) -> bool {
             return false;
         }
     }
-    if settings.api_key().is_empty() {
+    if settings.connection.api_key().is_empty() {
         send_all(sink, super::notices::missing_api_key()).await;
         let _ = sink.flush().await;
         return false;

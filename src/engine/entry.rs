@@ -16,15 +16,10 @@ use crate::valves::Settings;
 
 /// The coalescing policy the valves ask for.
 pub fn coalescer(settings: &Settings) -> Coalescer {
-    let window = settings
-        .int("STREAM_COALESCE_WINDOW_MS")
-        .unwrap_or(40)
-        .clamp(0, 1000) as u64;
-    let max_chars = settings
-        .int("STREAM_COALESCE_MAX_CHARS")
-        .unwrap_or(4096)
-        .max(1) as usize;
-    Coalescer::new(Duration::from_millis(window), max_chars)
+    Coalescer::new(
+        settings.stream.coalesce_window,
+        settings.stream.coalesce_max_chars,
+    )
 }
 
 /// Streams the answer to `request_json` into `tx` as ready SSE lines; host calls go
@@ -39,9 +34,9 @@ pub async fn stream(
     let host = ChannelHost::new(tx.clone(), on_send.clone());
     match ChatRequest::from_json(&request_json) {
         Ok(request) => {
-            let coalescer = coalescer(&request.settings());
-            let mut sink = StreamSink::new(tx, coalescer, on_send, first_token);
-            run(&request, &mut sink, &host).await
+            let settings = request.settings();
+            let mut sink = StreamSink::new(tx, coalescer(&settings), on_send, first_token);
+            run(&request, &settings, &mut sink, &host).await
         }
         Err(why) => {
             let no_window = Coalescer::new(Duration::ZERO, 1);
@@ -68,6 +63,6 @@ pub async fn complete(request_json: String, host: Option<ChannelHost>) -> (Colle
         Some(host) => CollectSink::live(host.clone()),
         None => CollectSink::default(),
     };
-    let outcome = run(&request, &mut sink, &host).await;
+    let outcome = run(&request, &request.settings(), &mut sink, &host).await;
     (sink, outcome)
 }

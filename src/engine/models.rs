@@ -31,7 +31,7 @@ pub async fn list(settings: &Settings) -> Result<Vec<Listed>, CatalogError> {
 
 /// Fetches the catalog (and icons) ahead of the first request when a key is set.
 pub async fn warm(settings: &Settings) {
-    if !settings.api_key().is_empty() {
+    if !settings.connection.api_key().is_empty() {
         let _ = models_and_icons(settings).await;
     }
 }
@@ -41,7 +41,7 @@ async fn models_and_icons(
     settings: &Settings,
 ) -> Result<(Arc<Vec<Model>>, catalog::icons::Icons), CatalogError> {
     let models = catalog::models(settings).await?;
-    let icons = if settings.bool("UPDATE_MODEL_IMAGES") {
+    let icons = if settings.catalog.update_model_images {
         catalog::icons::icons(settings).await
     } else {
         Default::default()
@@ -50,7 +50,7 @@ async fn models_and_icons(
 }
 
 fn select(settings: &Settings, models: &[Model], icons: &HashMap<String, String>) -> Vec<Listed> {
-    let (chosen, missing) = catalog::select::select(&settings.str("MODEL_ID"), models);
+    let (chosen, missing) = catalog::select::select(&settings.catalog.model_id, models);
     if !missing.is_empty() {
         logsink::log(
             LogLevel::Warning,

@@ -39,6 +39,8 @@ impl ChatRequest {
         serde_json::from_str(text).map_err(|e| format!("malformed request: {e}"))
     }
 
+    /// The typed settings of this request (system valves merged with the user's); built
+    /// once per request by the entry points and passed down.
     pub fn settings(&self) -> Settings {
         Settings::new(merge(&self.system_valves, self.user_valves.as_ref()))
     }

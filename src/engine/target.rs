@@ -68,6 +68,6 @@ pub async fn resolve(req: &ChatRequest, settings: &Settings) -> Result<Target, V
 /// not enable cannot be reached through the API either. Background tasks are exempt (Open
 /// WebUI may send them to any model).
 fn allowed(settings: &Settings, models: &[Model], model: &Model) -> bool {
-    let (chosen, _) = catalog::select::select(&settings.str("MODEL_ID"), models);
+    let (chosen, _) = catalog::select::select(&settings.catalog.model_id, models);
     chosen.len() == models.len() || chosen.iter().any(|m| m.id == model.id)
 }

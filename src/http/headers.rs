@@ -11,8 +11,7 @@ pub const DEFAULT_REFERER: &str = "https://pypi.org/project/openrouter-pipe/";
 
 /// The `HTTP-Referer` to send, and whether the override valve was ignored as invalid.
 pub fn referer(settings: &Settings) -> (String, bool) {
-    let custom = settings.str("HTTP_REFERER_OVERRIDE");
-    let custom = custom.trim();
+    let custom = settings.connection.referer_override.as_str();
     if custom.is_empty() {
         return (DEFAULT_REFERER.to_string(), false);
     }

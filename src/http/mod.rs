@@ -27,22 +27,11 @@ pub struct Timeouts {
 
 impl Timeouts {
     pub fn from_settings(settings: &Settings) -> Self {
-        let secs = |name: &str, default: i64| {
-            Duration::from_secs(settings.int(name).unwrap_or(default).clamp(1, 86_400) as u64)
-        };
         Self {
-            connect: secs("HTTP_CONNECT_TIMEOUT_SECONDS", 10),
-            read_idle: secs("HTTP_SOCK_READ_SECONDS", 300),
+            connect: settings.connection.connect_timeout,
+            read_idle: settings.connection.read_idle_timeout,
         }
     }
-}
-
-/// Overall deadline for one request, when the admin set one.
-pub fn total_timeout(settings: &Settings) -> Option<Duration> {
-    settings
-        .int("HTTP_TOTAL_TIMEOUT_SECONDS")
-        .filter(|s| *s > 0)
-        .map(|s| Duration::from_secs(s as u64))
 }
 
 static CLIENTS: Mutex<Option<(u32, HashMap<Timeouts, reqwest::Client>)>> = Mutex::new(None);

@@ -106,17 +106,17 @@ pub async fn post_responses(
 ) -> Result<reqwest::Response, UpstreamError> {
     let client = super::client(super::Timeouts::from_settings(settings));
     let mut request = client
-        .post(format!("{}/responses", settings.base_url()))
+        .post(format!("{}/responses", settings.connection.base_url))
         .headers(super::request_headers(
             settings,
-            &settings.api_key(),
+            &settings.connection.api_key(),
             streaming,
         ))
         .body(body);
     for (name, value) in extra_headers {
         request = request.header(name.as_str(), value.as_str());
     }
-    if let Some(total) = super::total_timeout(settings) {
+    if let Some(total) = settings.connection.total_timeout {
         request = request.timeout(total);
     }
     let response = request

@@ -9,13 +9,10 @@ pub const INTERLEAVED_THINKING_BETA: &str = "interleaved-thinking-2025-05-14";
 /// Marks the last text block of the last system prompt and of the last three user
 /// messages with `cache_control`, so long conversations are billed at cache rates.
 pub fn cache_breakpoints(ctx: &TranslateContext, input: &mut [Value]) {
-    if !ctx.is_anthropic() || !ctx.settings.bool("ENABLE_ANTHROPIC_PROMPT_CACHING") {
+    if !ctx.is_anthropic() || !ctx.settings.outbound.anthropic.prompt_caching {
         return;
     }
-    let ttl = match ctx.settings.str("ANTHROPIC_PROMPT_CACHE_TTL").as_str() {
-        "1h" => "1h",
-        _ => "5m",
-    };
+    let ttl = ctx.settings.outbound.anthropic.prompt_cache_ttl;
     let role_of = |item: &Value| {
         item.get("role")
             .and_then(Value::as_str)
@@ -68,7 +65,7 @@ pub fn extra_headers(ctx: &TranslateContext) -> Vec<(String, String)> {
     if ctx.is_anthropic()
         && ctx.stream
         && !ctx.task
-        && ctx.settings.bool("ENABLE_ANTHROPIC_INTERLEAVED_THINKING")
+        && ctx.settings.outbound.anthropic.interleaved_thinking
     {
         vec![("x-anthropic-beta".into(), INTERLEAVED_THINKING_BETA.into())]
     } else {

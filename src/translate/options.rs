@@ -51,7 +51,7 @@ pub fn sampling(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String
 /// then uses the model's own default and answers are not cut short by Open WebUI's
 /// task defaults).
 pub fn output_limit(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String, Value>) {
-    if !ctx.settings.bool("USE_MODEL_MAX_OUTPUT_TOKENS") {
+    if !ctx.settings.outbound.use_model_max_output_tokens {
         return;
     }
     let requested = ["max_output_tokens", "max_completion_tokens", "max_tokens"]
@@ -75,7 +75,7 @@ pub fn context_trimming(chat_body: &Value, ctx: &TranslateContext, body: &mut Ma
         Some(Value::Array(list)) => {
             body.insert("transforms".into(), Value::Array(list.clone()));
         }
-        _ if ctx.settings.bool("AUTO_CONTEXT_TRIMMING") => {
+        _ if ctx.settings.outbound.auto_context_trimming => {
             body.insert("transforms".into(), json!(["middle-out"]));
         }
         _ => {}
@@ -142,7 +142,7 @@ pub fn web_plugin(ctx: &TranslateContext, body: &mut Map<String, Value>) {
         return;
     }
     let mut plugin = json!({"id": "web"});
-    if let Some(n) = ctx.settings.int("WEB_SEARCH_MAX_RESULTS") {
+    if let Some(n) = ctx.settings.outbound.web_search_max_results {
         plugin["max_results"] = json!(n);
     }
     body.insert("plugins".into(), json!([plugin]));
@@ -162,26 +162,26 @@ fn truncate(value: &str, max: usize) -> String {
 /// `user`, `session_id` and `metadata` from the identifier valves, within OpenRouter's
 /// limits. Whatever the client sent in those fields is never forwarded.
 pub fn identifiers(ctx: &TranslateContext, body: &mut Map<String, Value>) {
-    let settings = ctx.settings;
+    let send = ctx.settings.outbound.identifiers;
     let mut metadata = Map::new();
-    if settings.bool("SEND_END_USER_ID") {
+    if send.end_user_id {
         if let Some(user) = usable_id(ctx.user_id) {
             body.insert("user".into(), json!(user));
             metadata.insert("user_id".into(), json!(user));
         }
     }
-    if settings.bool("SEND_SESSION_ID") {
+    if send.session_id {
         if let Some(session) = usable_id(ctx.session_id) {
             body.insert("session_id".into(), json!(session));
             metadata.insert("session_id".into(), json!(session));
         }
     }
-    if settings.bool("SEND_CHAT_ID") {
+    if send.chat_id {
         if let Some(chat) = ctx.chat_id.map(str::trim).filter(|c| !c.is_empty()) {
             metadata.insert("chat_id".into(), json!(truncate(chat, MAX_METADATA_VALUE)));
         }
     }
-    if settings.bool("SEND_MESSAGE_ID") {
+    if send.message_id {
         if let Some(message) = ctx.message_id.map(str::trim).filter(|m| !m.is_empty()) {
             metadata.insert(
                 "message_id".into(),

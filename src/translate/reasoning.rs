@@ -11,8 +11,8 @@ pub const EFFORT_ORDER: &[&str] = &["none", "minimal", "low", "medium", "high", 
 
 /// Applies the reasoning preferences to `body`.
 pub fn apply(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String, Value>) {
-    let settings = ctx.settings;
-    if !settings.bool("ENABLE_REASONING") && !ctx.task {
+    let settings = &ctx.settings.reasoning;
+    if !settings.enabled && !ctx.task {
         return;
     }
     let requested = chat_body
@@ -21,9 +21,9 @@ pub fn apply(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String, V
         .map(|s| s.trim().to_ascii_lowercase())
         .filter(|s| EFFORT_ORDER.contains(&s.as_str()));
     let valve = if ctx.task {
-        settings.str("TASK_MODEL_REASONING_EFFORT")
+        settings.task_effort.clone()
     } else {
-        settings.str("REASONING_EFFORT")
+        settings.effort.clone()
     };
     let effort = requested.unwrap_or(valve);
     if let Some(family) = gemini_family(ctx.model_id) {
@@ -34,7 +34,7 @@ pub fn apply(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String, V
         let effort = supported_effort(&effort, ctx);
         let mut reasoning = Map::new();
         reasoning.insert("effort".into(), json!(effort));
-        let summary = settings.str("REASONING_SUMMARY_MODE");
+        let summary = &settings.summary_mode;
         if summary != "disabled" && !summary.is_empty() && effort != "none" && !ctx.task {
             reasoning.insert("summary".into(), json!(summary));
         }
@@ -106,7 +106,7 @@ fn apply_gemini(
     }
     let reasoning = match family {
         Gemini::Three => {
-            let level = match ctx.settings.str("GEMINI_THINKING_LEVEL").as_str() {
+            let level = match ctx.settings.reasoning.gemini_thinking_level.as_str() {
                 "low" => "low",
                 "high" => "high",
                 _ if matches!(effort, "minimal" | "low") => "low",
@@ -115,7 +115,7 @@ fn apply_gemini(
             json!({"effort": level, "enabled": true})
         }
         Gemini::TwoFive => {
-            let base = ctx.settings.int("GEMINI_THINKING_BUDGET").unwrap_or(1024);
+            let base = ctx.settings.reasoning.gemini_thinking_budget;
             let scale = match effort {
                 "minimal" => 0.25,
                 "low" => 0.5,

@@ -1,17 +1,20 @@
-//! Keeps every valve's status honest against the code: a `Live` valve must be read
-//! somewhere outside the declarations and the tests, and a `Planned` or `Compat` one
-//! nowhere. When a feature starts reading a planned valve, this fails until the valve is
-//! flipped to `Live` (and its "Not active yet" notice disappears from the admin form).
+//! Keeps every valve's status honest against the code: a `Live` valve must be read by
+//! exactly one typed settings field, and a `Planned` or `Compat` one nowhere. When a
+//! feature starts reading a planned valve, this fails until the valve is flipped to
+//! `Live` (and its "Not active yet" notice disappears from the admin form).
 //!
 //! "Read" means the valve's name appears as a string literal (`"NAME"`, or `'NAME'` in
 //! Python) in non-test code under `src/` (outside `valves/table.rs`) or in the Python
-//! package. Typed settings will later tighten this to one settings field per valve.
+//! package. In Rust, a name may appear only in the settings module (`valves/settings/`),
+//! once: everything else reads typed fields. The known exception is Python code that
+//! reads a few valves by attribute (the model sync's `UPDATE_MODEL_*`, the client cache
+//! key); a valve read only there is live too.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::spec::ValveStatus;
+use super::spec::{ValveSpec, ValveStatus};
 use super::table::VALVES;
 
 fn root() -> PathBuf {
@@ -146,57 +149,141 @@ fn reader_sources() -> Vec<(PathBuf, String)> {
     sources
 }
 
+/// Where the typed settings live: the only Rust code that may name a valve.
+const SETTINGS_MODULE: &str = "src/valves/settings/";
+
+/// Where one valve's name appears: each file, with how often.
+#[derive(Debug, Default)]
+struct Readers {
+    rust: Vec<(String, usize)>,
+    python: Vec<String>,
+}
+
+impl Readers {
+    fn rust_count(&self) -> usize {
+        self.rust.iter().map(|(_, n)| n).sum()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rust.is_empty() && self.python.is_empty()
+    }
+}
+
 /// For every valve, the files that read it.
-fn readers() -> BTreeMap<&'static str, Vec<String>> {
+fn readers() -> BTreeMap<&'static str, Readers> {
     let root = root();
     let sources = reader_sources();
     VALVES
         .iter()
         .map(|v| {
             let quoted = [format!("\"{}\"", v.name), format!("'{}'", v.name)];
-            let files = sources
-                .iter()
-                .filter(|(_, text)| quoted.iter().any(|q| text.contains(q.as_str())))
-                .map(|(file, _)| file.strip_prefix(&root).unwrap().display().to_string())
-                .collect();
-            (v.name, files)
+            let mut readers = Readers::default();
+            for (file, text) in &sources {
+                let count: usize = quoted
+                    .iter()
+                    .map(|q| text.matches(q.as_str()).count())
+                    .sum();
+                if count == 0 {
+                    continue;
+                }
+                let name = file.strip_prefix(&root).unwrap().display().to_string();
+                if name.ends_with(".py") {
+                    readers.python.push(name);
+                } else {
+                    readers.rust.push((name, count));
+                }
+            }
+            (v.name, readers)
         })
         .collect()
 }
 
-#[test]
-fn live_valves_are_read_and_inactive_ones_are_not() {
-    let readers = readers();
-    let mut wrong = Vec::new();
-    for v in VALVES {
-        let files = &readers[v.name];
-        match v.status {
-            ValveStatus::Live if files.is_empty() => wrong.push(format!(
-                "{} is marked Live but nothing reads it: mark it planned or compat",
-                v.name
-            )),
-            ValveStatus::Planned(_) | ValveStatus::Compat(_) if !files.is_empty() => {
-                wrong.push(format!(
-                    "{} is not marked Live but is read in {files:?}: mark it Live",
-                    v.name
-                ))
-            }
-            _ => {}
-        }
+/// What is wrong with how `v` is read, if anything.
+fn misread(v: &ValveSpec, readers: &Readers) -> Option<String> {
+    let name = v.name;
+    let outside: Vec<&str> = readers
+        .rust
+        .iter()
+        .map(|(file, _)| file.as_str())
+        .filter(|file| !file.starts_with(SETTINGS_MODULE))
+        .collect();
+    if !outside.is_empty() {
+        return Some(format!(
+            "{name} is named in {outside:?}: read it through a typed settings field in {SETTINGS_MODULE}"
+        ));
     }
+    match v.status {
+        ValveStatus::Live if readers.is_empty() => Some(format!(
+            "{name} is marked Live but nothing reads it: mark it planned or compat"
+        )),
+        ValveStatus::Live if readers.rust_count() > 1 => Some(format!(
+            "{name} is read {} times in {:?}: exactly one settings field reads a valve",
+            readers.rust_count(),
+            readers.rust
+        )),
+        ValveStatus::Planned(_) | ValveStatus::Compat(_) if !readers.is_empty() => Some(format!(
+            "{name} is not marked Live but is read in {readers:?}: mark it Live"
+        )),
+        _ => None,
+    }
+}
+
+#[test]
+fn live_valves_are_read_by_one_settings_field_and_inactive_ones_not_at_all() {
+    let readers = readers();
+    let wrong: Vec<String> = VALVES
+        .iter()
+        .filter_map(|v| misread(v, &readers[v.name]))
+        .collect();
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
 #[test]
 fn valves_read_only_in_tests_do_not_count() {
     let readers = readers();
-    // settings.rs reads it only in its tests; http/mod.rs is the real reader.
-    assert_eq!(readers["HTTP_CONNECT_TIMEOUT_SECONDS"], ["src/http/mod.rs"]);
-    // Read only by the Python model sync.
+    // The settings tests name it too; the connection settings are the one real reader.
+    let connect = &readers["HTTP_CONNECT_TIMEOUT_SECONDS"];
     assert_eq!(
-        readers["UPDATE_MODEL_CAPABILITIES"],
+        connect.rust,
+        [("src/valves/settings/connection.rs".to_string(), 1)]
+    );
+    assert!(connect.python.is_empty());
+    // Read only by the Python model sync.
+    let capabilities = &readers["UPDATE_MODEL_CAPABILITIES"];
+    assert!(capabilities.rust.is_empty());
+    assert_eq!(
+        capabilities.python,
         ["python/openrouter_pipe/model_sync.py"]
     );
+}
+
+#[test]
+fn a_second_reader_or_a_reader_outside_the_settings_fails() {
+    let spec = ValveSpec::find("DB_BATCH_SIZE").unwrap();
+    let in_settings = ("src/valves/settings/artifacts.rs".to_string(), 1);
+    let twice = Readers {
+        rust: vec![
+            in_settings.clone(),
+            ("src/valves/settings/stream.rs".into(), 1),
+        ],
+        python: Vec::new(),
+    };
+    assert!(misread(spec, &twice).unwrap().contains("read 2 times"));
+    let elsewhere = Readers {
+        rust: vec![
+            in_settings.clone(),
+            ("src/engine/artifact_store.rs".into(), 1),
+        ],
+        python: Vec::new(),
+    };
+    assert!(misread(spec, &elsewhere)
+        .unwrap()
+        .contains("typed settings field"));
+    let once = Readers {
+        rust: vec![in_settings],
+        python: Vec::new(),
+    };
+    assert_eq!(misread(spec, &once), None);
 }
 
 #[test]

@@ -172,8 +172,8 @@ pub static VALVES: &[ValveSpec] = &[
     // --- Tool execution ---
     planned(ranged("MAX_PARALLEL_TOOLS_GLOBAL", T::Int, D::Int(200), Some(1.0), Some(2000.0), "Most tool calls running at the same time across all requests."), TOOLS),
     planned(ranged("MAX_PARALLEL_TOOLS_PER_REQUEST", T::Int, D::Int(5), Some(1.0), Some(50.0), "Most tool calls running at the same time within one request."), TOOLS),
-    ranged("BREAKER_MAX_FAILURES", T::Int, D::Int(5), Some(1.0), Some(50.0), "Database errors within the time window below after which the pipe stops storing and replaying a user's reasoning and tool results for a while; their chats go on without them. Read once per worker process: a change applies after a restart."),
-    ranged("BREAKER_WINDOW_SECONDS", T::Int, D::Int(60), Some(5.0), Some(900.0), "Length in seconds of the window in which those errors are counted. Read once per worker process: a change applies after a restart."),
+    ranged("BREAKER_MAX_FAILURES", T::Int, D::Int(5), Some(1.0), Some(50.0), "Database errors within the time window below after which the pipe stops storing and replaying a user's reasoning and tool results for a while; their chats go on without them. A change applies with the next chat message."),
+    ranged("BREAKER_WINDOW_SECONDS", T::Int, D::Int(60), Some(5.0), Some(900.0), "Length in seconds of the window in which those errors are counted. A change applies with the next chat message."),
     planned(ranged("BREAKER_HISTORY_SIZE", T::Int, D::Int(5), Some(1.0), Some(200.0), "How many recent failures are remembered for each user and kind of breaker. Keep it at least as large as the failure limit, or nothing is ever paused."), USER_BREAKER),
     planned(ranged("TOOL_BATCH_CAP", T::Int, D::Int(4), Some(1.0), Some(32.0), "Most independent calls of the same tool that are run together as one batch."), TOOLS),
     ranged("TOOL_OUTPUT_RETENTION_TURNS", T::Int, D::Int(10), Some(0.0), None, "Number of recent turns whose tool results are sent back to the model in full; long results from older turns are shortened. 0 always sends them in full."),
@@ -188,8 +188,8 @@ pub static VALVES: &[ValveSpec] = &[
     planned(ranged("REDIS_FLUSH_FAILURE_LIMIT", T::Int, D::Int(5), Some(1.0), Some(50.0), "Consecutive Redis errors after which Redis is switched off and items are written straight to the database."), REDIS),
     planned(valve("COSTS_REDIS_DUMP", T::Bool, D::Bool(false), "Write a usage and cost record for every model call to Redis, for outside billing or reporting tools."), COSTS),
     planned(ranged("COSTS_REDIS_TTL_SECONDS", T::Int, D::Int(900), Some(60.0), Some(3600.0), "How long, in seconds, those usage records stay in Redis."), COSTS),
-    ranged("ARTIFACT_CLEANUP_DAYS", T::Int, D::Int(90), Some(1.0), Some(365.0), "Stored reasoning and tool results that have not been used for this many days are deleted. A change applies after a restart."),
-    ranged("ARTIFACT_CLEANUP_INTERVAL_HOURS", T::Float, D::Float(1.0), Some(0.5), Some(24.0), "How often, in hours, old stored items are looked for and deleted. A change applies after a restart."),
+    ranged("ARTIFACT_CLEANUP_DAYS", T::Int, D::Int(90), Some(1.0), Some(365.0), "Stored reasoning and tool results that have not been used for this many days are deleted. A change applies with the next chat message."),
+    ranged("ARTIFACT_CLEANUP_INTERVAL_HOURS", T::Float, D::Float(1.0), Some(0.5), Some(24.0), "How often, in hours, old stored items are looked for and deleted. A change applies with the next chat message."),
     ranged("DB_BATCH_SIZE", T::Int, D::Int(10), Some(5.0), Some(20.0), "Number of stored items written to the database in one transaction."),
     // --- Requests and display ---
     valve("USE_MODEL_MAX_OUTPUT_TOKENS", T::Bool, D::Bool(false), "Set each request's output token limit to the model's maximum from the catalog. Off sends no limit, so the provider's default applies."),

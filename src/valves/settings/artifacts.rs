@@ -1,0 +1,65 @@
+//! How reasoning and tool results are kept, encoded and written, and the process-wide
+//! breaker and cleanup that guard the store (both follow these values as they change).
+
+use std::time::Duration;
+
+use super::raw::{Raw, SecretValve};
+use crate::artifacts::breaker::BreakerLimits;
+use crate::artifacts::store::CleanupSchedule;
+use crate::artifacts::ReasoningRetention;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArtifactSettings {
+    pub reasoning_retention: ReasoningRetention,
+    pub persist_tools: bool,
+    /// Recent turns whose tool results are replayed in full; 0 means always in full.
+    pub tool_output_retention_turns: usize,
+    /// `ARTIFACT_DB_PATH` when set; otherwise the request's default location is used.
+    pub db_path: Option<String>,
+    encryption_key: SecretValve,
+    pub encrypt_all: bool,
+    pub compression: bool,
+    pub min_compress_bytes: usize,
+    /// Items written to the database in one transaction.
+    pub batch_size: usize,
+    pub breaker: BreakerLimits,
+    pub cleanup: CleanupSchedule,
+}
+
+impl ArtifactSettings {
+    pub(super) fn read(raw: &Raw) -> Self {
+        let db_path = raw.str("ARTIFACT_DB_PATH").trim().to_string();
+        Self {
+            reasoning_retention: raw
+                .choice("PERSIST_REASONING_TOKENS")
+                .parse()
+                .unwrap_or_default(),
+            persist_tools: raw.bool("PERSIST_TOOL_RESULTS"),
+            tool_output_retention_turns: raw.int("TOOL_OUTPUT_RETENTION_TURNS").max(0) as usize,
+            db_path: Some(db_path).filter(|p| !p.is_empty()),
+            encryption_key: raw.secret("ARTIFACT_ENCRYPTION_KEY"),
+            encrypt_all: raw.bool("ENCRYPT_ALL"),
+            compression: raw.bool("ENABLE_LZ4_COMPRESSION"),
+            min_compress_bytes: raw.int("MIN_COMPRESS_BYTES").max(0) as usize,
+            batch_size: raw.int("DB_BATCH_SIZE").max(1) as usize,
+            breaker: BreakerLimits {
+                max_failures: raw.int("BREAKER_MAX_FAILURES").max(1) as usize,
+                window: Duration::from_secs(raw.int("BREAKER_WINDOW_SECONDS").max(0) as u64),
+            },
+            cleanup: CleanupSchedule {
+                days: raw.int("ARTIFACT_CLEANUP_DAYS").clamp(1, u32::MAX as i64) as u32,
+                interval_hours: raw.float("ARTIFACT_CLEANUP_INTERVAL_HOURS"),
+            },
+        }
+    }
+
+    /// Every artifact valve at its declared default.
+    pub fn declared() -> Self {
+        Self::read(&Raw(&serde_json::Map::new()))
+    }
+
+    /// The passphrase that encrypts stored items; empty stores them unencrypted.
+    pub fn encryption_key(&self) -> String {
+        self.encryption_key.reveal()
+    }
+}

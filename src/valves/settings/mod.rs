@@ -1,0 +1,66 @@
+//! The typed settings one request runs with, built once from the merged system and user
+//! valves. Each concern has its own struct; callers read fields, never valve names, and
+//! every default and bound comes from the declaration (see [`super::numbers`]).
+
+mod artifacts;
+mod catalog;
+mod connection;
+mod outbound;
+mod raw;
+mod reasoning;
+mod stream;
+
+use serde_json::{Map, Value};
+
+pub use artifacts::ArtifactSettings;
+pub use catalog::CatalogSettings;
+pub use connection::ConnectionSettings;
+pub use outbound::{AnthropicSettings, IdentifierSettings, OutboundSettings};
+pub use raw::SecretValve;
+pub use reasoning::ReasoningSettings;
+pub use stream::StreamSettings;
+
+use raw::Raw;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub connection: ConnectionSettings,
+    pub catalog: CatalogSettings,
+    pub reasoning: ReasoningSettings,
+    pub outbound: OutboundSettings,
+    pub artifacts: ArtifactSettings,
+    pub stream: StreamSettings,
+}
+
+impl Settings {
+    /// Reads every concern from merged valve values (see [`super::merge`]).
+    pub fn new(values: Map<String, Value>) -> Self {
+        let raw = Raw(&values);
+        Self {
+            connection: ConnectionSettings::read(&raw),
+            catalog: CatalogSettings::read(&raw),
+            reasoning: ReasoningSettings::read(&raw),
+            outbound: OutboundSettings::read(&raw),
+            artifacts: ArtifactSettings::read(&raw),
+            stream: StreamSettings::read(&raw),
+        }
+    }
+
+    /// From the valves JSON the Python layer sends; anything but an object means defaults.
+    pub fn from_json(text: &str) -> Self {
+        match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => Self::new(map),
+            _ => Self::default(),
+        }
+    }
+}
+
+impl Default for Settings {
+    /// Every valve at its declared default.
+    fn default() -> Self {
+        Self::new(Map::new())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,34 @@
+//! How an answer is streamed to Open WebUI: chunk merging, where thinking shows, and
+//! the closing usage line.
+
+use std::time::Duration;
+
+use super::raw::Raw;
+use crate::stream::mapper::ThinkingMode;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamSettings {
+    /// Text arriving within this window of the last chunk sent is merged; zero is off.
+    pub coalesce_window: Duration,
+    /// A merged chunk is sent once it holds this many characters.
+    pub coalesce_max_chars: usize,
+    pub thinking_mode: ThinkingMode,
+    pub show_final_usage: bool,
+}
+
+impl StreamSettings {
+    pub(super) fn read(raw: &Raw) -> Self {
+        Self {
+            coalesce_window: Duration::from_millis(
+                raw.int("STREAM_COALESCE_WINDOW_MS").max(0) as u64
+            ),
+            coalesce_max_chars: raw.int("STREAM_COALESCE_MAX_CHARS").max(1) as usize,
+            thinking_mode: match raw.choice("THINKING_OUTPUT_MODE").as_str() {
+                "status" => ThinkingMode::Status,
+                "both" => ThinkingMode::Both,
+                _ => ThinkingMode::OpenWebUi,
+            },
+            show_final_usage: raw.bool("SHOW_FINAL_USAGE_STATUS"),
+        }
+    }
+}
