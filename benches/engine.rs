@@ -26,10 +26,10 @@ use serde_json::{json, Value};
 
 use openrouter_pipe::catalog::model::parse_catalog;
 use openrouter_pipe::catalog::resolve;
+use openrouter_pipe::emit::Emit;
 use openrouter_pipe::engine::ChatRequest;
 use openrouter_pipe::sse::{SseFrame, SseParser};
 use openrouter_pipe::stream::coalesce::Coalescer;
-use openrouter_pipe::stream::emit::Emit;
 use openrouter_pipe::stream::mapper::{MapperOptions, ResponseMapper};
 use openrouter_pipe::stream::owui::item;
 use openrouter_pipe::translate::body::build;

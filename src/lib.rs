@@ -9,6 +9,7 @@
 pub mod artifacts;
 pub mod bindings;
 pub mod catalog;
+pub mod emit;
 pub mod engine;
 pub mod errors;
 pub mod http;

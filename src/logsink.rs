@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use crate::stream::emit::LogLevel;
+use crate::emit::LogLevel;
 
 const CAPACITY: usize = 2_000;
 

@@ -3,9 +3,9 @@
 mod common;
 
 use common::*;
+use openrouter_pipe::emit::{Emit, LogLevel};
 use openrouter_pipe::errors::{http_error_emits, ErrorContext};
 use openrouter_pipe::stream::clock::Clock;
-use openrouter_pipe::stream::emit::{Emit, LogLevel};
 use openrouter_pipe::stream::mapper::{ResponseMapper, Termination};
 use serde_json::json;
 

@@ -7,9 +7,9 @@
 mod common;
 
 use common::*;
+use openrouter_pipe::emit::{Emit, LogLevel};
 use openrouter_pipe::sse::{SseFrame, SseParser};
 use openrouter_pipe::stream::clock::Clock;
-use openrouter_pipe::stream::emit::{Emit, LogLevel};
 use openrouter_pipe::stream::mapper::{MapperOptions, ResponseMapper, Termination, ThinkingMode};
 use proptest::prelude::*;
 use serde_json::{json, Value};

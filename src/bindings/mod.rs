@@ -11,9 +11,9 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use tokio::sync::mpsc;
 
+use crate::emit::{Emit, LogLevel};
 use crate::engine;
 use crate::runtime::{self, ForkSafe};
-use crate::stream::emit::{Emit, LogLevel};
 use crate::stream::owui;
 use crate::valves::Settings;
 use crate::{catalog, logsink};

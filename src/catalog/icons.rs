@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::emit::LogLevel;
 use crate::http;
 use crate::logsink;
-use crate::stream::emit::LogLevel;
 use crate::valves::Settings;
 
 pub type Icons = Arc<HashMap<String, String>>;

@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::model::{parse_catalog, Model};
+use crate::emit::LogLevel;
 use crate::http;
 use crate::logsink;
-use crate::stream::emit::LogLevel;
 use crate::valves::Settings;
 
 #[derive(Clone)]

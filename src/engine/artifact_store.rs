@@ -13,8 +13,8 @@ use crate::artifacts::{
     ids, next_cleanup_delay, ArtifactStore, Breaker, BreakerLimits, CleanupSchedule, CodecConfig,
     StoreConfig, StoreError,
 };
+use crate::emit::LogLevel;
 use crate::logsink;
-use crate::stream::emit::LogLevel;
 use crate::valves::settings::ArtifactSettings;
 
 /// An open store and the schedule its cleanup loop follows.

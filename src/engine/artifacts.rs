@@ -14,8 +14,8 @@ use super::request::ChatRequest;
 use crate::artifacts::{
     normalize_item, should_persist, ArtifactStore, NewArtifact, ReasoningRetention, ReplaySettings,
 };
+use crate::emit::{Emit, LogLevel};
 use crate::logsink;
-use crate::stream::emit::{Emit, LogLevel};
 use crate::valves::Settings;
 
 /// Per-request artifact state.

@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use super::artifacts::ArtifactSession;
 use crate::artifacts::{markers, replay_message, ReplaySettings, Turns};
+use crate::emit::LogLevel;
 use crate::logsink;
-use crate::stream::emit::LogLevel;
 use crate::translate::messages::{to_input, tool_call_items};
 
 /// The replayed conversation and what replay decided.

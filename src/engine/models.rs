@@ -8,8 +8,8 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::catalog::{self, CatalogError, Model};
+use crate::emit::LogLevel;
 use crate::logsink;
-use crate::stream::emit::LogLevel;
 use crate::valves::Settings;
 
 /// One model as Open WebUI lists it.

@@ -1,6 +1,6 @@
 //! Messages for problems found before anything is sent to OpenRouter.
 
-use crate::stream::emit::{Emit, LogLevel};
+use crate::emit::{Emit, LogLevel};
 
 /// No API key in the valve nor in the environment.
 pub fn missing_api_key() -> Vec<Emit> {

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use crate::artifacts::{ids, markers};
-use crate::stream::emit::Emit;
+use crate::emit::Emit;
 
 /// Where the answer text stands, enough to place a marker line correctly.
 #[derive(Debug, Default)]

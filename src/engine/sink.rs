@@ -6,10 +6,10 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::host::{ChannelHost, Host, HostCall, HostError, Outgoing};
+use crate::emit::Emit;
 use crate::logsink;
 use crate::runtime::pace::{self, Streaming, Urgent};
 use crate::stream::coalesce::Coalescer;
-use crate::stream::emit::Emit;
 use crate::stream::owui;
 
 /// Receives the emits of one request.
@@ -156,7 +156,7 @@ impl CollectSink {
             Ok(_) => {}
             Err(HostError::Unavailable(_)) => self.live = None, // no emitter: stop asking
             Err(err) => logsink::log(
-                crate::stream::emit::LogLevel::Debug,
+                crate::emit::LogLevel::Debug,
                 format!("A status event was not delivered ({err})"),
             ),
         }

@@ -4,7 +4,7 @@
 use super::notices;
 use super::request::{guess_openrouter_id, ChatRequest};
 use crate::catalog::{self, CatalogError, Model};
-use crate::stream::emit::{Emit, LogLevel};
+use crate::emit::{Emit, LogLevel};
 use crate::valves::Settings;
 
 /// The model a request goes to.

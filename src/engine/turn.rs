@@ -10,11 +10,11 @@ use serde_json::Value;
 use tokio::time::sleep_until;
 
 use super::sink::{send_all, Sink};
+use crate::emit::FunctionCall;
 use crate::http::body::{collect_capped, is_blank, is_document, read_capped, release_connection};
 use crate::http::{self, UpstreamError};
 use crate::runtime::pace;
 use crate::sse::{SseFrame, SseParser};
-use crate::stream::emit::FunctionCall;
 use crate::stream::mapper::{MapperOptions, ResponseMapper, Termination};
 use crate::translate::Outbound;
 use crate::valves::Settings;

@@ -13,7 +13,7 @@ pub mod time;
 
 use serde_json::Value;
 
-use super::stream::emit::{Emit, LogLevel};
+use crate::emit::{Emit, LogLevel};
 
 pub use report::{ErrorKind, ErrorReport, RetryAfter};
 

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::emit::Emit;
+use crate::emit::Emit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {

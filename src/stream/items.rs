@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::emit::FunctionCall;
+use crate::emit::FunctionCall;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemKind {

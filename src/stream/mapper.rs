@@ -18,12 +18,12 @@ use serde_json::Value;
 
 use super::citations::Citations;
 use super::clock::Clock;
-use super::emit::{Emit, FunctionCall, LogLevel};
 use super::event::{parse_event, Event};
 use super::items::{ItemKind, ItemTracker};
 use super::json::SurrogateCarry;
 use super::reasoning::{PartKey, ReasoningTracker, StatusThrottle};
 use super::web_search::WebSearch;
+use crate::emit::{Emit, FunctionCall, LogLevel};
 
 /// Where live reasoning is shown (`THINKING_OUTPUT_MODE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

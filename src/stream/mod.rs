@@ -7,7 +7,6 @@
 pub mod citations;
 pub mod clock;
 pub mod coalesce;
-pub mod emit;
 pub mod event;
 pub mod items;
 pub mod json;

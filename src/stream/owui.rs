@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use super::emit::Emit;
+use crate::emit::Emit;
 
 /// Serialises an emit, or `None` for emits that never reach Open WebUI
 /// (function calls are engine-internal, log lines go to the Python log).
@@ -63,7 +63,7 @@ pub fn emitter_event(emit: &Emit) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stream::emit::NoticeLevel;
+    use crate::emit::NoticeLevel;
 
     fn parse(item: &str) -> Value {
         serde_json::from_str(item.strip_prefix("data: ").unwrap()).unwrap()

@@ -6,7 +6,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::emit::Emit;
+use crate::emit::Emit;
 
 fn status(description: String, done: bool, extra: Value) -> Emit {
     let extra = match extra {

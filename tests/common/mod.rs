@@ -3,7 +3,7 @@
 
 pub mod fake;
 
-use openrouter_pipe::stream::emit::{Emit, FunctionCall};
+use openrouter_pipe::emit::{Emit, FunctionCall};
 use openrouter_pipe::stream::mapper::{MapperOptions, ThinkingMode};
 use serde_json::Value;
 

@@ -2,9 +2,9 @@
 
 use serde_json::{json, Value};
 
-use super::super::emit::Emit;
 use super::super::items::{item_key, ItemKind};
 use super::{ResponseMapper, Termination};
+use crate::emit::Emit;
 use crate::errors::redact::{redact, truncate};
 use crate::errors::{self, ErrorContext, ErrorEmits, ErrorKind, ErrorReport};
 

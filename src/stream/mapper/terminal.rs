@@ -3,10 +3,10 @@
 
 use serde_json::{json, Map, Value};
 
-use super::super::emit::Emit;
 use super::super::event::Event;
 use super::super::usage::{owui_usage, usage_status_line};
 use super::{ResponseMapper, Termination};
+use crate::emit::Emit;
 use crate::errors::{self, ErrorContext, ErrorEmits};
 
 /// The visible note appended when `response.incomplete` cut the answer short.

@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::super::clock::{Clock, ManualClock};
-use super::super::emit::{Emit, LogLevel};
 use super::*;
+use crate::emit::{Emit, LogLevel};
 
 fn mapper(opts: MapperOptions) -> (ResponseMapper, ManualClock) {
     let (clock, handle) = Clock::manual();

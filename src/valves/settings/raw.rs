@@ -95,7 +95,7 @@ impl SecretValve {
             Some(plain) => plain.trim().to_string(),
             None => {
                 crate::logsink::log(
-                    crate::stream::emit::LogLevel::Warning,
+                    crate::emit::LogLevel::Warning,
                     format!(
                         "{} is stored encrypted but cannot be decrypted with this server's WEBUI_SECRET_KEY; ignoring it",
                         self.name

@@ -1,4 +1,6 @@
-//! What the engine tells Open WebUI, independent of how it is serialised.
+//! The one output vocabulary: what the engine tells Open WebUI (and the log), independent
+//! of how it is serialised. It sits at the crate root because every layer produces or
+//! consumes it: the mapper and the notices produce it, the sinks and the bindings consume it.
 //!
 //! Everything that happens during a request (text, reasoning, statuses, sources, usage,
 //! errors) is reduced to a sequence of [`Emit`] values. The coalescer merges adjacent
