@@ -46,14 +46,15 @@ pub struct CodecConfig {
 }
 
 impl Default for CodecConfig {
-    /// No key, and the declared defaults of the other valves.
+    /// No key, and the defaults the valves declare (`ENCRYPT_ALL`, `ENABLE_LZ4_COMPRESSION`,
+    /// `MIN_COMPRESS_BYTES`); the settings tests check that the two agree, so this layer
+    /// needs no import of the valves.
     fn default() -> Self {
-        let declared = crate::valves::settings::ArtifactSettings::declared();
         Self {
             key: String::new(),
-            encrypt_all: declared.encrypt_all,
-            compression: declared.compression,
-            min_compress_bytes: declared.min_compress_bytes,
+            encrypt_all: true,
+            compression: true,
+            min_compress_bytes: 0,
         }
     }
 }

@@ -23,7 +23,6 @@ use sha2::{Digest, Sha256};
 
 use super::codec::{Codec, CodecConfig, CodecError};
 use super::ids::new_id;
-use crate::valves::settings::ArtifactSettings;
 
 /// Default wait for a lock held by another connection or process.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -111,13 +110,17 @@ pub struct StoreConfig {
     pub busy_timeout: Duration,
 }
 
+/// Rows per transaction unless configured: `DB_BATCH_SIZE`'s declared default (the
+/// settings tests check that the two agree).
+pub const DEFAULT_BATCH_SIZE: usize = 10;
+
 impl StoreConfig {
     pub fn new(path: impl Into<PathBuf>, pipe_id: impl Into<String>, codec: CodecConfig) -> Self {
         Self {
             path: path.into(),
             pipe_id: pipe_id.into(),
             codec,
-            batch_size: ArtifactSettings::declared().batch_size,
+            batch_size: DEFAULT_BATCH_SIZE,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
         }
     }

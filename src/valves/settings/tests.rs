@@ -131,3 +131,17 @@ fn secrets_do_not_show_in_debug_output() {
     assert_eq!(s.connection.api_key(), "sk-or-very-secret");
     assert_eq!(s.artifacts.encryption_key(), "hunter2hunter2");
 }
+
+#[test]
+fn the_store_layers_defaults_agree_with_the_declarations() {
+    // The artifact layer keeps its own defaults so it needs no import of the valves.
+    let declared = super::ArtifactSettings::declared();
+    let codec = crate::artifacts::CodecConfig::default();
+    assert_eq!(codec.encrypt_all, declared.encrypt_all);
+    assert_eq!(codec.compression, declared.compression);
+    assert_eq!(codec.min_compress_bytes, declared.min_compress_bytes);
+    assert_eq!(
+        crate::artifacts::store::DEFAULT_BATCH_SIZE,
+        declared.batch_size
+    );
+}
