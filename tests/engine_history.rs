@@ -1,5 +1,6 @@
 //! One answer's items, streamed and engine-made, stored through the artifact session,
 //! then replayed by the engine on the next turn in the order they happened.
+mod common;
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -41,14 +42,6 @@ fn request(dir: &TmpDir, message_id: &str) -> ChatRequest {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// The answer text the user sees (markers included, as Open WebUI stores it).
 fn text_of(emits: Vec<Emit>, answer: &mut String) {
     for emit in emits {
@@ -75,7 +68,7 @@ fn kinds(input: &[Value]) -> Vec<String> {
 #[test]
 fn streamed_and_engine_made_items_replay_in_the_order_they_happened() {
     let dir = tmp_dir();
-    let rt = runtime();
+    let rt = common::runtime();
     let answer = rt.block_on(async {
         let req = request(&dir, "msg-1");
         let settings = req.settings();
@@ -134,7 +127,7 @@ fn streamed_and_engine_made_items_replay_in_the_order_they_happened() {
 #[test]
 fn without_a_saved_chat_nothing_is_stored_and_markers_are_only_stripped() {
     let dir = tmp_dir();
-    let rt = runtime();
+    let rt = common::runtime();
     let mut req = request(&dir, "msg-1");
     req.chat_id = None;
     let settings = req.settings();

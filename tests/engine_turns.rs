@@ -30,19 +30,11 @@ fn outbound(text: &str, stream: bool) -> Outbound {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn two_rounds_each_answer_and_their_usage_adds_up() {
     let fake = Fake::start();
     let settings = settings(&fake);
-    runtime().block_on(async {
+    common::runtime().block_on(async {
         let mut total = None;
         for (round, (text, stream)) in [("first round", true), ("second round", false)]
             .into_iter()
@@ -90,7 +82,7 @@ fn a_rejected_round_is_a_typed_error_with_nothing_shown() {
     fake.enqueue(r#"{"error": 429, "headers": {"Retry-After": "4"}}"#);
     fake.enqueue(r#"{"error": 400}"#);
     let settings = settings(&fake);
-    runtime().block_on(async {
+    common::runtime().block_on(async {
         let outbound = outbound("hi", true);
         let input = TurnInput {
             settings: &settings,
@@ -123,7 +115,7 @@ fn an_unreachable_server_is_a_retryable_transport_error() {
     drop(listener);
     let values = json!({"API_KEY": "k", "BASE_URL": format!("http://127.0.0.1:{port}/api/v1")});
     let settings = Settings::new(values.as_object().unwrap().clone());
-    runtime().block_on(async {
+    common::runtime().block_on(async {
         let outbound = outbound("hi", false);
         let input = TurnInput {
             settings: &settings,

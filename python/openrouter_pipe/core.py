@@ -94,6 +94,14 @@ def _pipe_id_from_model(body: dict[str, Any], fallback: str) -> str:
     return fallback
 
 
+async def _collect(request_json: str, host: HostSession) -> _native.Completion | None:
+    """Runs a complete answer or task through its host session; logs are flushed after."""
+    try:
+        return await relay.complete(_native.start_chat(request_json, collect=True), host)
+    finally:
+        flush_logs()
+
+
 class PipeCore:
     """State a Function instance keeps: its id. Valves arrive with every call."""
 
@@ -179,10 +187,7 @@ class PipeCore:
     async def _task(self, request_json: str, task: str, host: HostSession) -> str:
         """Title, tags, follow-ups…: the model's text, or "" so Open WebUI falls back to
         its default instead of parsing an error card as a title."""
-        try:
-            completion = await relay.complete(_native.start_chat(request_json, collect=True), host)
-        finally:
-            flush_logs()
+        completion = await _collect(request_json, host)
         if completion is None or not completion.answered:
             log.warning("OpenRouter could not answer the %s task; Open WebUI will use its default", task)
             return ""
@@ -191,10 +196,7 @@ class PipeCore:
     async def _complete(self, request_json: str, host: HostSession) -> str:
         """A ``stream: false`` answer; its statuses and sources reach ``__event_emitter__``
         while it runs (through the host session)."""
-        try:
-            completion = await relay.complete(_native.start_chat(request_json, collect=True), host)
-        finally:
-            flush_logs()
+        completion = await _collect(request_json, host)
         return completion.text if completion is not None else ""
 
     @staticmethod
@@ -226,7 +228,3 @@ class StreamingAnswer:
     def __init__(self, stream: _native.ChatStream, host: HostSession) -> None:
         self.stream = stream
         self.host = host
-
-    def close(self) -> None:
-        self.stream.close()
-        self.host.close()

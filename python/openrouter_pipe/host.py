@@ -54,10 +54,6 @@ class HostSession:
         for task in list(self._tasks):
             task.cancel()
 
-    @property
-    def running(self) -> int:
-        return sum(not task.done() for task in self._tasks)
-
     async def _run(self, request: _native.HostRequest) -> None:
         handler = self._handlers.get(request.op)
         if handler is None:

@@ -16,6 +16,15 @@ pub fn fixture_text(name: &str) -> String {
     String::from_utf8(fixture(name)).unwrap()
 }
 
+/// A small multi-threaded runtime for tests that drive the engine's async entry points.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 pub fn options() -> MapperOptions {
     MapperOptions {
         thinking_mode: ThinkingMode::OpenWebUi,
