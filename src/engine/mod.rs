@@ -14,6 +14,9 @@ pub mod probe;
 pub mod request;
 pub mod sink;
 pub mod target;
+pub mod tool_offer;
+mod tool_rounds;
+pub mod tool_runner;
 pub mod turn;
 
 pub use chat::{run, Outcome};

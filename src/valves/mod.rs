@@ -12,4 +12,4 @@ pub mod table;
 mod status_tests;
 
 pub use merge::{merge, INHERIT};
-pub use settings::Settings;
+pub use settings::{Settings, ToolMode, ToolSettings};

@@ -31,6 +31,7 @@ pub fn options() -> MapperOptions {
         show_final_usage: true,
         model_label: "Test Model".into(),
         usage_before: None,
+        defer_final_on_calls: false,
     }
 }
 

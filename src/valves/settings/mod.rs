@@ -9,6 +9,7 @@ mod outbound;
 mod raw;
 mod reasoning;
 mod stream;
+mod tools;
 
 use serde_json::{Map, Value};
 
@@ -19,6 +20,7 @@ pub use outbound::{AnthropicSettings, IdentifierSettings, OutboundSettings};
 pub use raw::SecretValve;
 pub use reasoning::ReasoningSettings;
 pub use stream::StreamSettings;
+pub use tools::{ToolMode, ToolSettings};
 
 use raw::Raw;
 
@@ -30,6 +32,7 @@ pub struct Settings {
     pub outbound: OutboundSettings,
     pub artifacts: ArtifactSettings,
     pub stream: StreamSettings,
+    pub tools: ToolSettings,
 }
 
 impl Settings {
@@ -43,6 +46,7 @@ impl Settings {
             outbound: OutboundSettings::read(&raw),
             artifacts: ArtifactSettings::read(&raw),
             stream: StreamSettings::read(&raw),
+            tools: ToolSettings::read(&raw),
         }
     }
 
