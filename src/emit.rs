@@ -81,6 +81,9 @@ pub enum Emit {
     Notification { level: NoticeLevel, content: String },
     /// A finished function call, for the engine's tool loop (not shown to the user).
     FunctionCall(FunctionCall),
+    /// A function call handed to Open WebUI's own tool loop (`TOOL_EXECUTION_MODE`
+    /// `Open-WebUI`): streamed as `delta.tool_calls`, `index` counting from 0 per answer.
+    ToolCall { index: usize, call: FunctionCall },
     /// A line for the Python log (error ids, warnings); never shown to the user.
     Log { level: LogLevel, message: String },
     /// A non-message output item (reasoning, function call, web search…) began. The

@@ -47,6 +47,7 @@ pub async fn run<S: Sink, H: Host>(
         let mut tap = Tap {
             sink: &mut *sink,
             session: &mut session,
+            hand_off: None,
         };
         let notices = tap.session.take_notices();
         send_all(&mut tap, notices).await;
@@ -64,10 +65,22 @@ pub async fn run<S: Sink, H: Host>(
 struct Tap<'a, S: Sink> {
     sink: &'a mut S,
     session: &'a mut ArtifactSession,
+    /// Function calls go to Open WebUI's own tool loop (counted for their index).
+    hand_off: Option<usize>,
 }
 
 impl<S: Sink> Sink for Tap<'_, S> {
     async fn send(&mut self, emit: Emit) -> bool {
+        let emit = match (emit, self.hand_off.as_mut()) {
+            (Emit::FunctionCall(call), Some(count)) => {
+                *count += 1;
+                Emit::ToolCall {
+                    index: *count - 1,
+                    call,
+                }
+            }
+            (emit, _) => emit,
+        };
         for out in self.session.intercept(emit) {
             if !self.sink.send(out).await {
                 return false;

@@ -40,6 +40,9 @@ pub fn attach(
                 .collect();
             specs::assemble(&registry, &list("extra_tools"), settings.strict)
         }
+        // Open WebUI collects streamed calls only; a complete answer has no way to hand
+        // them over, so it gets no tools.
+        ToolMode::OpenWebUi if !req.wants_stream() => return Vec::new(),
         ToolMode::OpenWebUi => specs::assemble(&[], &list("tools"), settings.strict),
     };
     for why in &assembled.skipped {

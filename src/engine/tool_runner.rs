@@ -294,3 +294,7 @@ fn global_limit(size: usize) -> Arc<Semaphore> {
     }
     guard.1.clone()
 }
+
+#[cfg(test)]
+#[path = "tool_runner_tests.rs"]
+mod tests;

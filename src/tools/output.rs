@@ -78,6 +78,29 @@ pub fn tool_block(call: &FunctionCall, result: &str) -> String {
     )
 }
 
+/// `text` without the tool blocks of [`tool_block`]: they are for the user to read, the
+/// model gets the calls and results themselves (replayed from storage).
+pub fn without_tool_blocks(text: &str) -> std::borrow::Cow<'_, str> {
+    const OPEN: &str = "<details type=\"tool_calls\"";
+    const CLOSE: &str = "</details>";
+    if !text.contains(OPEN) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(OPEN) {
+        let Some(end) = rest[start..].find(CLOSE) else {
+            break;
+        };
+        let head = &rest[..start];
+        out.push_str(head.strip_suffix('\n').unwrap_or(head));
+        rest = &rest[start + end + CLOSE.len()..];
+        rest = rest.strip_prefix('\n').unwrap_or(rest);
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 /// HTML attribute escaping (`&`, `<`, `>`, `"`, `'`), and newlines kept out of the line.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
@@ -129,6 +152,22 @@ mod tests {
             .ends_with("5 more characters]"));
         assert_eq!(item["call_id"], "call_1");
         assert_eq!(item["status"], "completed");
+    }
+
+    #[test]
+    fn blocks_come_out_of_replayed_text_and_the_text_around_stays() {
+        let text = format!(
+            "Let me look.{}{}Found it.",
+            tool_block(&call(), "a"),
+            tool_block(&call(), "b")
+        );
+        assert_eq!(without_tool_blocks(&text), "Let me look.Found it.");
+        assert!(matches!(
+            without_tool_blocks("plain <details>x</details>"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        let unclosed = "a <details type=\"tool_calls\" done=\"true\"";
+        assert_eq!(without_tool_blocks(unclosed), unclosed);
     }
 
     #[test]
