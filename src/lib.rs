@@ -17,5 +17,6 @@ pub mod logsink;
 pub mod runtime;
 pub mod sse;
 pub mod stream;
+pub mod tools;
 pub mod translate;
 pub mod valves;
