@@ -106,7 +106,11 @@ async fn calls_in_flight_never_exceed_the_per_request_limit() {
     let started = Instant::now();
     let outcomes = run(&host, &entries(&["slow"]), &calls, &settings, "u-limit").await;
     assert_eq!(host.most_in_flight.load(Ordering::SeqCst), 3);
-    assert_eq!(started.elapsed(), Duration::from_secs(3), "7 calls, 3 at a time");
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_secs(3),
+        "7 calls, 3 at a time"
+    );
     assert!(outcomes.iter().all(|o| o.ok));
     let order: Vec<_> = outcomes.iter().map(|o| o.call.call_id.clone()).collect();
     let expected: Vec<_> = (0..7).map(|i| format!("call_{i}")).collect();
@@ -148,7 +152,14 @@ async fn the_idle_timeout_cancels_what_is_left() {
     };
     let calls = [call(0, "quick", "{}"), call(1, "stuck", "{}")];
     let settings = settings(json!({"TOOL_TIMEOUT_SECONDS": 600, "TOOL_IDLE_TIMEOUT_SECONDS": 5}));
-    let outcomes = run(&host, &entries(&["quick", "stuck"]), &calls, &settings, "u-idle").await;
+    let outcomes = run(
+        &host,
+        &entries(&["quick", "stuck"]),
+        &calls,
+        &settings,
+        "u-idle",
+    )
+    .await;
     assert!(outcomes[0].ok);
     assert_eq!(
         outcomes[1].text,
