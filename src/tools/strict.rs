@@ -167,12 +167,10 @@ fn infer_type(p: &mut Map<String, Value>) {
         .any(|k| p.contains_key(*k))
     {
         return;
-    } else if let Some(kind) = literal_type(p) {
-        // Better than the reference, which calls an enum of strings an object and so
-        // makes the tool impossible to call.
-        kind
     } else {
-        "object"
+        // An enum or const takes its values' type: the reference calls an enum of
+        // strings an object, which makes the tool impossible to call.
+        literal_type(p).unwrap_or("object")
     };
     p.insert("type".into(), json!(inferred));
 }
