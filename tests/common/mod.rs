@@ -112,6 +112,7 @@ pub fn tail_kinds(emits: &[Emit], n: usize) -> Vec<&'static str> {
             Emit::Usage(_) => "usage",
             Emit::Notification { .. } => "notification",
             Emit::FunctionCall(_) => "call",
+            Emit::ToolCall { .. } => "tool_call",
             Emit::Log { .. } => "log",
             Emit::ItemStarted { .. } => "item_started",
             Emit::ItemDone { .. } => "item_done",
