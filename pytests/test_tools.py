@@ -319,3 +319,69 @@ async def test_calls_and_results_are_replayed_on_the_next_turn(fake, data_dir):
     texts = json.dumps(request["input"])
     assert "<details" not in texts, "the tool block is for the user, not the model"
     assert "[" + MARKER.findall(first)[0] + "]" not in texts
+
+
+async def test_open_webui_mode_streams_the_calls_for_open_webui_to_run(fake):
+    async def never():
+        raise AssertionError("Open WebUI runs it, not the pipe")
+
+    chat_tools = [{"type": "function", "function": spec("lookup", term={"type": "string"})}]
+    fake.enqueue({"call": "lookup", "call_args": json.dumps({"term": "x"})})
+    pipe = new_pipe(fake.base_url, TOOL_EXECUTION_MODE="Open-WebUI")
+    request = body()
+    request["tools"] = chat_tools
+    result = await pipe.pipe(request, __user__={"id": "u"}, __metadata__={}, __tools__=tool(never))
+    payloads = parse_lines([line async for line in result])
+    deltas = [
+        call
+        for p in payloads
+        if p.get("choices")
+        for call in p["choices"][0]["delta"].get("tool_calls") or ()
+    ]
+    assert [(d["index"], d["function"]["name"], d["function"]["arguments"]) for d in deltas] == [
+        (0, "lookup", '{"term": "x"}')
+    ]
+    [sent] = responses(fake)
+    assert [t["name"] for t in sent["tools"]] == ["lookup"]
+    # Open WebUI then calls again with the assistant's tool_calls and the tool's answer.
+    follow_up = body(
+        messages=[
+            {"role": "user", "content": "What is x?"},
+            {"role": "assistant", "content": "", "tool_calls": [
+                {"id": deltas[0]["id"], "type": "function", "function": {"name": "lookup", "arguments": '{"term": "x"}'}}
+            ]},
+            {"role": "tool", "tool_call_id": deltas[0]["id"], "content": "x is a letter"},
+        ]
+    )
+    follow_up["tools"] = chat_tools
+    result = await pipe.pipe(follow_up, __user__={"id": "u"}, __metadata__={})
+    text = content_of(parse_lines([line async for line in result]))
+    assert "Tool results: x is a letter" in text
+
+
+async def test_direct_tool_servers_are_asked_through_event_call(fake):
+    asked = []
+
+    async def event_call(event):
+        asked.append(event)
+        return [{"temperature": 21}, None]
+
+    server = {"url": "http://tools.example", "specs": [spec("room_temperature", room={"type": "string"})]}
+    metadata = {"tool_servers": [server], "session_id": "sess-9"}
+    fake.enqueue({"call": "room_temperature", "call_args": json.dumps({"room": "kitchen", "extra": 1})})
+    pipe = new_pipe(fake.base_url)
+    result = await pipe.pipe(
+        body(), __user__={"id": "u"}, __metadata__=metadata, __tools__={}, __event_call__=event_call
+    )
+    text = content_of(parse_lines([line async for line in result]))
+    [event] = asked
+    assert event["type"] == "execute:tool"
+    assert event["data"]["name"] == "room_temperature"
+    assert event["data"]["params"] == {"room": "kitchen"}, "only declared parameters"
+    assert event["data"]["session_id"] == "sess-9"
+    assert event["data"]["server"] == {"url": "http://tools.example"}
+    assert "21" in text
+    # Without a browser to ask, the server's tools are not offered at all.
+    fake.clear_requests()
+    await run(pipe, {}, metadata=metadata)
+    assert "tools" not in responses(fake)[0]

@@ -57,6 +57,8 @@ BASE_ENV = {
     "WHISPER_MODEL_AUTO_UPDATE": "false",
     "ENABLE_OLLAMA_API": "false",
     "ENABLE_OPENAI_API": "false",
+    # Browser-side tool servers (the tool e2e answers execute:tool itself).
+    "ENABLE_DIRECT_INTEGRATIONS": "true",
     "ENABLE_WEB_SEARCH": "false",
     "ENABLE_IMAGE_GENERATION": "false",
     "ENABLE_CODE_INTERPRETER": "false",
@@ -514,6 +516,7 @@ async def ui_path_chat_async(
     timeout: float = 90.0,
     wait_for: Callable[[list[dict]], bool] | None = None,
     on_event: Callable[[dict], Any] | None = None,
+    extra: dict | None = None,
 ) -> UiChat:
     """Send one user turn through the socket.io UI path and wait until the reply is done.
 
@@ -521,6 +524,8 @@ async def ui_path_chat_async(
     ``parent_id`` = the previous assistant message id. ``wait_for(events)`` may demand more
     than the final ``chat:completion`` (for example a ``chat:title`` event).
     ``on_event`` is the socket handler: its return value answers ``__event_call__``.
+    ``extra`` adds keys to the request body as the browser sends them (``tool_ids``,
+    ``tool_servers``).
     """
     import socketio  # the venv's python-socketio (client side uses aiohttp)
 
@@ -583,6 +588,7 @@ async def ui_path_chat_async(
         }
         if chat_id:
             body["chat_id"] = chat_id
+        body.update(extra or {})
         async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
             r = await client.post(
                 "/api/chat/completions", json=body, headers={"Authorization": f"Bearer {token}"}

@@ -15,6 +15,7 @@ import asyncio
 import inspect
 import json
 import logging
+import sys
 import uuid
 from typing import Any
 
@@ -22,6 +23,14 @@ log = logging.getLogger("openrouter_pipe")
 
 # Tools whose results Open WebUI turns into citations (its own list, used if importable).
 _CITATION_TOOLS = ("fetch_url", "view_file", "view_knowledge_file", "query_knowledge_files", "query_chat_files")
+
+
+def _loaded(module: str, name: str) -> Any:
+    """An attribute of an Open WebUI module that is already imported, else ``None``.
+    Importing Open WebUI from outside a running server can exit the process (its settings
+    demand ``WEBUI_SECRET_KEY``), so nothing here imports it; inside Open WebUI these
+    modules are always loaded."""
+    return getattr(sys.modules.get(module), name, None)
 
 
 class ToolFailed(Exception):
@@ -42,9 +51,8 @@ def _openapi_specs(server: dict[str, Any]) -> list[dict[str, Any]]:
     openapi = server.get("openapi")
     if not isinstance(openapi, dict):
         return []
-    try:
-        from open_webui.utils.tools import convert_openapi_to_tool_payload
-    except ImportError:
+    convert_openapi_to_tool_payload = _loaded("open_webui.utils.tools", "convert_openapi_to_tool_payload")
+    if convert_openapi_to_tool_payload is None:
         return []
     try:
         return [s for s in convert_openapi_to_tool_payload(openapi) if isinstance(s, dict)]
@@ -160,10 +168,7 @@ class ChatTools:
 
     async def _process(self, name: str, entry: dict[str, Any], result: Any) -> str:
         """Open WebUI's own result handling (embeds, files, MCP content), then text."""
-        try:
-            from open_webui.utils.middleware import process_tool_result
-        except ImportError:
-            process_tool_result = None
+        process_tool_result = _loaded("open_webui.utils.middleware", "process_tool_result")
         if process_tool_result is not None and self._request is not None:
             try:
                 result, files, embeds = await process_tool_result(
@@ -183,10 +188,11 @@ class ChatTools:
     def _user_model(self) -> Any:
         if self._user is None:
             return None
+        user_model = _loaded("open_webui.models.users", "UserModel")
+        if user_model is None:
+            return None
         try:
-            from open_webui.models.users import UserModel
-
-            return UserModel(**{k: v for k, v in self._user.items() if k != "valves"})
+            return user_model(**{k: v for k, v in self._user.items() if k != "valves"})
         except Exception:  # noqa: BLE001 - only used for file storage of tool images
             return None
 
@@ -201,14 +207,12 @@ class ChatTools:
     async def _cite(self, name: str, entry: dict[str, Any], params: dict[str, Any], text: str) -> None:
         if self._emitter is None or not text:
             return
-        try:
-            from open_webui.utils.middleware import CITATION_TOOL_NAMES, get_citation_source_from_tool_result
-        except ImportError:
-            return
-        if name not in (CITATION_TOOL_NAMES or _CITATION_TOOLS):
+        cite = _loaded("open_webui.utils.middleware", "get_citation_source_from_tool_result")
+        names = _loaded("open_webui.utils.middleware", "CITATION_TOOL_NAMES") or _CITATION_TOOLS
+        if cite is None or name not in names:
             return
         try:
-            sources = get_citation_source_from_tool_result(
+            sources = cite(
                 tool_name=name, tool_params=params, tool_result=text, tool_id=entry.get("tool_id", "")
             )
         except Exception:  # noqa: BLE001 - citations are a courtesy

@@ -141,6 +141,9 @@ async fn answer<S: Sink, H: Host>(
     let mut outbound = translate::build(&req.body, replayed.input, &ctx);
     let offered = tool_offer::attach(&mut outbound, req, &target, &settings.tools);
     let toolbox = Toolbox::new(&req.tools, req.user_id.as_deref());
+    if !offered.is_empty() && settings.tools.mode == ToolMode::OpenWebUi {
+        sink.hand_off = Some(0);
+    }
     let runs_tools =
         !offered.is_empty() && settings.tools.mode == ToolMode::Pipeline && !toolbox.is_empty();
     let started = std::time::Instant::now();
