@@ -77,7 +77,7 @@ def test_stored_valves_with_unknown_keys_load(pipe_class):
         "API_KEY": "sk-or-stored",
         "MODEL_ID": "openai/gpt-4o",
         # Valves of other reference versions, or removed since: dropped, not an error.
-        "TOOL_EXECUTION_MODE": "Pipeline",
+        "RETIRED_QUEUE_MODE": "Pipeline",
         "ALLOW_INSECURE_HTTP": True,
         "SOME_FUTURE_VALVE": {"nested": [1, 2]},
         "LOG_LEVEL": None,
@@ -85,7 +85,7 @@ def test_stored_valves_with_unknown_keys_load(pipe_class):
     valves = apply_stored(pipe_class.Valves, stored)
     assert valves.API_KEY == "sk-or-stored"
     assert valves.MODEL_ID == "openai/gpt-4o"
-    assert "TOOL_EXECUTION_MODE" not in valves.model_dump()
+    assert "RETIRED_QUEUE_MODE" not in valves.model_dump()
     assert "SOME_FUTURE_VALVE" not in valves.model_dump()
 
 

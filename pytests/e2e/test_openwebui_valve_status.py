@@ -24,7 +24,7 @@ def test_reference_configuration_saves_and_chats_still_work(admin_api, openroute
     reference_config = {
         "API_KEY": TEST_API_KEY,
         "BASE_URL": fake_server.base_url,
-        "TOOL_EXECUTION_MODE": "Pipeline",
+        "RETIRED_QUEUE_MODE": "Pipeline",
         "SSE_WORKERS_PER_REQUEST": "four",
         "MIDDLEWARE_STREAM_QUEUE_PUT_TIMEOUT_SECONDS": "soon",
         "MAX_CONCURRENT_REQUESTS": 50,
@@ -32,7 +32,7 @@ def test_reference_configuration_saves_and_chats_still_work(admin_api, openroute
     try:
         admin_api.set_valves(FUNCTION_ID, reference_config)
         saved = admin_api.valves(FUNCTION_ID)
-        assert "TOOL_EXECUTION_MODE" not in saved
+        assert "RETIRED_QUEUE_MODE" not in saved
         assert saved["SSE_WORKERS_PER_REQUEST"] == 4
         assert saved["MAX_CONCURRENT_REQUESTS"] == 50
         r = admin_api.chat(MODEL, "hello after the old configuration", stream=False)
