@@ -155,7 +155,10 @@ fn only_the_openrouter_search_toggle_sends_the_web_plugin() {
             chat_id: None,
             message_id: None,
         };
-        build(&chat_body(), input(&chat_body()), &ctx).body.get("plugins").cloned()
+        build(&chat_body(), input(&chat_body()), &ctx)
+            .body
+            .get("plugins")
+            .cloned()
     };
     // Open WebUI's own web search runs through its builtin tool, never OpenRouter's plugin.
     assert_eq!(plugins("web_search"), None);
