@@ -38,17 +38,19 @@ def test_inlet_switches_open_webui_search_off_and_asks_for_openrouters():
     out = filter_instance().inlet(body, __metadata__=metadata)
     assert out["features"]["web_search"] is False
     assert metadata["features"]["openrouter_web_search"] is True
-    # The dict Open WebUI shared between both was copied: its own features stay clean.
+    # The dict Open WebUI shared between both was copied, so the pipe's copy is its own.
     assert metadata["features"] is not out["features"]
-    assert "openrouter_web_search" not in out["features"]
     assert metadata["features"]["image_generation"] is False
+    # Open WebUI 0.12 hands the pipe the body's features (rebuilt after the inlet): the flag is there too.
+    assert out["features"]["openrouter_web_search"] is True
+    assert metadata["features"]["web_search"] is False
 
 
 def test_inlet_creates_missing_feature_dicts():
     body = {"model": "m"}
     metadata = {}
     out = filter_instance().inlet(body, __metadata__=metadata)
-    assert out["features"] == {"web_search": False}
+    assert out["features"] == {"web_search": False, "openrouter_web_search": True}
     assert metadata["features"] == {"openrouter_web_search": True}
 
 

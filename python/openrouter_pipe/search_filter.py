@@ -2,8 +2,9 @@
 
 Open WebUI shows a toggleable filter as a switch in the chat input. When a user turns this
 one on, its inlet switches Open WebUI's own web search off for the request and sets
-``__metadata__["features"]["openrouter_web_search"]``, which makes the pipe send
-OpenRouter's ``web`` plugin. So each chat uses one web search, never both. The pipe
+``__metadata__["features"]["openrouter_web_search"]`` (and the same flag in the body's
+``features``, from which Open WebUI 0.12 rebuilds the pipe's metadata features), which makes
+the pipe send OpenRouter's ``web`` plugin. So each chat uses one web search, never both. The pipe
 installs and updates the filter itself (``AUTO_INSTALL_ORS_FILTER``) through Open WebUI's
 own ``Functions`` data layer; the model sync then attaches it to models that support
 OpenRouter's web search. The marker and the ids match the reference pipe's filter, so a
@@ -71,10 +72,13 @@ class Filter:
         features["web_search"] = False
         pipe_features = __metadata__.get("features")
         if not isinstance(pipe_features, dict) or pipe_features is features:
-            # Open WebUI may hand over the body's own dict; the pipe's flag must not leak into it.
+            # Open WebUI may hand over the body's own dict: the pipe gets a copy of its own.
             pipe_features = dict(pipe_features) if isinstance(pipe_features, dict) else {{}}
             __metadata__["features"] = pipe_features
         pipe_features[_FEATURE_FLAG] = True
+        # Open WebUI 0.9+ rebuilds the pipe's metadata features from the body's after the
+        # inlet filters ran, so the flag travels there too (Open WebUI ignores the name).
+        features[_FEATURE_FLAG] = True
         return body
 '''
 
