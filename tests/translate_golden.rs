@@ -81,7 +81,7 @@ fn every_catalog_model_class_has_its_capabilities_and_request() {
     let (models, _) = parse_catalog(&body).unwrap();
     let settings = settings();
     let mut features_on = Map::new();
-    features_on.insert("web_search".into(), json!(true));
+    features_on.insert("openrouter_web_search".into(), json!(true));
     let mut table = Map::new();
     for model in &models {
         table.insert(
@@ -132,4 +132,36 @@ fn task_requests_use_the_task_effort_and_no_extras() {
     assert_eq!(out.body["reasoning"]["effort"], "low");
     assert!(out.body.get("plugins").is_none());
     assert!(out.headers.is_empty());
+}
+
+#[test]
+fn only_the_openrouter_search_toggle_sends_the_web_plugin() {
+    let body = std::fs::read(root().join("fixtures/openrouter/models.json")).unwrap();
+    let (models, _) = parse_catalog(&body).unwrap();
+    let model = models.iter().find(|m| m.id == "openai/gpt-4.1").unwrap();
+    let settings = settings();
+    let plugins = |flag: &str| {
+        let mut features = Map::new();
+        features.insert(flag.into(), json!(true));
+        let ctx = TranslateContext {
+            settings: &settings,
+            model: Some(model),
+            model_id: &model.id,
+            stream: true,
+            task: false,
+            features: &features,
+            user_id: None,
+            session_id: None,
+            chat_id: None,
+            message_id: None,
+        };
+        build(&chat_body(), input(&chat_body()), &ctx)
+            .body
+            .get("plugins")
+            .cloned()
+    };
+    // Open WebUI's own web search runs through its builtin tool, never OpenRouter's plugin.
+    assert_eq!(plugins("web_search"), None);
+    let web = plugins("openrouter_web_search").expect("the toggle asks for the plugin");
+    assert_eq!(web[0]["id"], "web");
 }

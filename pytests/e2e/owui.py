@@ -516,7 +516,7 @@ async def ui_path_chat_async(
     timeout: float = 90.0,
     wait_for: Callable[[list[dict]], bool] | None = None,
     on_event: Callable[[dict], Any] | None = None,
-    extra: dict | None = None,
+    extra_body: dict | None = None,
 ) -> UiChat:
     """Send one user turn through the socket.io UI path and wait until the reply is done.
 
@@ -524,8 +524,8 @@ async def ui_path_chat_async(
     ``parent_id`` = the previous assistant message id. ``wait_for(events)`` may demand more
     than the final ``chat:completion`` (for example a ``chat:title`` event).
     ``on_event`` is the socket handler: its return value answers ``__event_call__``.
-    ``extra`` adds keys to the request body as the browser sends them (``tool_ids``,
-    ``tool_servers``).
+    ``extra_body`` adds fields the browser sends in some chats (``filter_ids`` for toggles,
+    ``tool_ids``, ``tool_servers``).
     """
     import socketio  # the venv's python-socketio (client side uses aiohttp)
 
@@ -588,7 +588,7 @@ async def ui_path_chat_async(
         }
         if chat_id:
             body["chat_id"] = chat_id
-        body.update(extra or {})
+        body.update(extra_body or {})
         async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
             r = await client.post(
                 "/api/chat/completions", json=body, headers={"Authorization": f"Bearer {token}"}

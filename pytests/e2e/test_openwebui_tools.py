@@ -57,7 +57,7 @@ def test_an_installed_tool_is_called_shown_and_answered(admin_api, openrouter, f
         admin_api.token,
         MODEL,
         """[[fake call=reverse_text call_args='{"text": "stressed"}']] reverse it""",
-        extra={"tool_ids": [text_tool]},
+        extra_body={"tool_ids": [text_tool]},
     )
     msg = saved_message(admin_api, turn.chat_id, turn.message_id)
     content = msg.get("content", "")
@@ -121,7 +121,7 @@ def test_a_browser_side_tool_server_is_answered_through_execute_tool(admin_api, 
         admin_api.token,
         MODEL,
         """[[fake call=room_temperature call_args='{"room": "kitchen"}']] warm?""",
-        extra={"tool_servers": [server]},
+        extra_body={"tool_servers": [server]},
         on_event=on_event,
     )
     msg = saved_message(admin_api, turn.chat_id, turn.message_id)

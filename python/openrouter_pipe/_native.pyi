@@ -83,6 +83,10 @@ class ModelEntry:
         """Open WebUI's capability flags as JSON text."""
     @property
     def icon_url(self) -> str | None: ...
+    @property
+    def features_json(self) -> str:
+        """What the pipe may send for the model (``function_calling``, ``web_search_tool``,
+        ...) as JSON text; ``{}`` when the catalog no longer lists it."""
 
 @final
 class HostRequest:

@@ -17,6 +17,7 @@ from . import _native, relay
 from .host import HostSession
 from .tools import ChatTools
 from .model_sync import CatalogEntry, SyncScheduler
+from .native_function_calling import NativeFunctionCalling
 
 log = logging.getLogger("openrouter_pipe")
 
@@ -26,6 +27,9 @@ _MODULE_NAME = re.compile(r"^function_(?P<id>.+?)(?:_[0-9a-f]{32})?$")
 
 # Bodies larger than this are serialised off the event loop.
 _INLINE_JSON_LIMIT = 256 * 1024
+
+# The longest a chat with tools waits for its model entry check (§6.2) before it starts.
+_FUNCTION_CALLING_CHECK_SECONDS = 3.0
 
 _LOG_LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
 
@@ -111,6 +115,9 @@ class PipeCore:
         self.artifact_db_path = default_artifact_db_path()
         self._sync = SyncScheduler()
         self._warmed: tuple[Any, Any] | None = None
+        self._function_calling = NativeFunctionCalling()
+        # Catalog features by listed id (`openai.gpt-4o`), from the last model list.
+        self._features: dict[str, dict[str, Any]] = {}
 
     def warm(self, valves: Any) -> None:
         """Starts fetching the catalog in the background when valves with a new key or base
@@ -136,11 +143,62 @@ class PipeCore:
             flush_logs()
         if error:
             log.warning("OpenRouter models unavailable: %s", error)
-        entries = [
-            CatalogEntry(m.id, m.name, m.description, json.loads(m.capabilities_json), m.icon_url) for m in models
-        ]
+        entries = self._remember(models)
         self._sync.maybe_schedule(self.pipe_id, entries, valves)
         return [{"id": entry.id, "name": entry.name} for entry in entries]
+
+    def _remember(self, models: list[_native.ModelEntry]) -> list[CatalogEntry]:
+        entries = [
+            CatalogEntry(
+                m.id,
+                m.name,
+                m.description,
+                json.loads(m.capabilities_json),
+                m.icon_url,
+                json.loads(m.features_json),
+            )
+            for m in models
+        ]
+        if entries:
+            self._features = {entry.id: entry.features for entry in entries}
+        return entries
+
+    async def _model_features(self, valves: Any, listed_id: str) -> dict[str, Any]:
+        """The catalog features of a listed model; asks the engine's (cached) catalog when
+        this process has not listed models yet."""
+        if listed_id not in self._features:
+            try:
+                models, _ = await _native.list_models(json.dumps(_dump(valves) or {}, default=str))
+                self._remember(models)
+            except Exception:  # noqa: BLE001 - the check is best effort
+                log.debug("OpenRouter catalog unavailable for the function calling check", exc_info=True)
+            finally:
+                flush_logs()
+        return self._features.get(listed_id) or {}
+
+    async def _ensure_native_tools(
+        self, valves: Any, body: dict[str, Any], metadata: dict[str, Any], context: dict[str, Any], pipe_id: str
+    ) -> None:
+        """§6.2: a chat with tools on a model that can call functions needs Open WebUI's
+        native function calling; checked once per model id and process."""
+        model = body.get("model")
+        if not context.get("tools") or not isinstance(model, str):
+            return
+        selected = metadata.get("model") if isinstance(metadata.get("model"), dict) else {}
+        owui_id = selected.get("id") if isinstance(selected.get("id"), str) else model
+        if self._function_calling.known_native(owui_id):
+            return
+        listed_id = model.removeprefix(f"{pipe_id}.")
+        try:
+            features = await self._model_features(valves, listed_id)
+            if not features.get("function_calling"):
+                return
+            await asyncio.wait_for(
+                self._function_calling.ensure(owui_id, metadata, context.get("event_emitter")),
+                _FUNCTION_CALLING_CHECK_SECONDS,
+            )
+        except Exception:  # noqa: BLE001 - never in the way of the answer
+            log.debug("Function calling check for %s did not finish", owui_id, exc_info=True)
 
     async def pipe(
         self,
@@ -160,11 +218,12 @@ class PipeCore:
         metadata = context.get("metadata") if isinstance(context.get("metadata"), dict) else {}
         task = context.get("task")
         task = task if isinstance(task, str) else (str(task) if task else None)
+        pipe_id = _pipe_id_from_model(body, self.pipe_id)
         request = {
             "body": body,
             "system_valves": _dump(valves) or {},
             "user_valves": _dump(user.get("valves")),
-            "pipe_id": _pipe_id_from_model(body, self.pipe_id),
+            "pipe_id": pipe_id,
             "user_id": user.get("id") or metadata.get("user_id"),
             "chat_id": context.get("chat_id") or metadata.get("chat_id"),
             "message_id": context.get("message_id") or metadata.get("message_id"),
@@ -185,6 +244,7 @@ class PipeCore:
         host = HostSession(context, tools, getattr(valves, "TOOL_SHUTDOWN_TIMEOUT_SECONDS", 0.0))
         if task:
             return await self._task(request_json, task, host)
+        await self._ensure_native_tools(valves, body, metadata, context, pipe_id)
         if not body.get("stream"):
             return await self._complete(request_json, host)
         return StreamingAnswer(_native.start_chat(request_json), host)

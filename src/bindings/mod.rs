@@ -57,16 +57,24 @@ pub struct ModelEntry {
     /// Open WebUI's capability flags, as JSON text.
     pub capabilities_json: String,
     pub icon_url: Option<String>,
+    /// What the pipe may send for this model (`function_calling`, `web_search_tool`, …),
+    /// as JSON text; `{}` when the catalog no longer has it.
+    pub features_json: String,
 }
 
-impl From<engine::models::Listed> for ModelEntry {
-    fn from(m: engine::models::Listed) -> Self {
+impl ModelEntry {
+    /// The listed model, with the engine-side features of its catalog entry.
+    fn new(m: engine::models::Listed, catalog: &[catalog::Model]) -> Self {
+        let features = catalog::resolve(catalog, &m.id)
+            .map(catalog::capabilities::features)
+            .unwrap_or_else(|| serde_json::json!({}));
         Self {
             id: m.id,
             name: m.name,
             description: m.description,
             capabilities_json: m.capabilities.to_string(),
             icon_url: m.icon_url,
+            features_json: features.to_string(),
         }
     }
 }
@@ -81,7 +89,12 @@ fn list_models(py: Python<'_>, valves_json: String) -> PyResult<Bound<'_, PyAny>
         let join = runtime::spawn(async move {
             let _urgent = urgent;
             match engine::models::list(&settings).await {
-                Ok(list) => (list.into_iter().map(ModelEntry::from).collect(), None),
+                Ok(list) => {
+                    // The list came from this cached catalog, so this does not fetch again.
+                    let catalog = catalog::models(&settings).await.unwrap_or_default();
+                    let entries = list.into_iter().map(|m| ModelEntry::new(m, &catalog));
+                    (entries.collect(), None)
+                }
                 Err(err) => (Vec::<ModelEntry>::new(), Some(err.to_string())),
             }
         });

@@ -126,10 +126,12 @@ pub fn model_has_web_search(ctx: &TranslateContext) -> bool {
         .is_some_and(|m| m.pricing.get("web_search").is_some_and(|p| !p.is_null()))
 }
 
-/// The OpenRouter `web` plugin, when the chat's web-search toggle is on and the model
-/// supports it (never with `minimal` effort, which providers reject together with search).
+/// The OpenRouter `web` plugin, when the chat's "OpenRouter Search" toggle is on
+/// (`features.openrouter_web_search`, set by that filter) and the model supports it
+/// (never with `minimal` effort, which providers reject together with search). Open
+/// WebUI's own `features.web_search` is its own search and never turns the plugin on.
 pub fn web_plugin(ctx: &TranslateContext, body: &mut Map<String, Value>) {
-    let wanted = ctx.feature("openrouter_web_search") || ctx.feature("web_search");
+    let wanted = ctx.feature("openrouter_web_search");
     if !wanted || ctx.task || !model_has_web_search(ctx) {
         return;
     }

@@ -7,8 +7,9 @@
 //! Python) in non-test code under `src/` (outside `valves/table.rs`) or in the Python
 //! package. In Rust, a name may appear only in the settings module (`valves/settings/`),
 //! once: everything else reads typed fields. The known exception is Python code that
-//! reads a few valves by attribute (the model sync's `UPDATE_MODEL_*`, the client cache
-//! key); a valve read only there is live too.
+//! reads a few valves by attribute (the model sync's `UPDATE_MODEL_*` and its OpenRouter
+//! Search filter valves `AUTO_*_ORS_FILTER` / `AUTO_DEFAULT_OPENROUTER_SEARCH_FILTER`, the
+//! client cache key); a valve read only there is live too.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -255,6 +256,21 @@ fn valves_read_only_in_tests_do_not_count() {
         capabilities.python,
         ["python/openrouter_pipe/model_sync.py"]
     );
+    // The OpenRouter Search filter: installed and attached by the Python model sync.
+    for name in [
+        "AUTO_ATTACH_ORS_FILTER",
+        "AUTO_INSTALL_ORS_FILTER",
+        "AUTO_DEFAULT_OPENROUTER_SEARCH_FILTER",
+    ] {
+        assert!(readers[name].rust.is_empty(), "{name}");
+        assert!(
+            readers[name]
+                .python
+                .contains(&"python/openrouter_pipe/model_sync.py".to_string()),
+            "{name}: {:?}",
+            readers[name].python
+        );
+    }
 }
 
 #[test]

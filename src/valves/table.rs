@@ -65,7 +65,6 @@ const FILES: &str = "the pipe handles files, images and downloads itself (issue 
 const SSRF: &str = "the pipe downloads remote files itself, with SSRF checks (issue #11)";
 const STORAGE_USER: &str = "the pipe stores files in Open WebUI itself (issue #11)";
 const IMAGES: &str = "the pipe selects and limits input images itself (issue #11)";
-const ORS_FILTER: &str = "the pipe installs the OpenRouter Search filter (issue #10)";
 const LOGGING: &str = "request-scoped logging lands (issue #14)";
 const SESSION_LOGS: &str = "session log archives land (issue #14)";
 const ADMISSION: &str = "admission control lands (issue #12)";
@@ -203,9 +202,9 @@ pub static VALVES: &[ValveSpec] = &[
     // --- Open WebUI model settings ---
     valve("UPDATE_MODEL_IMAGES", T::Bool, D::Bool(true), "Copy each model's icon from OpenRouter into Open WebUI's model settings."),
     valve("UPDATE_MODEL_CAPABILITIES", T::Bool, D::Bool(true), "Fill in each model's capabilities (vision, files, web search and so on) in Open WebUI from OpenRouter's catalog."),
-    planned(valve("AUTO_ATTACH_ORS_FILTER", T::Bool, D::Bool(true), "Attach the OpenRouter Search filter to models that support OpenRouter's web search, so its toggle shows only where it works."), ORS_FILTER),
-    planned(valve("AUTO_INSTALL_ORS_FILTER", T::Bool, D::Bool(true), "Install the OpenRouter Search filter function and keep it up to date."), ORS_FILTER),
-    planned(valve("AUTO_DEFAULT_OPENROUTER_SEARCH_FILTER", T::Bool, D::Bool(true), "Switch OpenRouter Search on by default for supporting models. This happens once per model, so an admin's later change is kept."), ORS_FILTER),
+    valve("AUTO_ATTACH_ORS_FILTER", T::Bool, D::Bool(true), "Attach the OpenRouter Search filter to models that support OpenRouter's web search, so its toggle shows only where it works."),
+    valve("AUTO_INSTALL_ORS_FILTER", T::Bool, D::Bool(true), "Install the OpenRouter Search filter function and keep it up to date."),
+    valve("AUTO_DEFAULT_OPENROUTER_SEARCH_FILTER", T::Bool, D::Bool(true), "Switch OpenRouter Search on by default for supporting models. This happens once per model, so an admin's later change is kept."),
     // --- Added by this pipe (not in the reference) ---
     ranged("STREAM_COALESCE_WINDOW_MS", T::Int, D::Int(40), Some(0.0), Some(1000.0), "Text arriving within this many milliseconds of the last chunk sent is merged into one chunk before it reaches Open WebUI; the first token is never held back. 0 turns merging off."),
     ranged("STREAM_COALESCE_MAX_CHARS", T::Int, D::Int(4096), Some(1.0), Some(1_000_000.0), "A merged chunk is sent as soon as it holds this many characters."),
