@@ -10,7 +10,8 @@ use common::*;
 use openrouter_pipe::emit::{Emit, LogLevel};
 use openrouter_pipe::sse::{SseFrame, SseParser};
 use openrouter_pipe::stream::clock::Clock;
-use openrouter_pipe::stream::mapper::{MapperOptions, ResponseMapper, Termination, ThinkingMode};
+use openrouter_pipe::stream::mapper::{MapperOptions, ResponseMapper, Termination};
+use openrouter_pipe::valves::settings::ThinkingMode;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 

@@ -24,25 +24,7 @@ use super::json::SurrogateCarry;
 use super::reasoning::{PartKey, ReasoningTracker, StatusThrottle};
 use super::web_search::WebSearch;
 use crate::emit::{Emit, FunctionCall, LogLevel};
-
-/// Where live reasoning is shown (`THINKING_OUTPUT_MODE`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ThinkingMode {
-    #[default]
-    OpenWebUi,
-    Status,
-    Both,
-}
-
-impl ThinkingMode {
-    fn shows_box(self) -> bool {
-        matches!(self, Self::OpenWebUi | Self::Both)
-    }
-
-    fn shows_status(self) -> bool {
-        matches!(self, Self::Status | Self::Both)
-    }
-}
+use crate::valves::settings::ThinkingMode;
 
 /// Per-request options for the mapper.
 #[derive(Debug, Clone, Default)]

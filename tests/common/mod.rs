@@ -4,7 +4,8 @@
 pub mod fake;
 
 use openrouter_pipe::emit::{Emit, FunctionCall};
-use openrouter_pipe::stream::mapper::{MapperOptions, ThinkingMode};
+use openrouter_pipe::stream::mapper::MapperOptions;
+use openrouter_pipe::valves::settings::ThinkingMode;
 use serde_json::Value;
 
 pub fn fixture(name: &str) -> Vec<u8> {

@@ -18,7 +18,7 @@ pub use connection::ConnectionSettings;
 pub use outbound::{AnthropicSettings, IdentifierSettings, OutboundSettings};
 pub use raw::SecretValve;
 pub use reasoning::ReasoningSettings;
-pub use stream::StreamSettings;
+pub use stream::{StreamSettings, ThinkingMode};
 
 use raw::Raw;
 

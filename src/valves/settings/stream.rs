@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use super::raw::Raw;
-use crate::stream::mapper::ThinkingMode;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamSettings {
@@ -30,5 +29,29 @@ impl StreamSettings {
             },
             show_final_usage: raw.bool("SHOW_FINAL_USAGE_STATUS"),
         }
+    }
+}
+
+/// Where live reasoning is shown (`THINKING_OUTPUT_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ThinkingMode {
+    /// In Open WebUI's collapsible thinking box (`open_webui`).
+    #[default]
+    OpenWebUi,
+    /// As status lines above the answer (`status`).
+    Status,
+    /// In the box and as status lines (`both`).
+    Both,
+}
+
+impl ThinkingMode {
+    /// Whether reasoning text goes into the thinking box.
+    pub(crate) fn shows_box(self) -> bool {
+        matches!(self, Self::OpenWebUi | Self::Both)
+    }
+
+    /// Whether reasoning progress is shown as status lines.
+    pub(crate) fn shows_status(self) -> bool {
+        matches!(self, Self::Status | Self::Both)
     }
 }
