@@ -10,10 +10,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use openrouter_pipe::artifacts::breaker::Breaker;
 use openrouter_pipe::artifacts::codec::CodecConfig;
-use openrouter_pipe::artifacts::ids::{is_valid_id, new_id};
 use openrouter_pipe::artifacts::store::{
     format_utc, table_name, ArtifactStore, NewArtifact, StoreConfig, StoreError,
 };
+use openrouter_pipe::ids::{is_valid_id, new_id};
 use serde_json::{json, Value};
 
 // ---------- helpers

@@ -29,20 +29,19 @@
 //!    and splice its `items` into `input[]`. Log the notes; keep `reasoning_to_delete`.
 //! 3. While the answer streams, for each finished output item with
 //!    [`should_persist`]`(type, retention, persist_tool_results)`: normalise it
-//!    ([`normalize_item`]), give it an id ([`new_id`]), emit
+//!    ([`normalize_item`]), give it an id ([`crate::ids::new_id`]), emit
 //!    [`markers::marker_insertion`]`(text_so_far, &[id])` as one content delta at that
 //!    point of the answer (true order), and queue a [`NewArtifact`] with that id. Persist
 //!    the queue after tool calls and at the end (`store.persist`, breaker-guarded).
 //! 4. After a successful answer with `next_reply` retention, `store.delete` the
 //!    `reasoning_to_delete` ids.
 //! 5. Periodically: `store.cleanup(ARTIFACT_CLEANUP_DAYS, SystemTime::now())`, then sleep
-//!    [`next_cleanup_delay`]`(ARTIFACT_CLEANUP_INTERVAL_HOURS, ids::random_unit)`.
+//!    [`next_cleanup_delay`]`(ARTIFACT_CLEANUP_INTERVAL_HOURS, crate::ids::random_unit)`.
 //! 6. Anything shown as plain text (titles, task prompts) goes through
 //!    [`markers::strip`].
 
 pub mod breaker;
 pub mod codec;
-pub mod ids;
 pub mod import;
 pub mod markers;
 pub mod normalize;
@@ -52,7 +51,6 @@ pub mod store;
 
 pub use breaker::{Breaker, BreakerLimits};
 pub use codec::{Codec, CodecConfig, CodecError};
-pub use ids::new_id;
 pub use normalize::normalize_item;
 pub use policy::{should_persist, ReasoningRetention};
 pub use replay::{replay_message, Replay, ReplayNote, ReplaySettings, TurnWindow, Turns};

@@ -22,7 +22,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::codec::{Codec, CodecConfig, CodecError};
-use super::ids::new_id;
+use crate::ids::new_id;
 
 /// Default wait for a lock held by another connection or process.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -194,7 +194,7 @@ pub fn table_name(pipe_id: &str, key: &str) -> String {
 pub fn format_utc(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs();
-    let (y, m, day) = crate::errors::time::civil_from_days((secs / 86_400) as i64);
+    let (y, m, day) = crate::time::civil_from_days((secs / 86_400) as i64);
     let rem = secs % 86_400;
     format!(
         "{y:04}-{m:02}-{day:02} {:02}:{:02}:{:02}.{:06}",

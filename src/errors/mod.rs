@@ -9,7 +9,6 @@ pub mod card;
 pub mod parse;
 pub mod redact;
 pub mod report;
-pub mod time;
 
 use serde_json::Value;
 

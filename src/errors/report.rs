@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::time::{format_utc, human_duration, unix_now};
+use crate::time::{format_utc, human_duration, unix_now};
 
 /// What went wrong, in the terms the card explains to the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +148,7 @@ impl ErrorReport {
     pub fn new(kind: ErrorKind) -> Self {
         Self {
             kind,
-            error_id: super::time::new_error_id(),
+            error_id: crate::ids::new_error_id(),
             status: None,
             code: None,
             error_type: None,

@@ -88,7 +88,7 @@ impl UpstreamError {
         if let Some(seconds) = after.seconds {
             return Some(Duration::from_secs(seconds));
         }
-        let now = crate::errors::time::unix_now();
+        let now = crate::time::unix_now();
         after
             .reset_at
             .map(|at| Duration::from_secs(at.saturating_sub(now)))
