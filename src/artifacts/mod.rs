@@ -40,21 +40,24 @@
 //! 6. Anything shown as plain text (titles, task prompts) goes through
 //!    [`markers::strip`].
 
-pub mod breaker;
+pub(crate) mod breaker;
 pub mod codec;
-pub mod import;
+pub(crate) mod import;
 pub mod markers;
-pub mod normalize;
-pub mod policy;
-pub mod replay;
-pub mod store;
+mod normalize;
+mod policy;
+mod replay;
+pub(crate) mod store;
 
+pub use crate::ids::{is_valid_id, new_id};
 pub use breaker::{Breaker, BreakerLimits};
 pub use codec::{Codec, CodecConfig, CodecError};
-pub use normalize::normalize_item;
-pub use policy::{should_persist, ReasoningRetention};
+pub(crate) use normalize::normalize_item;
+pub(crate) use policy::should_persist;
+pub use policy::ReasoningRetention;
 pub use replay::{replay_message, Replay, ReplayNote, ReplaySettings, TurnWindow, Turns};
+pub(crate) use store::next_cleanup_delay;
 pub use store::{
-    next_cleanup_delay, ArtifactStore, CleanupSchedule, Fetched, NewArtifact, StoreConfig,
+    format_utc, table_name, ArtifactStore, CleanupSchedule, Fetched, NewArtifact, StoreConfig,
     StoreError,
 };

@@ -217,11 +217,6 @@ pub fn resolve<'a>(models: &'a [Model], owui_suffix: &str) -> Option<&'a Model> 
         })
 }
 
-/// Forgets the cache (tests, and a changed API key).
-pub fn reset() {
-    *lock() = State::default();
-}
-
 /// Makes the cached catalog look expired, so the next call refreshes it in the
 /// background (tests; an admin action could use it too).
 pub fn expire() {

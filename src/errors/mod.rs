@@ -5,10 +5,10 @@
 //! the same error id, so an administrator can find the log entry from a user's screenshot.
 //! Secrets never appear: every provider text is redacted before display or logging.
 
-pub mod card;
-pub mod parse;
-pub mod redact;
-pub mod report;
+mod card;
+pub(crate) mod parse;
+pub(crate) mod redact;
+mod report;
 
 use serde_json::Value;
 

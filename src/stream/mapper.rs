@@ -316,7 +316,7 @@ impl ResponseMapper {
             }
             Some("output_text") if ev.kind() == "response.content_part.done" => {
                 let mut found = Vec::new();
-                self.citations.from_part(part, &mut found);
+                self.citations.collect_part_sources(part, &mut found);
                 out.extend(found.into_iter().map(Emit::Source));
             }
             _ => {}
@@ -416,7 +416,7 @@ impl ResponseMapper {
                     .filter_map(Value::as_str)
                     .collect();
                 self.text_snapshot(Some(&key), &text, out);
-                let sources = self.citations.from_message_content(content);
+                let sources = self.citations.sources_in_message_content(content);
                 out.extend(sources.into_iter().map(Emit::Source));
                 return;
             }

@@ -16,7 +16,6 @@ pub use artifacts::ArtifactSettings;
 pub use catalog::CatalogSettings;
 pub use connection::ConnectionSettings;
 pub use outbound::{AnthropicSettings, IdentifierSettings, OutboundSettings};
-pub use raw::SecretValve;
 pub use reasoning::ReasoningSettings;
 pub use stream::{StreamSettings, ThinkingMode};
 
