@@ -39,5 +39,5 @@ mod logsink;
 mod runtime;
 mod time;
 
-pub use emit::{Emit, FunctionCall, LogLevel};
+pub use emit::{Emit, FunctionCall, LogLevel, NoticeLevel};
 pub use http::{StatusClass, UpstreamError};

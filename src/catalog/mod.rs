@@ -8,5 +8,5 @@ pub(crate) mod select;
 
 pub use capabilities::{capabilities, features};
 pub(crate) use model::sanitize_model_id;
-pub use model::{parse_catalog, Model};
+pub use model::{parse_catalog, Architecture, Model, ReasoningInfo, TopProvider};
 pub use registry::{expire, models, resolve, CatalogError};

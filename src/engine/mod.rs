@@ -20,5 +20,5 @@ pub use artifacts::ArtifactSession;
 pub use chat::{run, Outcome};
 pub use host::{Host, HostCall, HostError, NoHost};
 pub use request::ChatRequest;
-pub use sink::{CollectSink, Sink, StreamSink};
+pub use sink::{CollectSink, Sink};
 pub use turn::{run_turn, TurnInput, TurnResult};

@@ -140,7 +140,7 @@ pub struct CollectSink {
 
 impl CollectSink {
     /// A sink that sends events through `host` as they happen.
-    pub fn live(host: ChannelHost) -> Self {
+    pub(crate) fn live(host: ChannelHost) -> Self {
         Self {
             live: Some(host),
             ..Self::default()
