@@ -61,6 +61,7 @@ pub struct Turns {
 }
 
 impl Turns {
+    /// Numbers the turns of `messages` by the rule above.
     pub fn of(messages: &[Value]) -> Self {
         let mut indexes = Vec::with_capacity(messages.len());
         let mut current: Option<usize> = None;
@@ -107,7 +108,9 @@ impl Turns {
 /// A message's turn and the conversation's number of turns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TurnWindow {
+    /// The message's turn, `None` for a message before the first turn.
     pub turn_index: Option<usize>,
+    /// How many turns the conversation has.
     pub total_turns: usize,
 }
 
@@ -128,22 +131,44 @@ impl TurnWindow {
 pub enum ReplayNote {
     /// The marker's artifact was not found (deleted, cleaned up, undecryptable, or never
     /// stored).
-    Missing { id: String },
+    Missing {
+        /// The marker id.
+        id: String,
+    },
     /// The stored item is not a usable Responses item.
-    Invalid { id: String },
+    Invalid {
+        /// The marker id.
+        id: String,
+    },
     /// A tool call the Responses API does not take as input.
-    NotReplayable { id: String, item_type: String },
+    NotReplayable {
+        /// The marker id.
+        id: String,
+        /// The stored item's `type`.
+        item_type: String,
+    },
     /// A function call without its output, or an output without its call, in this
     /// message.
     Orphaned {
+        /// The marker id.
         id: String,
+        /// `function_call` or `function_call_output`.
         item_type: String,
+        /// The `call_id` that has no partner.
         call_id: String,
     },
     /// The marker appeared more than once; only its first occurrence is replayed.
-    Duplicate { id: String },
+    Duplicate {
+        /// The marker id.
+        id: String,
+    },
     /// An old tool output was shortened.
-    Pruned { id: String, removed_chars: usize },
+    Pruned {
+        /// The marker id.
+        id: String,
+        /// Characters cut from the output.
+        removed_chars: usize,
+    },
 }
 
 impl ReplayNote {
