@@ -40,7 +40,9 @@ static REFRESH: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// Why no catalog could be served.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CatalogError {
+    /// No API key is set (neither the valve nor `OPENROUTER_API_KEY`).
     MissingApiKey,
+    /// The catalog could not be fetched or read, and none is cached; the text says why.
     Unavailable(String),
 }
 
