@@ -42,10 +42,12 @@ pub struct ErrorEmits {
     pub status: Emit,
     /// Warning-level log line with the error id.
     pub log: Emit,
+    /// The facts the card was rendered from.
     pub report: ErrorReport,
 }
 
 impl ErrorEmits {
+    /// Renders `report` as a card, a done status reading `status`, and a log line about `log_what`.
     pub fn new(report: ErrorReport, status: &str, log_what: &str) -> Self {
         Self {
             card: Emit::Content(format!("\n\n{}", card::render(&report))),
