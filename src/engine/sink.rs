@@ -131,9 +131,11 @@ const EMIT_TIMEOUT: Duration = Duration::from_secs(5);
 /// one (Rust tests) they are collected in `events`.
 #[derive(Default)]
 pub struct CollectSink {
+    /// The answer text (every content delta, in order).
     pub text: String,
     /// Events that had no live emitter to go to.
     pub events: Vec<Value>,
+    /// The last usage the answer reported.
     pub usage: Option<Value>,
     live: Option<ChannelHost>,
 }
