@@ -29,6 +29,7 @@ use crate::valves::settings::ThinkingMode;
 /// Per-request options for the mapper.
 #[derive(Debug, Clone, Default)]
 pub struct MapperOptions {
+    /// Where live reasoning is shown.
     pub thinking_mode: ThinkingMode,
     /// `SHOW_FINAL_USAGE_STATUS`: detailed usage line, else "Thought for N seconds".
     pub show_final_usage: bool,
@@ -45,6 +46,7 @@ pub enum Termination {
     /// Still reading.
     #[default]
     Open,
+    /// `response.completed`: the answer is whole.
     Completed,
     /// `response.incomplete` (e.g. max_output_tokens).
     Incomplete(String),
@@ -60,9 +62,11 @@ const MAX_PARSE_WARNINGS: u32 = 3;
 /// Stateful translator for one `/responses` stream.
 #[derive(Debug, Default)]
 pub struct ResponseMapper {
+    /// The options it was made with.
     pub options: MapperOptions,
     /// Everything emitted as [`Emit::Content`]: the answer, plus any closing note or card.
     pub text: String,
+    /// How the stream has ended so far.
     pub termination: Termination,
     /// `usage` of the terminal event, exactly as OpenRouter sent it.
     pub usage: Option<Value>,
@@ -100,6 +104,7 @@ pub struct ResponseMapper {
 }
 
 impl ResponseMapper {
+    /// A mapper for one stream, on the wall clock.
     pub fn new(options: MapperOptions) -> Self {
         Self {
             options,
