@@ -21,13 +21,20 @@ pub use stream::{StreamSettings, ThinkingMode};
 
 use raw::Raw;
 
+/// Every setting of one request, grouped by the part of the engine that reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
+    /// Reaching OpenRouter.
     pub connection: ConnectionSettings,
+    /// The model list.
     pub catalog: CatalogSettings,
+    /// How much thinking is asked for.
     pub reasoning: ReasoningSettings,
+    /// What goes into each request.
     pub outbound: OutboundSettings,
+    /// Stored reasoning and tool items.
     pub artifacts: ArtifactSettings,
+    /// How the answer is streamed to Open WebUI.
     pub stream: StreamSettings,
 }
 

@@ -5,13 +5,17 @@ use std::time::Duration;
 
 use super::raw::Raw;
 
+/// How an answer is streamed to Open WebUI.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamSettings {
     /// Text arriving within this window of the last chunk sent is merged; zero is off.
     pub coalesce_window: Duration,
     /// A merged chunk is sent once it holds this many characters.
     pub coalesce_max_chars: usize,
+    /// Where live reasoning is shown.
     pub thinking_mode: ThinkingMode,
+    /// End with a detailed usage status line (`SHOW_FINAL_USAGE_STATUS`) rather than a
+    /// short one ("Thought for N seconds").
     pub show_final_usage: bool,
 }
 
