@@ -21,6 +21,7 @@
 
 // Unit tests link the dev-dependencies too, so the check applies to the library build.
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
+#![warn(missing_docs)]
 
 pub mod artifacts;
 pub mod catalog;
