@@ -1,8 +1,8 @@
 //! From Responses API events to what Open WebUI shows.
 //!
-//! [`mapper::ResponseMapper`] is the entry point; the other modules each hold one
-//! concern of it (event parsing, lenient JSON, reasoning, citations, items, usage).
-//! [`coalesce`] merges text deltas and [`owui`] serialises emits for Open WebUI.
+//! [`ResponseMapper`] is the entry point; the private modules each hold one concern of
+//! it (event parsing, lenient JSON, reasoning, citations, items, usage). [`Coalescer`]
+//! merges text deltas and [`owui_item`] serialises an emit for Open WebUI.
 
 mod citations;
 mod clock;

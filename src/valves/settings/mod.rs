@@ -39,7 +39,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads every concern from merged valve values (see [`super::merge`]).
+    /// Reads every concern from merged valve values (see [`super::merge()`]).
     pub fn new(values: Map<String, Value>) -> Self {
         let raw = Raw(&values);
         Self {
