@@ -12,11 +12,11 @@ import shlex
 import string
 import time
 
-INT_KEYS = {"error", "status", "chunk", "disconnect_after", "synth", "reasoning", "times"}
+INT_KEYS = {"error", "status", "chunk", "disconnect_after", "synth", "reasoning", "times", "parallel"}
 FLOAT_KEYS = {"drip_ms", "delay_ms", "rate", "pause_ms"}
-BOOL_KEYS = {"hang"}
-STR_KEYS = {"fixture", "error_fixture", "framing", "text", "model", "reasoning_style", "label"}
-OTHER_KEYS = {"split", "headers", "body"}
+BOOL_KEYS = {"hang", "call_always"}
+STR_KEYS = {"fixture", "error_fixture", "framing", "text", "model", "reasoning_style", "label", "call", "call_args"}
+OTHER_KEYS = {"split", "headers", "body", "calls"}
 PLAN_KEYS = INT_KEYS | FLOAT_KEYS | BOOL_KEYS | STR_KEYS | OTHER_KEYS
 FRAMINGS = {"lf": b"\n", "crlf": b"\r\n", "cr": b"\r"}
 
@@ -94,6 +94,8 @@ def normalize(plan, fixtures_dir=None):
                 value = sorted({int(x) for x in value})
             elif key == "headers":
                 value = _to_headers(value)
+            elif key == "calls":
+                value = _to_calls(value)
             elif key == "body":
                 value = value if isinstance(value, str) else json.dumps(value)
             elif key in STR_KEYS:
@@ -114,6 +116,48 @@ def normalize(plan, fixtures_dir=None):
     if "error" in out and not 100 <= out["error"] <= 599:
         raise PlanError("error must be an HTTP status")
     return out
+
+
+def _to_calls(value):
+    """`calls`: a list of {"name", "arguments"} (arguments: an object or its JSON text)."""
+    if not isinstance(value, list) or not value:
+        raise ValueError("calls must be a non-empty list")
+    out = []
+    for call in value:
+        if not isinstance(call, dict) or not isinstance(call.get("name"), str):
+            raise ValueError("each call needs a string name")
+        args = call.get("arguments", {})
+        out.append({"name": call["name"], "arguments": args if isinstance(args, str) else json.dumps(args)})
+    return out
+
+
+def planned_calls(plan, body):
+    """The function calls a plan asks for, or [] when the request already carries tool
+    results for its last user message (so a directive answers once the tools ran), unless
+    `call_always` keeps the model calling."""
+    calls = list(plan.get("calls") or ())
+    if plan.get("call"):
+        args = plan.get("call_args", "{}")
+        calls += [{"name": plan["call"], "arguments": args}] * max(1, plan.get("parallel", 1))
+    if not calls or plan.get("call_always"):
+        return calls
+    return [] if tool_outputs(body) else calls
+
+
+def tool_outputs(body):
+    """The `function_call_output` texts after the last user message of the input."""
+    inp = body.get("input") if isinstance(body, dict) else None
+    if not isinstance(inp, list):
+        return []
+    outputs = []
+    for item in reversed(inp):
+        if not isinstance(item, dict):
+            continue
+        if item.get("role") == "user" and item.get("type", "message") == "message":
+            break
+        if item.get("type") == "function_call_output":
+            outputs.append(str(item.get("output", "")))
+    return outputs[::-1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,7 +309,7 @@ class Answer:
     """
 
     def __init__(self, request, model, text_tokens, reasoning_tokens=(), reasoning_style=None,
-                 pricing=None):
+                 pricing=None, calls=()):
         self.request = request if isinstance(request, dict) else {}
         self.model = model
         self.text_tokens = text_tokens
@@ -277,8 +321,11 @@ class Answer:
         self.created = int(time.time())
         self.msg_id = "msg_tmp_" + _rand(11).lower()
         self.rs_id = "rs_tmp_" + _rand(11).lower()
+        self.calls = [{"type": "function_call", "id": "fc_tmp_" + _rand(11).lower(),
+                       "call_id": "call_" + _rand(16), "name": c["name"], "arguments": c["arguments"],
+                       "status": "completed"} for c in calls]
         in_tok = max(1, (_input_chars(self.request.get("input")) + _input_chars(self.request.get("instructions"))) // 4)
-        out_tok = len(text_tokens) + len(self.reasoning_tokens)
+        out_tok = len(text_tokens) + len(self.reasoning_tokens) + 8 * len(self.calls)
         self.usage = make_usage(in_tok, out_tok, len(self.reasoning_tokens), pricing or {})
 
     @classmethod
@@ -306,8 +353,10 @@ class Answer:
                 rs["signature"] = "fakesig" + _rand(40)
             rs["format"] = _reasoning_format(self.model)
             items.append(rs)
-        items.append({"id": self.msg_id, "type": "message", "role": "assistant", "status": "completed",
-                      "content": [{"type": "output_text", "text": self.text, "annotations": []}]})
+        if self.text_tokens or not self.calls:
+            items.append({"id": self.msg_id, "type": "message", "role": "assistant", "status": "completed",
+                          "content": [{"type": "output_text", "text": self.text, "annotations": []}]})
+        items.extend(self.calls)
         return items
 
     def response(self, done=True):
@@ -385,6 +434,25 @@ class Answer:
             add({"type": "response.output_item.done", "output_index": 0, "item": rs})
             out = 1
         mid = self.msg_id
+        if self.text_tokens or not self.calls:
+            out = self._message_events(add, add_deltas, out, items)
+        for call in self.calls:
+            added = dict(call, arguments="", status="in_progress")
+            add({"type": "response.output_item.added", "output_index": out, "item": added})
+            add({"type": "response.function_call_arguments.delta", "output_index": out,
+                 "item_id": call["id"], "delta": call["arguments"]})
+            add({"type": "response.function_call_arguments.done", "output_index": out,
+                 "item_id": call["id"], "arguments": call["arguments"]})
+            add({"type": "response.output_item.done", "output_index": out, "item": call})
+            out += 1
+        add({"type": "response.completed", "response": self.response(done=True)})
+        ev.append("data: [DONE]\n\n")
+        ticks.append(ticks[-1])
+        tick_max = max(0, tick - 1)
+        return [e.encode("utf-8") for e in ev], [min(t, tick_max) for t in ticks]
+
+    def _message_events(self, add, add_deltas, out, items):
+        mid = self.msg_id
         add({"type": "response.output_item.added", "output_index": out,
              "item": {"id": mid, "type": "message", "role": "assistant", "status": "in_progress",
                       "content": []}})
@@ -397,12 +465,9 @@ class Answer:
         add({"type": "response.output_text.done", **loc, "text": self.text, "logprobs": []})
         add({"type": "response.content_part.done", **loc,
              "part": {"type": "output_text", "text": self.text, "annotations": []}})
-        add({"type": "response.output_item.done", "output_index": out, "item": items[-1]})
-        add({"type": "response.completed", "response": self.response(done=True)})
-        ev.append("data: [DONE]\n\n")
-        ticks.append(ticks[-1])
-        tick_max = max(0, tick - 1)
-        return [e.encode("utf-8") for e in ev], [min(t, tick_max) for t in ticks]
+        message = next(i for i in items if i["type"] == "message")
+        add({"type": "response.output_item.done", "output_index": out, "item": message})
+        return out + 1
 
 
 def fixture_text(data):

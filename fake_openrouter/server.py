@@ -280,17 +280,24 @@ class FakeOpenRouter:
                 reply = Reply(plan.get("status", 200), [("Content-Type", "application/json")], [data],
                               chunked=False)
         else:
-            kw = {"reasoning_style": plan.get("reasoning_style"), "pricing": self.pricing(model)}
+            kw = {"reasoning_style": plan.get("reasoning_style"), "pricing": self.pricing(model),
+                  "calls": plans.planned_calls(plan, body)}
+            outputs = plans.tool_outputs(body)
             if "synth" in plan:
                 ans = plans.Answer.synth(body, model, plan["synth"], plan.get("reasoning", 0), **kw)
             else:
                 text = plan.get("text")
-                if text is None:
+                if kw["calls"] and "text" not in plan:
+                    text = ""
+                elif text is None and outputs:
+                    text = "Tool results: " + " | ".join(outputs)
+                elif text is None:
                     text = "Echo: " + plans.strip_directives(plans.last_user_text(body))
                 ans = plans.Answer.from_text(body, model, text, **kw)
                 if plan.get("reasoning"):
                     ans = plans.Answer(body, model, ans.text_tokens,
                                        [("think%d " % i, '"think%d "' % i) for i in range(plan["reasoning"])], **kw)
+            rec["calls"] = [c["name"] for c in ans.calls]
             rec.update(response_text=ans.text, reasoning_text=ans.reasoning_text, response_id=ans.id)
             if stream:
                 events, ticks = ans.sse_events()

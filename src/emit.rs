@@ -102,6 +102,14 @@ pub enum Emit {
     },
     /// A finished function call, for the engine's tool loop (not shown to the user).
     FunctionCall(FunctionCall),
+    /// A function call handed to Open WebUI's own tool loop (`TOOL_EXECUTION_MODE`
+    /// `Open-WebUI`): streamed as `delta.tool_calls`, `index` counting from 0 per answer.
+    ToolCall {
+        /// The call's position among this answer's calls.
+        index: usize,
+        /// The call itself.
+        call: FunctionCall,
+    },
     /// A line for the Python log (error ids, warnings); never shown to the user.
     Log {
         /// The logging level.

@@ -11,6 +11,8 @@
 //!   round ([`engine::run_turn`]), the sinks, the host port, history replay.
 //! * [`translate`]: Open WebUI's chat-completions body → the Responses request body.
 //! * [`sse`] and [`stream`]: response bytes → SSE frames → [`Emit`]s → Open WebUI items.
+//! * [`tools`]: the tool definitions a model is offered (Open WebUI specs → Responses
+//!   tools, the strict-schema transform), free of I/O.
 //! * [`catalog`]: OpenRouter's model catalog, cached process-wide.
 //! * [`artifacts`]: reasoning and tool items stored between turns, byte-compatible with
 //!   the reference pipe's rows.
@@ -29,6 +31,7 @@ pub mod engine;
 pub mod errors;
 pub mod sse;
 pub mod stream;
+pub mod tools;
 pub mod translate;
 pub mod valves;
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from . import _native, relay
 from .host import HostSession
+from .tools import ChatTools
 from .model_sync import CatalogEntry, SyncScheduler
 
 log = logging.getLogger("openrouter_pipe")
@@ -170,14 +171,18 @@ class PipeCore:
             "session_id": context.get("session_id") or metadata.get("session_id"),
             "task": task,
             "features": metadata.get("features") if isinstance(metadata.get("features"), dict) else {},
+            "tools": [],
             "artifact_db_path": self.artifact_db_path,
         }
+        tools = None if task else ChatTools(context)
+        if tools is not None:
+            request["tools"] = tools.describe()
         try:
             request_json = await _to_json(request, body)
         except (TypeError, ValueError) as exc:
             log.warning("Unreadable chat request: %s", exc)
             return "### ⚠️ Unreadable request\n\nThis chat request could not be read. Please retry."
-        host = HostSession(context)
+        host = HostSession(context, tools, getattr(valves, "TOOL_SHUTDOWN_TIMEOUT_SECONDS", 0.0))
         if task:
             return await self._task(request_json, task, host)
         if not body.get("stream"):

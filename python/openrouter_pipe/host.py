@@ -1,11 +1,12 @@
 """The Python end of the engine's host port: runs what only Python can do.
 
 While an answer runs, the engine may ask for work that needs Open WebUI objects
-(send an event through ``__event_emitter__``, ask the browser through ``__event_call__``;
-tools and file storage come next). Each request arrives in order with the answer's lines
+(send an event through ``__event_emitter__``, ask the browser through ``__event_call__``,
+run one of the chat's tools; file storage comes next). Each request arrives in order with the answer's lines
 (``ChatStream.next_batch``) and is run here as its own task, bounded by
 ``asyncio.wait_for``, so a slow call never holds up the stream. When the answer ends or is
-cancelled, calls still running are cancelled.
+cancelled, calls still running are cancelled; when it ends normally, tool calls the
+engine gave up on get ``TOOL_SHUTDOWN_TIMEOUT_SECONDS`` to finish first.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from . import _native
+from .tools import ChatTools
 
 log = logging.getLogger("openrouter_pipe")
 
@@ -32,14 +34,22 @@ class HostSession:
     (``event_emitter``, ``event_call``, ``tools``, ``files``, ...), keyed without the
     double underscores."""
 
-    def __init__(self, context: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        context: dict[str, Any] | None = None,
+        tools: ChatTools | None = None,
+        shutdown_timeout: float = 0.0,
+    ) -> None:
         context = context or {}
         self._emitter = context.get("event_emitter")
         self._event_call = context.get("event_call")
+        self._tools = tools
+        self._shutdown_timeout = max(0.0, float(shutdown_timeout or 0.0))
         self._tasks: set[asyncio.Task] = set()
         self._handlers: dict[str, Handler] = {
             "emit": self._emit,
             "event_call": self._ask_browser,
+            "tool": self._run_tool,
             "echo": _echo,
         }
 
@@ -53,6 +63,19 @@ class HostSession:
         """Cancels the calls still running (the answer ended or was cancelled)."""
         for task in list(self._tasks):
             task.cancel()
+
+    def finish(self) -> None:
+        """The answer ended normally. Calls still running (tools the engine stopped
+        waiting for) get the shutdown timeout to finish in the background, then are
+        cancelled; the answer itself does not wait for them."""
+        running = list(self._tasks)
+        if not running or self._shutdown_timeout <= 0:
+            self.close()
+            return
+        self._tasks = set()
+        closer = asyncio.get_running_loop().create_task(_wind_down(running, self._shutdown_timeout))
+        _winding_down.add(closer)
+        closer.add_done_callback(_winding_down.discard)
 
     async def _run(self, request: _native.HostRequest) -> None:
         handler = self._handlers.get(request.op)
@@ -84,10 +107,26 @@ class HostSession:
             raise Unavailable("no event emitter for this request")
         await self._emitter(event)
 
+    async def _run_tool(self, call: Any) -> Any:
+        if self._tools is None:
+            raise Unavailable("no tools in this request")
+        return await self._tools.run(call if isinstance(call, dict) else {})
+
     async def _ask_browser(self, event: Any) -> Any:
         if self._event_call is None:
             raise Unavailable("no browser session for this request")
         return await self._event_call(event)
+
+
+_winding_down: set[asyncio.Task] = set()
+
+
+async def _wind_down(running: list[asyncio.Task], timeout: float) -> None:
+    _done, pending = await asyncio.wait(running, timeout=timeout)
+    if pending:
+        log.warning("Tool shutdown exceeded %.1fs; cancelling workers.", timeout)
+        for task in pending:
+            task.cancel()
 
 
 async def _echo(value: Any) -> Any:

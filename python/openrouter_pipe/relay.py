@@ -107,10 +107,12 @@ async def lines(stream: _native.ChatStream, host: HostSession | None = None) -> 
                         yield line
                 else:
                     host.dispatch(item)
+            host.finish()
             return
         while True:
             item = stream.next_batch()
             if item is None:
+                host.finish()
                 return
             if item.__class__ is list:
                 if item:

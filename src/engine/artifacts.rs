@@ -45,6 +45,8 @@ impl ArtifactSession {
     /// Opens the store for this chat. Without a saved chat (API calls, tasks) or when the
     /// database is unavailable, the session does nothing and the answer goes on.
     pub async fn open(req: &ChatRequest, settings: &Settings) -> Self {
+        // In Open-WebUI tool mode Open WebUI keeps the calls and results itself.
+        let pipeline_tools = settings.tools.mode == crate::valves::ToolMode::Pipeline;
         let settings = &settings.artifacts;
         let retention = settings.reasoning_retention;
         let mut session = Self {
@@ -58,7 +60,7 @@ impl ArtifactSession {
                 .map(str::to_string),
             user_id: non_empty(&req.user_id).unwrap_or_else(|| "anonymous".into()),
             retention,
-            persist_tools: settings.persist_tools,
+            persist_tools: settings.persist_tools && pipeline_tools,
             replay: ReplaySettings {
                 retention,
                 tool_output_retention_turns: settings.tool_output_retention_turns,

@@ -12,13 +12,17 @@ use super::host::Host;
 use super::request::ChatRequest;
 use super::sink::{send_all, Sink};
 use super::target::{self, Target};
+use super::tool_offer;
+use super::tool_rounds;
+use super::tool_runner::{run_calls, CallOutcome, Toolbox};
 use super::turn::{run_turn, TurnInput, TurnResult};
 use crate::emit::{Emit, NoticeLevel};
 use crate::errors::{self, ErrorContext};
 use crate::http::{self, UpstreamError};
 use crate::stream::mapper::MapperOptions;
+use crate::tools::output::{output_item, tool_block};
 use crate::translate::{self, TranslateContext};
-use crate::valves::Settings;
+use crate::valves::{Settings, ToolMode};
 
 /// How a request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +47,7 @@ pub async fn run<S: Sink, H: Host>(
         let mut tap = Tap {
             sink: &mut *sink,
             session: &mut session,
+            hand_off: None,
         };
         let notices = tap.session.take_notices();
         send_all(&mut tap, notices).await;
@@ -60,10 +65,22 @@ pub async fn run<S: Sink, H: Host>(
 struct Tap<'a, S: Sink> {
     sink: &'a mut S,
     session: &'a mut ArtifactSession,
+    /// Function calls go to Open WebUI's own tool loop (counted for their index).
+    hand_off: Option<usize>,
 }
 
 impl<S: Sink> Sink for Tap<'_, S> {
     async fn send(&mut self, emit: Emit) -> bool {
+        let emit = match (emit, self.hand_off.as_mut()) {
+            (Emit::FunctionCall(call), Some(count)) => {
+                *count += 1;
+                Emit::ToolCall {
+                    index: *count - 1,
+                    call,
+                }
+            }
+            (emit, _) => emit,
+        };
         for out in self.session.intercept(emit) {
             if !self.sink.send(out).await {
                 return false;
@@ -86,7 +103,7 @@ async fn answer<S: Sink, H: Host>(
     req: &ChatRequest,
     settings: &Settings,
     sink: &mut Tap<'_, S>,
-    _host: &H,
+    host: &H,
 ) -> Outcome {
     let streaming = req.wants_stream() && req.task.is_none();
     if !preflight(settings, sink).await {
@@ -121,34 +138,93 @@ async fn answer<S: Sink, H: Host>(
         chat_id: req.chat_id.as_deref(),
         message_id: req.message_id.as_deref(),
     };
-    let outbound = translate::build(&req.body, replayed.input, &ctx);
+    let mut outbound = translate::build(&req.body, replayed.input, &ctx);
+    let offered = tool_offer::attach(&mut outbound, req, &target, &settings.tools);
+    let toolbox = Toolbox::new(&req.tools, req.user_id.as_deref());
+    let runs_tools =
+        !offered.is_empty() && settings.tools.mode == ToolMode::Pipeline && !toolbox.is_empty();
+    let started = std::time::Instant::now();
     let mut rounds = Rounds::default();
-    let input = TurnInput {
-        settings,
-        outbound: &outbound,
-        streaming,
-        mapper: MapperOptions {
-            thinking_mode: settings.stream.thinking_mode,
-            show_final_usage: settings.stream.show_final_usage,
-            model_label: target.label.clone(),
-            usage_before: rounds.usage.clone(),
-        },
-    };
-    let result = match run_turn(&input, sink).await {
-        Ok(result) => result,
-        Err(failure) => {
-            send_all(sink, final_failure(&failure, &target)).await;
-            let _ = sink.flush().await;
+    for round in 1.. {
+        let input = TurnInput {
+            settings,
+            outbound: &outbound,
+            streaming,
+            mapper: MapperOptions {
+                thinking_mode: settings.stream.thinking_mode,
+                show_final_usage: settings.stream.show_final_usage,
+                model_label: target.label.clone(),
+                usage_before: rounds.usage.clone(),
+                defer_final_on_calls: runs_tools,
+            },
+        };
+        let result = match run_turn(&input, sink).await {
+            Ok(result) => result,
+            Err(failure) => {
+                send_all(sink, final_failure(&failure, &target)).await;
+                let _ = sink.flush().await;
+                return Outcome::Failed;
+            }
+        };
+        rounds.add(&result);
+        if !runs_tools || result.function_calls.is_empty() || !result.answered() {
+            break;
+        }
+        let outcomes = run_calls(
+            &result.function_calls,
+            &toolbox,
+            &settings.tools,
+            settings.artifacts.breaker,
+            host,
+            sink,
+        )
+        .await;
+        if !continue_with(&mut outbound, &result, &outcomes, sink).await {
             return Outcome::Failed;
         }
-    };
-    rounds.add(&result);
+        if round >= settings.tools.max_rounds {
+            let closing =
+                tool_rounds::limit_reached(settings, rounds.usage.as_ref(), started.elapsed());
+            send_all(sink, closing).await;
+            break;
+        }
+    }
     let _ = sink.flush().await;
     if rounds.last_answered {
         Outcome::Answered
     } else {
         Outcome::Failed
     }
+}
+
+/// Shows what the tools did and adds the round's items and the tools' answers to the
+/// next round's input (OpenRouter keeps no state between rounds). False once nobody
+/// listens any more.
+async fn continue_with<S: Sink>(
+    outbound: &mut translate::Outbound,
+    round: &TurnResult,
+    outcomes: &[CallOutcome],
+    sink: &mut Tap<'_, S>,
+) -> bool {
+    let mut items = tool_rounds::round_items(round);
+    for outcome in outcomes {
+        let item = output_item(&outcome.call, &outcome.text);
+        let markers = sink.session.record_engine_item(&item);
+        if !send_all(sink, markers).await {
+            return false;
+        }
+        if !sink
+            .send(Emit::Content(tool_block(&outcome.call, &outcome.text)))
+            .await
+        {
+            return false;
+        }
+        items.push(item);
+    }
+    if let Some(input) = outbound.body.get_mut("input").and_then(Value::as_array_mut) {
+        input.extend(items);
+    }
+    sink.flush().await
 }
 
 /// What the rounds of one answer add up to.

@@ -14,6 +14,7 @@ use super::artifacts::ArtifactSession;
 use crate::artifacts::{markers, replay_message, ReplaySettings, Turns};
 use crate::emit::LogLevel;
 use crate::logsink;
+use crate::tools::output::without_tool_blocks;
 use crate::translate::messages::{to_input, tool_call_items};
 
 /// The replayed conversation and what replay decided.
@@ -51,6 +52,8 @@ fn replay_with(
     let turns = Turns::of(messages);
     let mut out = Replayed::default();
     for (position, message) in messages.iter().enumerate() {
+        let message = without_blocks(message);
+        let message = message.as_ref();
         if let Some(text) = marked_assistant_text(message) {
             let replay = replay_message(text, stored, turns.window(position), settings);
             for note in replay.notes.iter().filter(|n| n.is_warning()) {
@@ -66,6 +69,25 @@ fn replay_with(
             .extend(to_input(std::slice::from_ref(visible.as_ref())));
     }
     out
+}
+
+/// An assistant message without the tool blocks shown to the user (borrowed when it has
+/// none).
+fn without_blocks(message: &Value) -> Cow<'_, Value> {
+    let Some(text) = message.get("content").and_then(Value::as_str) else {
+        return Cow::Borrowed(message);
+    };
+    if message.get("role").and_then(Value::as_str) != Some("assistant") {
+        return Cow::Borrowed(message);
+    }
+    match without_tool_blocks(text) {
+        Cow::Borrowed(_) => Cow::Borrowed(message),
+        Cow::Owned(stripped) => {
+            let mut owned = message.clone();
+            owned["content"] = Value::String(stripped);
+            Cow::Owned(owned)
+        }
+    }
 }
 
 /// The text of an assistant message (any role but the known others) with markers.

@@ -31,6 +31,9 @@ pub enum HostCall {
     EventCall(Value),
     /// Return the value unchanged: the self-check of the port (`probe_host`).
     Echo(Value),
+    /// Run one of the chat's tools: `{"name", "call_id", "arguments", "kind"}`; the
+    /// answer is the tool's result.
+    Tool(Value),
 }
 
 impl HostCall {
@@ -40,12 +43,13 @@ impl HostCall {
             HostCall::Emit(_) => "emit",
             HostCall::EventCall(_) => "event_call",
             HostCall::Echo(_) => "echo",
+            HostCall::Tool(_) => "tool",
         }
     }
 
     fn into_args(self) -> Value {
         match self {
-            HostCall::Emit(v) | HostCall::EventCall(v) | HostCall::Echo(v) => v,
+            HostCall::Emit(v) | HostCall::EventCall(v) | HostCall::Echo(v) | HostCall::Tool(v) => v,
         }
     }
 }

@@ -14,6 +14,9 @@ pub(crate) mod probe;
 mod request;
 pub(crate) mod sink;
 mod target;
+pub(crate) mod tool_offer;
+mod tool_rounds;
+pub(crate) mod tool_runner;
 mod turn;
 
 pub use artifacts::ArtifactSession;

@@ -31,9 +31,27 @@ pub struct ChatRequest {
     pub task: Option<String>,
     /// `__metadata__["features"]`: the chat's toggles (web search, …).
     pub features: Map<String, Value>,
+    /// The tools of this chat the pipe may offer the model (`__tools__`, direct tool
+    /// servers), described by the Python layer, which keeps their callables.
+    pub tools: Vec<ToolEntry>,
     /// Default location of the artifact database (`<DATA_DIR>/openrouter_pipe/artifacts.db`),
     /// used unless the `ARTIFACT_DB_PATH` valve names one.
     pub artifact_db_path: Option<String>,
+}
+
+/// One tool of the chat, as the Python layer describes it.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ToolEntry {
+    /// The name the model calls it by.
+    pub name: String,
+    /// Open WebUI's spec: `{"name", "description", "parameters"}`.
+    pub spec: Value,
+    /// Open WebUI's tool type (`builtin`, `mcp`, `direct`, or empty for a local tool):
+    /// breakers count failures per user and type.
+    pub kind: String,
+    /// Whether the Python layer can run it here (a callable, or a browser to ask).
+    pub runnable: bool,
 }
 
 impl ChatRequest {

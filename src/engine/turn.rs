@@ -47,6 +47,8 @@ pub struct TurnResult {
     pub usage: Option<Value>,
     /// The generation id (`response.id`).
     pub response_id: Option<String>,
+    /// The visible text this round added to the answer.
+    pub text: String,
 }
 
 impl TurnResult {
@@ -88,6 +90,7 @@ pub async fn run_turn<S: Sink>(
         output_items: mapper.output_items,
         usage: mapper.usage,
         response_id: mapper.response_id,
+        text: mapper.text,
     })
 }
 

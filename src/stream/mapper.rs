@@ -38,6 +38,9 @@ pub struct MapperOptions {
     /// Usage of the answer's earlier upstream rounds (tool loop, retries), added to this
     /// round's in the usage stored with the message and in the final status line.
     pub usage_before: Option<Value>,
+    /// The engine runs the tools this round calls and sends another round: a round that
+    /// ends in function calls leaves the usage and the final status line to the last one.
+    pub defer_final_on_calls: bool,
 }
 
 /// How the stream ended, as far as the mapper can tell.

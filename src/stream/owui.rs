@@ -26,6 +26,15 @@ pub fn item(emit: &Emit) -> Option<String> {
         }
         Emit::Source(data) => event("source", data.clone()),
         Emit::Usage(usage) => json!({"usage": usage}),
+        Emit::ToolCall { index, call } => json!({
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {"tool_calls": [{
+                "index": index,
+                "id": call.call_id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments},
+            }]}, "finish_reason": null}],
+        }),
         Emit::Notification { level, content } => event(
             "notification",
             json!({"type": level.as_str(), "content": content}),

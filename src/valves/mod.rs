@@ -14,5 +14,6 @@ mod status_tests;
 pub use merge::{merge, INHERIT};
 pub use settings::{
     AnthropicSettings, ArtifactSettings, CatalogSettings, ConnectionSettings, IdentifierSettings,
-    OutboundSettings, ReasoningSettings, Settings, StreamSettings, ThinkingMode,
+    OutboundSettings, ReasoningSettings, Settings, StreamSettings, ThinkingMode, ToolMode,
+    ToolSettings,
 };

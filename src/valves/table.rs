@@ -65,7 +65,6 @@ const FILES: &str = "the pipe handles files, images and downloads itself (issue 
 const SSRF: &str = "the pipe downloads remote files itself, with SSRF checks (issue #11)";
 const STORAGE_USER: &str = "the pipe stores files in Open WebUI itself (issue #11)";
 const IMAGES: &str = "the pipe selects and limits input images itself (issue #11)";
-const TOOLS: &str = "the pipe runs tools itself (issue #10)";
 const ORS_FILTER: &str = "the pipe installs the OpenRouter Search filter (issue #10)";
 const LOGGING: &str = "request-scoped logging lands (issue #14)";
 const SESSION_LOGS: &str = "session log archives land (issue #14)";
@@ -134,8 +133,8 @@ pub static VALVES: &[ValveSpec] = &[
     valve("ENABLE_LZ4_COMPRESSION", T::Bool, D::Bool(true), "Compress encrypted items with LZ4 before storing them, whenever that makes them smaller."),
     ranged("MIN_COMPRESS_BYTES", T::Int, D::Int(0), Some(0.0), None, "Items smaller than this many bytes are stored without compression. 0 means always try to compress."),
     // --- Tools and web search ---
-    planned(valve("ENABLE_STRICT_TOOL_CALLING", T::Bool, D::Bool(true), "Send tool definitions in strict mode, so models must follow each tool's parameter schema exactly."), TOOLS),
-    planned(valve("MAX_FUNCTION_CALL_LOOPS", T::Int, D::Int(25), "Most rounds of tool calls a model may make while answering one message. When it is reached, the answer ends with a note."), TOOLS),
+    valve("ENABLE_STRICT_TOOL_CALLING", T::Bool, D::Bool(true), "Send tool definitions in strict mode, so models must follow each tool's parameter schema exactly."),
+    valve("MAX_FUNCTION_CALL_LOOPS", T::Int, D::Int(25), "Most rounds of tool calls a model may make while answering one message. When it is reached, the answer ends with a note."),
     ranged("WEB_SEARCH_MAX_RESULTS", T::OptionalInt, D::Int(3), Some(1.0), Some(10.0), "Number of results per OpenRouter web search. Empty leaves the choice to OpenRouter."),
     // --- Logging ---
     planned(valve("LOG_LEVEL", T::Choice(&["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]), D::Env { var: "GLOBAL_LOG_LEVEL", fallback: "INFO" }, "Lowest level of pipe messages written to the server console. Defaults to the GLOBAL_LOG_LEVEL environment variable, else INFO."), LOGGING),
@@ -168,19 +167,19 @@ pub static VALVES: &[ValveSpec] = &[
     planned(valve("CONNECTION_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter cannot be reached at all. Empty uses the built-in card."), TEMPLATES),
     planned(valve("SERVICE_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter has a server-side error (HTTP 5xx). Empty uses the built-in card."), TEMPLATES),
     planned(valve("INTERNAL_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when the pipe itself runs into an unexpected error. Empty uses the built-in card."), TEMPLATES),
-    planned(valve("MAX_FUNCTION_CALL_LOOPS_REACHED_TEMPLATE", T::Str, D::Str(""), "Markdown added to an answer that stopped at the tool-round limit. Empty uses the built-in card."), TOOLS),
+    valve("MAX_FUNCTION_CALL_LOOPS_REACHED_TEMPLATE", T::Str, D::Str(""), "Markdown added to an answer that stopped at the tool-round limit. Empty uses the built-in card."),
     // --- Tool execution ---
-    planned(ranged("MAX_PARALLEL_TOOLS_GLOBAL", T::Int, D::Int(200), Some(1.0), Some(2000.0), "Most tool calls running at the same time across all requests."), TOOLS),
-    planned(ranged("MAX_PARALLEL_TOOLS_PER_REQUEST", T::Int, D::Int(5), Some(1.0), Some(50.0), "Most tool calls running at the same time within one request."), TOOLS),
+    ranged("MAX_PARALLEL_TOOLS_GLOBAL", T::Int, D::Int(200), Some(1.0), Some(2000.0), "Most tool calls running at the same time across all requests."),
+    ranged("MAX_PARALLEL_TOOLS_PER_REQUEST", T::Int, D::Int(5), Some(1.0), Some(50.0), "Most tool calls running at the same time within one request."),
     ranged("BREAKER_MAX_FAILURES", T::Int, D::Int(5), Some(1.0), Some(50.0), "Database errors within the time window below after which the pipe stops storing and replaying a user's reasoning and tool results for a while; their chats go on without them. A change applies with the next chat message."),
     ranged("BREAKER_WINDOW_SECONDS", T::Int, D::Int(60), Some(5.0), Some(900.0), "Length in seconds of the window in which those errors are counted. A change applies with the next chat message."),
     planned(ranged("BREAKER_HISTORY_SIZE", T::Int, D::Int(5), Some(1.0), Some(200.0), "How many recent failures are remembered for each user and kind of breaker. Keep it at least as large as the failure limit, or nothing is ever paused."), USER_BREAKER),
-    planned(ranged("TOOL_BATCH_CAP", T::Int, D::Int(4), Some(1.0), Some(32.0), "Most independent calls of the same tool that are run together as one batch."), TOOLS),
+    ranged("TOOL_BATCH_CAP", T::Int, D::Int(4), Some(1.0), Some(32.0), "Most independent calls of the same tool that are run together as one batch."),
     ranged("TOOL_OUTPUT_RETENTION_TURNS", T::Int, D::Int(10), Some(0.0), None, "Number of recent turns whose tool results are sent back to the model in full; long results from older turns are shortened. 0 always sends them in full."),
-    planned(ranged("TOOL_TIMEOUT_SECONDS", T::Int, D::Int(60), Some(1.0), Some(600.0), "Seconds a single tool call may run before it is cancelled."), TOOLS),
-    planned(ranged("TOOL_BATCH_TIMEOUT_SECONDS", T::Int, D::Int(120), Some(1.0), None, "Seconds a batch of tool calls may run in total. A value below the single-call timeout is raised to it."), TOOLS),
-    planned(ranged("TOOL_IDLE_TIMEOUT_SECONDS", T::OptionalInt, D::Null, Some(1.0), None, "Seconds to wait for tool work to make progress before the remaining tool calls are cancelled. Empty means no limit."), TOOLS),
-    planned(ranged("TOOL_SHUTDOWN_TIMEOUT_SECONDS", T::Float, D::Float(10.0), Some(0.0), None, "Seconds running tool calls get to finish once a request is over, before they are cancelled. 0 cancels them at once."), TOOLS),
+    ranged("TOOL_TIMEOUT_SECONDS", T::Int, D::Int(60), Some(1.0), Some(600.0), "Seconds a single tool call may run before it is cancelled."),
+    ranged("TOOL_BATCH_TIMEOUT_SECONDS", T::Int, D::Int(120), Some(1.0), None, "Seconds a batch of tool calls may run in total. A value below the single-call timeout is raised to it."),
+    ranged("TOOL_IDLE_TIMEOUT_SECONDS", T::OptionalInt, D::Null, Some(1.0), None, "Seconds to wait for tool work to make progress before the remaining tool calls are cancelled. Empty means no limit."),
+    ranged("TOOL_SHUTDOWN_TIMEOUT_SECONDS", T::Float, D::Float(10.0), Some(0.0), None, "Seconds running tool calls get to finish once a request is over, before they are cancelled. 0 cancels them at once."),
     // --- Redis and cleanup ---
     planned(valve("ENABLE_REDIS_CACHE", T::Bool, D::Bool(true), "Use Open WebUI's Redis to cache stored items and queue database writes, when Open WebUI runs several workers with Redis set up."), REDIS),
     planned(ranged("REDIS_CACHE_TTL_SECONDS", T::Int, D::Int(600), Some(60.0), Some(3600.0), "How long, in seconds, items stay in the Redis cache."), REDIS),
@@ -212,6 +211,7 @@ pub static VALVES: &[ValveSpec] = &[
     ranged("STREAM_COALESCE_MAX_CHARS", T::Int, D::Int(4096), Some(1.0), Some(1_000_000.0), "A merged chunk is sent as soon as it holds this many characters."),
     valve("ARTIFACT_DB_PATH", T::Str, D::Str(""), "Path of the SQLite file where the pipe stores reasoning and tool results. Empty means openrouter_pipe/artifacts.db inside Open WebUI's data directory."),
     valve("UPDATE_MODEL_DESCRIPTIONS", T::Bool, D::Bool(true), "Copy each model's OpenRouter description into its Open WebUI model entry. Descriptions an admin edited by hand are left alone."),
+    valve("TOOL_EXECUTION_MODE", T::Choice(&["Pipeline", "Open-WebUI"]), D::Str("Pipeline"), "Who runs the tools a model calls: Pipeline (the pipe runs them and continues the answer) or Open-WebUI (the pipe hands the calls to Open WebUI's own tool loop)."),
 ];
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ pub fn options() -> MapperOptions {
         show_final_usage: true,
         model_label: "Test Model".into(),
         usage_before: None,
+        defer_final_on_calls: false,
     }
 }
 
@@ -112,6 +113,7 @@ pub fn tail_kinds(emits: &[Emit], n: usize) -> Vec<&'static str> {
             Emit::Usage(_) => "usage",
             Emit::Notification { .. } => "notification",
             Emit::FunctionCall(_) => "call",
+            Emit::ToolCall { .. } => "tool_call",
             Emit::Log { .. } => "log",
             Emit::ItemStarted { .. } => "item_started",
             Emit::ItemDone { .. } => "item_done",

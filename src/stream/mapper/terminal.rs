@@ -124,6 +124,8 @@ impl ResponseMapper {
             model_id: self.model.clone().unwrap_or_default(),
         };
         match self.termination.clone() {
+            Termination::Completed
+                if self.options.defer_final_on_calls && !self.function_calls.is_empty() => {}
             Termination::Completed | Termination::Open => {
                 out.extend(usage);
                 out.push(self.final_status());

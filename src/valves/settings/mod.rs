@@ -9,6 +9,7 @@ mod outbound;
 mod raw;
 mod reasoning;
 mod stream;
+mod tools;
 
 use serde_json::{Map, Value};
 
@@ -18,6 +19,7 @@ pub use connection::ConnectionSettings;
 pub use outbound::{AnthropicSettings, IdentifierSettings, OutboundSettings};
 pub use reasoning::ReasoningSettings;
 pub use stream::{StreamSettings, ThinkingMode};
+pub use tools::{ToolMode, ToolSettings};
 
 use raw::Raw;
 
@@ -36,6 +38,8 @@ pub struct Settings {
     pub artifacts: ArtifactSettings,
     /// How the answer is streamed to Open WebUI.
     pub stream: StreamSettings,
+    /// Running the tools a model calls.
+    pub tools: ToolSettings,
 }
 
 impl Settings {
@@ -49,6 +53,7 @@ impl Settings {
             outbound: OutboundSettings::read(&raw),
             artifacts: ArtifactSettings::read(&raw),
             stream: StreamSettings::read(&raw),
+            tools: ToolSettings::read(&raw),
         }
     }
 

@@ -1,0 +1,321 @@
+"""The pipe runs the chat's tools (Open WebUI's ``__tools__``) in a bounded, visible loop,
+driven through the generated Function file against the fake OpenRouter."""
+
+import asyncio
+import json
+import re
+import time
+
+import pytest
+
+from bridge_helpers import content_of, events_of, new_pipe, parse_lines, usage_of
+
+MARKER = re.compile(r"^\[([0-9A-HJKMNP-TV-Z]{20})\]: #$", re.M)
+
+
+def spec(name, **properties):
+    return {
+        "name": name,
+        "description": f"The {name} tool.",
+        "parameters": {"type": "object", "properties": properties, "required": list(properties)},
+    }
+
+
+def tool(function, name=None, kind="", **properties):
+    name = name or function.__name__
+    entry = {"tool_id": "test_tools", "callable": function, "spec": spec(name, **properties)}
+    if kind:
+        entry["type"] = kind
+    return {name: entry}
+
+
+def body(text="What is the weather?", stream=True, model="openrouter.openai.gpt-4o-mini", messages=None):
+    return {"model": model, "stream": stream, "messages": messages or [{"role": "user", "content": text}]}
+
+
+async def run(pipe, tools, stream=True, user="user-1", metadata=None, **kw):
+    events = []
+
+    async def emitter(event):
+        events.append(event)
+
+    result = await pipe.pipe(
+        body(stream=stream, **kw),
+        __user__={"id": user},
+        __metadata__=metadata or {},
+        __tools__=tools,
+        __event_emitter__=emitter,
+    )
+    if isinstance(result, str):
+        return result, [], events
+    payloads = parse_lines([line async for line in result])
+    return content_of(payloads), payloads, events
+
+
+def statuses(payloads, events=()):
+    shown = [s["description"] for s in events_of(payloads, "status")]
+    shown += [e["data"]["description"] for e in events if e.get("type") == "status"]
+    return shown
+
+
+def responses(fake):
+    return [r["body"] for r in fake.requests(path="/api/v1/responses")]
+
+
+def outputs_sent(request):
+    return [i for i in request["input"] if i.get("type") == "function_call_output"]
+
+
+async def test_a_tool_call_runs_shows_its_block_and_the_model_answers_with_its_result(fake):
+    seen = []
+
+    async def get_weather(city):
+        seen.append(city)
+        return {"city": city, "sky": "sunny"}
+
+    fake.enqueue({"call": "get_weather", "call_args": json.dumps({"city": "Paris"}), "text": "Let me check."})
+    pipe = new_pipe(fake.base_url)
+    text, payloads, _ = await run(pipe, tool(get_weather, city={"type": "string"}))
+    assert seen == ["Paris"]
+    first, second = responses(fake)
+    [offered] = first["tools"]
+    assert offered["name"] == "get_weather" and offered["strict"] is True
+    assert offered["parameters"]["additionalProperties"] is False
+    calls = [i for i in second["input"] if i.get("type") == "function_call"]
+    [output] = outputs_sent(second)
+    assert calls[0]["call_id"] == output["call_id"]
+    assert json.loads(output["output"]) == {"city": "Paris", "sky": "sunny"}
+    # The text before the tool, the block, then the answer written with the result.
+    assert text.index("Let me check.") < text.index('<details type="tool_calls"') < text.index("Tool results:")
+    assert 'name="get_weather"' in text and "sunny" in text
+    shown = statuses(payloads)
+    assert "Running get_weather…" in shown and "get_weather done" in shown
+    usage = usage_of(payloads)
+    assert usage is not None
+    # Usage is summed over both rounds: more input than the second request alone.
+    assert usage["prompt_tokens"] > 0
+    assert [p for p in payloads if "usage" in p].__len__() == 1, "one usage, at the end"
+
+
+async def test_parallel_calls_run_at_once_and_their_outputs_keep_call_order(fake):
+    async def slow_echo(word):
+        await asyncio.sleep(0.4 if word == "first" else 0.05)
+        return word.upper()
+
+    calls = [{"name": "slow_echo", "arguments": {"word": w}} for w in ("first", "second", "third")]
+    fake.enqueue({"calls": calls})
+    pipe = new_pipe(fake.base_url)
+    started = time.monotonic()
+    text, _, _ = await run(pipe, tool(slow_echo, word={"type": "string"}))
+    assert time.monotonic() - started < 1.0, "three 0.4 s calls in parallel"
+    outputs = [o["output"] for o in outputs_sent(responses(fake)[1])]
+    assert outputs == ["FIRST", "SECOND", "THIRD"]
+    assert "Tool results: FIRST | SECOND | THIRD" in text
+
+
+async def test_failures_are_told_to_the_model_and_the_answer_goes_on(fake):
+    async def boom():
+        raise ValueError("the disk is on fire")
+
+    async def fine():
+        return "ok"
+
+    tools = {**tool(boom), **tool(fine)}
+    calls = [
+        {"name": "boom", "arguments": {}},
+        {"name": "no_such_tool", "arguments": {}},
+        {"name": "fine", "arguments": "{not json"},
+        {"name": "fine", "arguments": {}},
+    ]
+    fake.enqueue({"calls": calls})
+    pipe = new_pipe(fake.base_url)
+    text, payloads, _ = await run(pipe, tools, user="user-failures")
+    outputs = [o["output"] for o in outputs_sent(responses(fake)[1])]
+    assert outputs[0].startswith("Tool error:") and "the disk is on fire" in outputs[0]
+    assert outputs[1] == "Tool not found"
+    assert outputs[2].startswith("Invalid arguments:")
+    assert outputs[3] == "ok"
+    assert "boom failed" in statuses(payloads)
+    assert "Tool results:" in text
+
+
+async def test_a_tool_that_hangs_times_out_is_retried_once_and_reported(fake):
+    attempts = []
+
+    async def hangs():
+        attempts.append(time.monotonic())
+        await asyncio.sleep(60)
+
+    fake.enqueue({"call": "hangs"})
+    pipe = new_pipe(fake.base_url, TOOL_TIMEOUT_SECONDS=1)
+    started = time.monotonic()
+    text, _, _ = await run(pipe, tool(hangs), user="user-timeout")
+    assert time.monotonic() - started < 6
+    assert len(attempts) == 2, "two attempts"
+    [output] = outputs_sent(responses(fake)[1])
+    assert "timed out after 1s" in output["output"]
+    assert "Tool results:" in text
+
+
+async def test_sync_tools_run_off_the_event_loop(fake):
+    def blocking(seconds):
+        time.sleep(seconds)
+        return "slept"
+
+    fake.enqueue({"call": "blocking", "call_args": json.dumps({"seconds": 0.5})})
+    pipe = new_pipe(fake.base_url)
+    lags = []
+
+    async def ticker():
+        while True:
+            t = time.perf_counter()
+            await asyncio.sleep(0.01)
+            lags.append(time.perf_counter() - t)
+
+    tick = asyncio.create_task(ticker())
+    try:
+        text, _, _ = await run(pipe, tool(blocking, seconds={"type": "number"}))
+    finally:
+        tick.cancel()
+    assert "Tool results: slept" in text
+    assert max(lags) < 0.3, f"the loop stalled for {max(lags):.2f} s"
+
+
+async def test_a_runaway_model_stops_at_the_round_limit_with_a_notice(fake):
+    async def again():
+        return "more"
+
+    fake.enqueue({"call": "again", "call_always": True, "times": 0})
+    pipe = new_pipe(fake.base_url, MAX_FUNCTION_CALL_LOOPS=3)
+    text, payloads, _ = await run(pipe, tool(again))
+    fake.clear_plans()
+    assert len(responses(fake)) == 3
+    assert "Tool step limit reached" in text and "`3`" in text
+    notes = events_of(payloads, "notification")
+    assert any("MAX_FUNCTION_CALL_LOOPS=3" in n["content"] for n in notes)
+    assert usage_of(payloads) is not None
+
+
+async def test_the_limit_template_replaces_the_built_in_note(fake):
+    async def again():
+        return "more"
+
+    fake.enqueue({"call": "again", "call_always": True, "times": 0})
+    pipe = new_pipe(
+        fake.base_url, MAX_FUNCTION_CALL_LOOPS=1, MAX_FUNCTION_CALL_LOOPS_REACHED_TEMPLATE="Stopped after {max_function_call_loops} step."
+    )
+    text, _, _ = await run(pipe, tool(again))
+    fake.clear_plans()
+    assert text.rstrip().endswith("Stopped after 1 step.")
+
+
+async def test_a_tool_type_that_keeps_failing_is_skipped_by_its_breaker(fake):
+    async def flaky():
+        raise RuntimeError("down")
+
+    pipe = new_pipe(fake.base_url, BREAKER_MAX_FAILURES=2)
+    user = "user-breaker"
+    fake.enqueue([{"call": "flaky"}, {"text": "sorry"}])
+    await run(pipe, tool(flaky, kind="mcp"), user=user)  # two attempts, one failure recorded
+    fake.enqueue([{"call": "flaky"}, {"text": "sorry"}])
+    await run(pipe, tool(flaky, kind="mcp"), user=user)  # second failure: the breaker opens
+    fake.clear_requests()
+    fake.enqueue([{"call": "flaky"}, {"text": "sorry"}])
+    text, payloads, _ = await run(pipe, tool(flaky, kind="mcp"), user=user)
+    [output] = outputs_sent(responses(fake)[1])
+    assert output["output"] == "Tool 'flaky' skipped due to repeated failures."
+    assert "Skipping flaky tools due to repeated failures" in statuses(payloads)
+    # Another user's calls of the same type still run.
+    fake.clear_requests()
+    fake.enqueue([{"call": "flaky"}, {"text": "sorry"}])
+    await run(pipe, tool(flaky, kind="mcp"), user="someone-else")
+    [output] = outputs_sent(responses(fake)[1])
+    assert output["output"].startswith("Tool error:")
+
+
+async def test_the_complete_path_runs_the_same_loop(fake):
+    async def add(a, b):
+        return a + b
+
+    fake.enqueue({"call": "add", "call_args": json.dumps({"a": 2, "b": 3})})
+    pipe = new_pipe(fake.base_url)
+    text, _, events = await run(pipe, tool(add, a={"type": "integer"}, b={"type": "integer"}), stream=False)
+    assert isinstance(text, str)
+    assert "Tool results: 5" in text and '<details type="tool_calls"' in text
+    assert "Running add…" in statuses([], events), "statuses reach the emitter while it runs"
+
+
+async def test_tasks_and_models_without_function_calling_get_no_tools(fake):
+    async def never():
+        raise AssertionError("not offered")
+
+    pipe = new_pipe(fake.base_url)
+    await pipe.pipe(body(stream=False), __user__={"id": "u"}, __metadata__={}, __tools__=tool(never),
+                    __task__="title_generation")
+    await run(pipe, tool(never), model="openrouter.openai.gpt-4o-audio-preview-nope")
+    for request in responses(fake):
+        assert "tools" not in request
+
+
+async def test_closing_the_chat_cancels_a_running_tool_at_once(fake):
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def forever():
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    fake.enqueue({"call": "forever"})
+    pipe = new_pipe(fake.base_url)
+    result = await pipe.pipe(body(), __user__={"id": "u"}, __metadata__={}, __tools__=tool(forever))
+    agen = result.__aiter__()
+
+    async def read():
+        async for _ in agen:
+            pass
+
+    reader = asyncio.create_task(read())
+    await asyncio.wait_for(started.wait(), 5)
+    closed = time.monotonic()
+    reader.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reader
+    await asyncio.wait_for(cancelled.wait(), 1.0)
+    assert time.monotonic() - closed < 1.0
+    assert len(responses(fake)) == 1, "no further round after the chat closed"
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+async def test_calls_and_results_are_replayed_on_the_next_turn(fake, data_dir):
+    async def lookup(term):
+        return f"definition of {term}"
+
+    pipe = new_pipe(fake.base_url)
+    meta = {"chat_id": "chat-tools", "message_id": "m1", "session_id": "s"}
+    fake.enqueue({"call": "lookup", "call_args": json.dumps({"term": "ulid"})})
+    first, _, _ = await run(pipe, tool(lookup, term={"type": "string"}), metadata=meta)
+    assert len(MARKER.findall(first)) == 2, first  # the call and its result
+    fake.clear_requests()
+    history = [
+        {"role": "user", "content": "What is the weather?"},
+        {"role": "assistant", "content": first},
+        {"role": "user", "content": "And again?"},
+    ]
+    meta2 = {"chat_id": "chat-tools", "message_id": "m2", "session_id": "s"}
+    await run(pipe, tool(lookup, term={"type": "string"}), metadata=meta2, messages=history)
+    [request] = responses(fake)
+    kinds = [i.get("type") for i in request["input"]]
+    assert kinds.index("function_call") < kinds.index("function_call_output")
+    replayed = outputs_sent(request)
+    assert replayed and replayed[0]["output"] == "definition of ulid"
+    texts = json.dumps(request["input"])
+    assert "<details" not in texts, "the tool block is for the user, not the model"
+    assert "[" + MARKER.findall(first)[0] + "]" not in texts
