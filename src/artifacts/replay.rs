@@ -25,7 +25,8 @@ pub const PRUNE_HEAD_CHARS: usize = 256;
 /// Characters kept from the end of a pruned output.
 pub const PRUNE_TAIL_CHARS: usize = 128;
 
-/// Replay settings (from the valves).
+/// Replay settings (from the valves; `Default` is their declared defaults, implemented
+/// beside the settings so that this layer does not depend on the valves).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplaySettings {
     /// `PERSIST_REASONING_TOKENS`.
@@ -33,17 +34,6 @@ pub struct ReplaySettings {
     /// `TOOL_OUTPUT_RETENTION_TURNS`: tool outputs of assistant messages older than this
     /// many turns are shortened; 0 keeps every output whole.
     pub tool_output_retention_turns: usize,
-}
-
-impl Default for ReplaySettings {
-    /// The declared defaults of those valves.
-    fn default() -> Self {
-        let declared = crate::valves::settings::ArtifactSettings::declared();
-        Self {
-            retention: declared.reasoning_retention,
-            tool_output_retention_turns: declared.tool_output_retention_turns,
-        }
-    }
 }
 
 /// Turn indexes of a chat-completions `messages` list.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::raw::{Raw, SecretValve};
 use crate::artifacts::breaker::BreakerLimits;
 use crate::artifacts::store::CleanupSchedule;
-use crate::artifacts::ReasoningRetention;
+use crate::artifacts::{ReasoningRetention, ReplaySettings};
 
 /// Storing reasoning and tool items between turns.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,5 +69,16 @@ impl ArtifactSettings {
     /// The passphrase that encrypts stored items; empty stores them unencrypted.
     pub fn encryption_key(&self) -> String {
         self.encryption_key.reveal()
+    }
+}
+
+impl Default for ReplaySettings {
+    /// The declared defaults of `PERSIST_REASONING_TOKENS` and `TOOL_OUTPUT_RETENTION_TURNS`.
+    fn default() -> Self {
+        let declared = ArtifactSettings::declared();
+        Self {
+            retention: declared.reasoning_retention,
+            tool_output_retention_turns: declared.tool_output_retention_turns,
+        }
     }
 }
