@@ -24,18 +24,13 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::{json, Value};
 
-use openrouter_pipe::catalog::model::parse_catalog;
-use openrouter_pipe::catalog::resolve;
-use openrouter_pipe::emit::Emit;
+use openrouter_pipe::catalog::{parse_catalog, resolve};
 use openrouter_pipe::engine::ChatRequest;
 use openrouter_pipe::sse::{SseFrame, SseParser};
-use openrouter_pipe::stream::coalesce::Coalescer;
-use openrouter_pipe::stream::mapper::{MapperOptions, ResponseMapper};
-use openrouter_pipe::stream::owui::item;
-use openrouter_pipe::translate::body::build;
-use openrouter_pipe::translate::context::TranslateContext;
-use openrouter_pipe::translate::messages::to_input;
+use openrouter_pipe::stream::{owui_item, Coalescer, MapperOptions, ResponseMapper};
+use openrouter_pipe::translate::{build, to_input, TranslateContext};
 use openrouter_pipe::valves::Settings;
+use openrouter_pipe::Emit;
 
 /// Size of one simulated network read.
 const READ: usize = 4096;
@@ -179,7 +174,7 @@ fn pipeline(body: &[u8], window: Duration) -> (usize, usize) {
     let (mut items, mut bytes) = (0usize, 0usize);
     let mut drain = |ready: &mut Vec<Emit>| {
         for emit in ready.drain(..) {
-            if let Some(line) = item(&emit) {
+            if let Some(line) = owui_item(&emit) {
                 items += 1;
                 bytes += black_box(line).len();
             }

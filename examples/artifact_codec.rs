@@ -16,8 +16,8 @@
 
 use std::io::Read;
 
-use openrouter_pipe::artifacts::codec::{Codec, CodecConfig};
-use openrouter_pipe::artifacts::store::{table_name, ArtifactStore, NewArtifact, StoreConfig};
+use openrouter_pipe::artifacts::{table_name, ArtifactStore, NewArtifact, StoreConfig};
+use openrouter_pipe::artifacts::{Codec, CodecConfig};
 use serde_json::{json, Value};
 
 fn str_field<'a>(req: &'a Value, name: &str) -> &'a str {

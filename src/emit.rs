@@ -11,13 +11,18 @@ use serde_json::{Map, Value};
 /// Severity of a toast shown to the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoticeLevel {
+    /// Neutral information.
     Info,
+    /// Something worked.
     Success,
+    /// Something the user may want to act on.
     Warning,
+    /// Something failed.
     Error,
 }
 
 impl NoticeLevel {
+    /// The `type` Open WebUI's `notification` event expects.
     pub fn as_str(self) -> &'static str {
         match self {
             NoticeLevel::Info => "info",
@@ -31,13 +36,18 @@ impl NoticeLevel {
 /// Severity of a line written to the Python `logging` module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogLevel {
+    /// Detail for diagnosing (replay notes, skipped items).
     Debug,
+    /// Routine events worth keeping.
     Info,
+    /// Something went wrong but the answer went on.
     Warning,
+    /// Something failed.
     Error,
 }
 
 impl LogLevel {
+    /// The Python `logging` level name.
     pub fn as_str(self) -> &'static str {
         match self {
             LogLevel::Debug => "DEBUG",
@@ -51,8 +61,11 @@ impl LogLevel {
 /// A complete function call requested by the model (arguments fully streamed).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionCall {
+    /// The output item's id (`fc_…`), or a stand-in when the stream gave none.
     pub item_id: String,
+    /// The id the function's output must quote back.
     pub call_id: String,
+    /// The function to call.
     pub name: String,
     /// Raw JSON text of the arguments, exactly as the model produced it.
     pub arguments: String,
@@ -68,8 +81,11 @@ pub enum Emit {
     /// A status line under the message. `extra` carries optional fields such as
     /// `action`, `query`, `urls` that Open WebUI's status renderer understands.
     Status {
+        /// The text of the line.
         description: String,
+        /// Whether the step it describes has finished (Open WebUI stops its spinner).
         done: bool,
+        /// Extra fields of the status event, merged into its `data`.
         extra: Map<String, Value>,
     },
     /// The `data` object of an Open WebUI `source` event (one cited URL).
@@ -78,22 +94,48 @@ pub enum Emit {
     /// (`prompt_tokens`, `completion_tokens`, `total_tokens`, plus OpenRouter extras).
     Usage(Value),
     /// A toast.
-    Notification { level: NoticeLevel, content: String },
+    Notification {
+        /// How the toast is coloured.
+        level: NoticeLevel,
+        /// Its text.
+        content: String,
+    },
     /// A finished function call, for the engine's tool loop (not shown to the user).
     FunctionCall(FunctionCall),
     /// A function call handed to Open WebUI's own tool loop (`TOOL_EXECUTION_MODE`
     /// `Open-WebUI`): streamed as `delta.tool_calls`, `index` counting from 0 per answer.
-    ToolCall { index: usize, call: FunctionCall },
+    ToolCall {
+        /// The call's position among this answer's calls.
+        index: usize,
+        /// The call itself.
+        call: FunctionCall,
+    },
     /// A line for the Python log (error ids, warnings); never shown to the user.
-    Log { level: LogLevel, message: String },
+    Log {
+        /// The logging level.
+        level: LogLevel,
+        /// The line (the log sink redacts secrets before writing it).
+        message: String,
+    },
     /// A non-message output item (reasoning, function call, web search…) began. The
     /// engine may place a hidden marker here so the item replays in its true position.
-    ItemStarted { key: String, item_type: String },
+    ItemStarted {
+        /// The item's id, or `#<output_index>` when it has none; `ItemDone` repeats it.
+        key: String,
+        /// The item's `type` (`reasoning`, `function_call`, …).
+        item_type: String,
+    },
     /// A non-message output item finished; `item` is its final JSON (for persistence).
-    ItemDone { key: String, item: Value },
+    ItemDone {
+        /// The key its `ItemStarted` carried.
+        key: String,
+        /// The finished item.
+        item: Value,
+    },
 }
 
 impl Emit {
+    /// A status line with no extra fields.
     pub fn status(description: impl Into<String>, done: bool) -> Self {
         Emit::Status {
             description: description.into(),
@@ -102,6 +144,7 @@ impl Emit {
         }
     }
 
+    /// A log line.
     pub fn log(level: LogLevel, message: impl Into<String>) -> Self {
         Emit::Log {
             level,

@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use openrouter_pipe::artifacts::codec::CodecConfig;
-use openrouter_pipe::artifacts::ids::new_id;
 use openrouter_pipe::artifacts::markers::{marker_ids, marker_insertion};
-use openrouter_pipe::artifacts::replay::{replay_message, ReplaySettings, TurnWindow};
-use openrouter_pipe::artifacts::store::{ArtifactStore, NewArtifact, StoreConfig};
+use openrouter_pipe::artifacts::new_id;
+use openrouter_pipe::artifacts::CodecConfig;
+use openrouter_pipe::artifacts::{replay_message, ReplaySettings, TurnWindow};
+use openrouter_pipe::artifacts::{ArtifactStore, NewArtifact, StoreConfig};
 use serde_json::{json, Value};
 
 fn item(i: usize) -> Value {

@@ -5,14 +5,12 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use openrouter_pipe::artifacts::codec::CodecConfig;
-use openrouter_pipe::artifacts::ids::new_id;
 use openrouter_pipe::artifacts::markers::{append_markers, marker_ids, marker_insertion, strip};
-use openrouter_pipe::artifacts::replay::{
-    replay_message, ReplayNote, ReplaySettings, TurnWindow, Turns,
-};
-use openrouter_pipe::artifacts::store::{ArtifactStore, NewArtifact, StoreConfig};
+use openrouter_pipe::artifacts::new_id;
+use openrouter_pipe::artifacts::CodecConfig;
 use openrouter_pipe::artifacts::ReasoningRetention;
+use openrouter_pipe::artifacts::{replay_message, ReplayNote, ReplaySettings, TurnWindow, Turns};
+use openrouter_pipe::artifacts::{ArtifactStore, NewArtifact, StoreConfig};
 use serde_json::{json, Value};
 
 struct Tmp(PathBuf);

@@ -8,12 +8,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use openrouter_pipe::artifacts::breaker::Breaker;
-use openrouter_pipe::artifacts::codec::CodecConfig;
-use openrouter_pipe::artifacts::ids::{is_valid_id, new_id};
-use openrouter_pipe::artifacts::store::{
+use openrouter_pipe::artifacts::Breaker;
+use openrouter_pipe::artifacts::CodecConfig;
+use openrouter_pipe::artifacts::{
     format_utc, table_name, ArtifactStore, NewArtifact, StoreConfig, StoreError,
 };
+use openrouter_pipe::artifacts::{is_valid_id, new_id};
 use serde_json::{json, Value};
 
 // ---------- helpers

@@ -3,10 +3,10 @@
 mod common;
 
 use common::*;
-use openrouter_pipe::emit::{Emit, LogLevel};
 use openrouter_pipe::errors::{http_error_emits, ErrorContext};
-use openrouter_pipe::stream::clock::Clock;
-use openrouter_pipe::stream::mapper::{ResponseMapper, Termination};
+use openrouter_pipe::stream::Clock;
+use openrouter_pipe::stream::{ResponseMapper, Termination};
+use openrouter_pipe::{Emit, LogLevel};
 use serde_json::json;
 
 #[test]

@@ -4,7 +4,7 @@
 mod common;
 
 use common::fake::Fake;
-use openrouter_pipe::catalog::{self, registry};
+use openrouter_pipe::catalog;
 use openrouter_pipe::valves::Settings;
 use serde_json::json;
 
@@ -53,7 +53,7 @@ fn cache_is_shared_survives_outages_and_backs_off() {
 
     // OpenRouter goes down and the cache expires: the last good catalog is served.
     fake.set_models(r#"{"error": 503}"#);
-    registry::expire();
+    catalog::expire();
     let served = rt.block_on(catalog::models(&settings)).unwrap();
     assert_eq!(served.len(), 13);
     std::thread::sleep(std::time::Duration::from_millis(500));

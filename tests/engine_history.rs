@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use openrouter_pipe::artifacts::markers;
-use openrouter_pipe::emit::Emit;
-use openrouter_pipe::engine::artifacts::ArtifactSession;
 use openrouter_pipe::engine::history;
+use openrouter_pipe::engine::ArtifactSession;
 use openrouter_pipe::engine::ChatRequest;
+use openrouter_pipe::Emit;
 use serde_json::{json, Value};
 
 struct TmpDir(PathBuf);

@@ -4,13 +4,12 @@
 mod common;
 
 use common::fake::Fake;
-use openrouter_pipe::engine::sink::CollectSink;
-use openrouter_pipe::engine::{run_turn, TurnInput};
-use openrouter_pipe::http::{StatusClass, UpstreamError};
-use openrouter_pipe::stream::mapper::Termination;
-use openrouter_pipe::stream::usage;
+use openrouter_pipe::engine::{run_turn, CollectSink, TurnInput};
+use openrouter_pipe::stream::add_usage;
+use openrouter_pipe::stream::Termination;
 use openrouter_pipe::translate::Outbound;
 use openrouter_pipe::valves::Settings;
+use openrouter_pipe::{StatusClass, UpstreamError};
 use serde_json::json;
 
 fn settings(fake: &Fake) -> Settings {
@@ -63,7 +62,7 @@ fn two_rounds_each_answer_and_their_usage_adds_up() {
             let shown = sink.usage.clone().expect("usage emitted");
             total = Some(match total {
                 Some(before) => {
-                    let sum = usage::add(&before, &round_usage);
+                    let sum = add_usage(&before, &round_usage);
                     // The usage shown after the second round is both rounds' together.
                     assert_eq!(shown["input_tokens"], sum["input_tokens"]);
                     assert!(sum["input_tokens"].as_u64() > round_usage["input_tokens"].as_u64());

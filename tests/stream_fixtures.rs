@@ -7,10 +7,11 @@
 mod common;
 
 use common::*;
-use openrouter_pipe::emit::{Emit, LogLevel};
 use openrouter_pipe::sse::{SseFrame, SseParser};
-use openrouter_pipe::stream::clock::Clock;
-use openrouter_pipe::stream::mapper::{MapperOptions, ResponseMapper, Termination, ThinkingMode};
+use openrouter_pipe::stream::Clock;
+use openrouter_pipe::stream::{MapperOptions, ResponseMapper, Termination};
+use openrouter_pipe::valves::ThinkingMode;
+use openrouter_pipe::{Emit, LogLevel};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 

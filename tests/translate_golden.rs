@@ -4,8 +4,7 @@
 
 use std::path::PathBuf;
 
-use openrouter_pipe::catalog::capabilities::{capabilities, features};
-use openrouter_pipe::catalog::model::parse_catalog;
+use openrouter_pipe::catalog::{capabilities, features, parse_catalog};
 use openrouter_pipe::translate::{build, to_input, TranslateContext};
 use openrouter_pipe::valves::Settings;
 use serde_json::{json, Map, Value};

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 /// `BREAKER_MAX_FAILURES` and `BREAKER_WINDOW_SECONDS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BreakerLimits {
+    /// Failures within `window` that open the breaker (at least 1).
     pub max_failures: usize,
+    /// How far back failures count.
     pub window: Duration,
 }
 
@@ -46,6 +48,7 @@ impl Breaker {
         Self::with_clock(max_failures, window, Arc::new(Instant::now))
     }
 
+    /// Like [`Breaker::new`], reading the time from `clock` (tests move it by hand).
     pub fn with_clock(max_failures: usize, window: Duration, clock: MonotonicClock) -> Self {
         let limits = BreakerLimits {
             max_failures: max_failures.max(1),

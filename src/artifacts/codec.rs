@@ -114,6 +114,7 @@ impl std::error::Error for CodecError {}
 pub struct Encoded {
     /// JSON text of the column.
     pub payload: String,
+    /// Whether `payload` holds a Fernet token (the row's `is_encrypted` column).
     pub is_encrypted: bool,
 }
 
@@ -208,6 +209,7 @@ fn lz4_unframe(frame: &[u8]) -> Result<Vec<u8>, CodecError> {
 }
 
 impl Codec {
+    /// A codec for `config`; a blank key means nothing is encrypted.
     pub fn new(config: CodecConfig) -> Self {
         let key = config.key.trim();
         let fernet = if key.is_empty() {
@@ -218,6 +220,7 @@ impl Codec {
         Self { config, fernet }
     }
 
+    /// The configuration this codec was made from.
     pub fn config(&self) -> &CodecConfig {
         &self.config
     }

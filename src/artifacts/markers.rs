@@ -8,7 +8,7 @@
 //! `[` + 20 Crockford characters + `]: #`. A marker sharing a line with other text is
 //! ordinary text.
 
-use super::ids::{is_valid_id, ID_LEN};
+use crate::ids::{is_valid_id, ID_LEN};
 
 const MARKER_PREFIX: &str = "[";
 const MARKER_SUFFIX: &str = "]: #";

@@ -6,14 +6,14 @@
 //! leaves hidden marker lines (`[<id>]: #`) in the assistant text. On the next turn the
 //! markers are found, the items fetched, and the history rebuilt in true order.
 //!
-//! * [`ids`]: 20-character Crockford ids (the marker ids).
+//! * [`new_id`] / [`is_valid_id`]: 20-character Crockford ids (the marker ids).
 //! * [`markers`]: writing, finding, splitting on and stripping marker lines.
 //! * [`codec`]: payload encoding (Fernet + optional LZ4), compatible with the reference.
-//! * [`store`]: [`ArtifactStore`] over one SQLite file (WAL, two-process safe).
-//! * [`breaker`]: per-user breaker that pauses database access after repeated failures.
-//! * [`normalize`]: normalisation of stored items.
-//! * [`policy`]: what is stored ([`should_persist`]) and reasoning retention.
-//! * [`replay`]: history reconstruction for one assistant message.
+//! * [`ArtifactStore`] over one SQLite file (WAL, two-process safe).
+//! * [`Breaker`]: per-user breaker that pauses database access after repeated failures.
+//! * Inside the crate: normalisation of stored items, what is stored
+//!   (`should_persist`), and [`ReasoningRetention`].
+//! * [`replay_message`]: history reconstruction for one assistant message.
 
 //! # How the engine uses it
 //!
@@ -28,35 +28,36 @@
 //!    `replay_message(text, &fetched.items, Turns::of(&messages).window(i), &settings)`
 //!    and splice its `items` into `input[]`. Log the notes; keep `reasoning_to_delete`.
 //! 3. While the answer streams, for each finished output item with
-//!    [`should_persist`]`(type, retention, persist_tool_results)`: normalise it
-//!    ([`normalize_item`]), give it an id ([`new_id`]), emit
+//!    `should_persist(type, retention, persist_tool_results)`: normalise it
+//!    (`normalize_item`), give it an id ([`new_id`]), emit
 //!    [`markers::marker_insertion`]`(text_so_far, &[id])` as one content delta at that
 //!    point of the answer (true order), and queue a [`NewArtifact`] with that id. Persist
 //!    the queue after tool calls and at the end (`store.persist`, breaker-guarded).
 //! 4. After a successful answer with `next_reply` retention, `store.delete` the
 //!    `reasoning_to_delete` ids.
 //! 5. Periodically: `store.cleanup(ARTIFACT_CLEANUP_DAYS, SystemTime::now())`, then sleep
-//!    [`next_cleanup_delay`]`(ARTIFACT_CLEANUP_INTERVAL_HOURS, ids::random_unit)`.
+//!    `next_cleanup_delay(ARTIFACT_CLEANUP_INTERVAL_HOURS, ids::random_unit)`.
 //! 6. Anything shown as plain text (titles, task prompts) goes through
 //!    [`markers::strip`].
 
-pub mod breaker;
+pub(crate) mod breaker;
 pub mod codec;
-pub mod ids;
-pub mod import;
+pub(crate) mod import;
 pub mod markers;
-pub mod normalize;
-pub mod policy;
-pub mod replay;
-pub mod store;
+mod normalize;
+mod policy;
+mod replay;
+pub(crate) mod store;
 
+pub use crate::ids::{is_valid_id, new_id};
 pub use breaker::{Breaker, BreakerLimits};
 pub use codec::{Codec, CodecConfig, CodecError};
-pub use ids::new_id;
-pub use normalize::normalize_item;
-pub use policy::{should_persist, ReasoningRetention};
+pub(crate) use normalize::normalize_item;
+pub(crate) use policy::should_persist;
+pub use policy::ReasoningRetention;
 pub use replay::{replay_message, Replay, ReplayNote, ReplaySettings, TurnWindow, Turns};
+pub(crate) use store::next_cleanup_delay;
 pub use store::{
-    next_cleanup_delay, ArtifactStore, CleanupSchedule, Fetched, NewArtifact, StoreConfig,
+    format_utc, table_name, ArtifactStore, CleanupSchedule, Fetched, NewArtifact, StoreConfig,
     StoreError,
 };

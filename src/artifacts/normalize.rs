@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use super::codec::compact_json;
-use super::ids::new_id;
+use crate::ids::new_id;
 
 /// Item types that are never sent back to the model: they are results of server-side or
 /// local tools that the Responses API does not accept as input.
@@ -128,7 +128,7 @@ fn is_truthy(v: Option<&Value>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::artifacts::ids::is_valid_id;
+    use crate::ids::is_valid_id;
 
     #[test]
     fn rejects_unusable_items() {

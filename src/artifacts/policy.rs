@@ -18,6 +18,7 @@ pub enum ReasoningRetention {
 }
 
 impl ReasoningRetention {
+    /// The valve's spelling of this choice (`next_reply`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Disabled => "disabled",

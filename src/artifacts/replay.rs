@@ -25,7 +25,8 @@ pub const PRUNE_HEAD_CHARS: usize = 256;
 /// Characters kept from the end of a pruned output.
 pub const PRUNE_TAIL_CHARS: usize = 128;
 
-/// Replay settings (from the valves).
+/// Replay settings (from the valves; `Default` is their declared defaults, implemented
+/// beside the settings so that this layer does not depend on the valves).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplaySettings {
     /// `PERSIST_REASONING_TOKENS`.
@@ -33,17 +34,6 @@ pub struct ReplaySettings {
     /// `TOOL_OUTPUT_RETENTION_TURNS`: tool outputs of assistant messages older than this
     /// many turns are shortened; 0 keeps every output whole.
     pub tool_output_retention_turns: usize,
-}
-
-impl Default for ReplaySettings {
-    /// The declared defaults of those valves.
-    fn default() -> Self {
-        let declared = crate::valves::settings::ArtifactSettings::declared();
-        Self {
-            retention: declared.reasoning_retention,
-            tool_output_retention_turns: declared.tool_output_retention_turns,
-        }
-    }
 }
 
 /// Turn indexes of a chat-completions `messages` list.
@@ -61,6 +51,7 @@ pub struct Turns {
 }
 
 impl Turns {
+    /// Numbers the turns of `messages` by the rule above.
     pub fn of(messages: &[Value]) -> Self {
         let mut indexes = Vec::with_capacity(messages.len());
         let mut current: Option<usize> = None;
@@ -107,7 +98,9 @@ impl Turns {
 /// A message's turn and the conversation's number of turns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TurnWindow {
+    /// The message's turn, `None` for a message before the first turn.
     pub turn_index: Option<usize>,
+    /// How many turns the conversation has.
     pub total_turns: usize,
 }
 
@@ -128,22 +121,44 @@ impl TurnWindow {
 pub enum ReplayNote {
     /// The marker's artifact was not found (deleted, cleaned up, undecryptable, or never
     /// stored).
-    Missing { id: String },
+    Missing {
+        /// The marker id.
+        id: String,
+    },
     /// The stored item is not a usable Responses item.
-    Invalid { id: String },
+    Invalid {
+        /// The marker id.
+        id: String,
+    },
     /// A tool call the Responses API does not take as input.
-    NotReplayable { id: String, item_type: String },
+    NotReplayable {
+        /// The marker id.
+        id: String,
+        /// The stored item's `type`.
+        item_type: String,
+    },
     /// A function call without its output, or an output without its call, in this
     /// message.
     Orphaned {
+        /// The marker id.
         id: String,
+        /// `function_call` or `function_call_output`.
         item_type: String,
+        /// The `call_id` that has no partner.
         call_id: String,
     },
     /// The marker appeared more than once; only its first occurrence is replayed.
-    Duplicate { id: String },
+    Duplicate {
+        /// The marker id.
+        id: String,
+    },
     /// An old tool output was shortened.
-    Pruned { id: String, removed_chars: usize },
+    Pruned {
+        /// The marker id.
+        id: String,
+        /// Characters cut from the output.
+        removed_chars: usize,
+    },
 }
 
 impl ReplayNote {

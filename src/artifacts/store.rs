@@ -22,7 +22,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::codec::{Codec, CodecConfig, CodecError};
-use super::ids::new_id;
+use crate::ids::new_id;
 
 /// Default wait for a lock held by another connection or process.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -115,6 +115,7 @@ pub struct StoreConfig {
 pub const DEFAULT_BATCH_SIZE: usize = 10;
 
 impl StoreConfig {
+    /// Where to keep rows and how to encode them, with the default batch size and lock wait.
     pub fn new(path: impl Into<PathBuf>, pipe_id: impl Into<String>, codec: CodecConfig) -> Self {
         Self {
             path: path.into(),
@@ -131,7 +132,9 @@ impl StoreConfig {
 pub struct NewArtifact {
     /// The marker id; `None` assigns a new one.
     pub id: Option<String>,
+    /// The Open WebUI chat the item belongs to.
     pub chat_id: String,
+    /// The assistant message whose text carries the marker.
     pub message_id: String,
     /// The Open WebUI model id (`<pipe>.<model>`).
     pub model_id: Option<String>,
@@ -194,7 +197,7 @@ pub fn table_name(pipe_id: &str, key: &str) -> String {
 pub fn format_utc(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs();
-    let (y, m, day) = crate::errors::time::civil_from_days((secs / 86_400) as i64);
+    let (y, m, day) = crate::time::civil_from_days((secs / 86_400) as i64);
     let rem = secs % 86_400;
     format!(
         "{y:04}-{m:02}-{day:02} {:02}:{:02}:{:02}.{:06}",
@@ -208,7 +211,9 @@ pub fn format_utc(t: SystemTime) -> String {
 /// When old rows are deleted: rows unused for `days`, looked for every `interval_hours`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CleanupSchedule {
+    /// Rows not read or written for this many days are deleted.
     pub days: u32,
+    /// Hours between two cleanup passes (before jitter).
     pub interval_hours: f64,
 }
 
@@ -311,6 +316,7 @@ impl ArtifactStore {
         Ok(store)
     }
 
+    /// The configuration the store was opened with (a changed one needs a new store).
     pub fn config(&self) -> &StoreConfig {
         &self.config
     }
@@ -320,6 +326,7 @@ impl ArtifactStore {
         &self.table
     }
 
+    /// The SQLite file.
     pub fn path(&self) -> &Path {
         &self.config.path
     }

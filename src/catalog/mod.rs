@@ -1,10 +1,12 @@
 //! The OpenRouter model catalog: parsing, selection (`MODEL_ID`) and the shared cache.
 
-pub mod capabilities;
-pub mod icons;
-pub mod model;
-pub mod registry;
-pub mod select;
+pub(crate) mod capabilities;
+pub(crate) mod icons;
+mod model;
+mod registry;
+pub(crate) mod select;
 
-pub use model::{sanitize_model_id, Model};
-pub use registry::{models, resolve, CatalogError};
+pub use capabilities::{capabilities, features};
+pub(crate) use model::sanitize_model_id;
+pub use model::{parse_catalog, Architecture, Model, ReasoningInfo, TopProvider};
+pub use registry::{expire, models, resolve, CatalogError};

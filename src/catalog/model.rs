@@ -3,41 +3,63 @@
 
 use serde::Deserialize;
 
+/// What a model takes in and gives out (`architecture` in the catalog).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Architecture {
+    /// Accepted inputs: `text`, `image`, `file`, `audio`, …
     pub input_modalities: Vec<String>,
+    /// Produced outputs: `text`, `image`, …
     pub output_modalities: Vec<String>,
 }
 
+/// Limits of the provider OpenRouter routes to first (`top_provider`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct TopProvider {
+    /// Its context window in tokens.
     pub context_length: Option<u64>,
+    /// The most tokens it writes in one answer.
     pub max_completion_tokens: Option<u64>,
 }
 
+/// How a model reasons, when the catalog says (`reasoning`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct ReasoningInfo {
+    /// Effort levels it accepts (`low`, `high`, …).
     pub supported_efforts: Option<Vec<String>>,
+    /// The effort it uses when none is asked for.
     pub default_effort: Option<String>,
+    /// Whether reasoning cannot be turned off.
     pub mandatory: Option<bool>,
+    /// Whether a reasoning token budget is accepted.
     pub supports_max_tokens: Option<bool>,
 }
 
+/// One model of OpenRouter's `/models` catalog.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Model {
+    /// The OpenRouter model id (`openai/gpt-4o`).
     pub id: String,
+    /// The dated, permanent slug behind `id`.
     pub canonical_slug: Option<String>,
+    /// The display name (`OpenAI: GPT-4o`).
     pub name: String,
+    /// OpenRouter's description of the model.
     pub description: Option<String>,
+    /// Context window in tokens.
     pub context_length: Option<u64>,
+    /// Input and output modalities.
     pub architecture: Architecture,
+    /// Prices per token or per request, by kind (`prompt`, `web_search`, …).
     pub pricing: serde_json::Map<String, serde_json::Value>,
+    /// Limits of the first provider.
     pub top_provider: TopProvider,
+    /// Request parameters the model accepts (`reasoning`, `tools`, …).
     pub supported_parameters: Vec<String>,
+    /// Reasoning details, for reasoning models.
     pub reasoning: Option<ReasoningInfo>,
 }
 
@@ -56,6 +78,7 @@ impl Model {
         }
     }
 
+    /// Whether `parameter` is among its supported parameters.
     pub fn supports(&self, parameter: &str) -> bool {
         self.supported_parameters.iter().any(|p| p == parameter)
     }

@@ -40,7 +40,9 @@ static REFRESH: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// Why no catalog could be served.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CatalogError {
+    /// No API key is set (neither the valve nor `OPENROUTER_API_KEY`).
     MissingApiKey,
+    /// The catalog could not be fetched or read, and none is cached; the text says why.
     Unavailable(String),
 }
 
@@ -215,11 +217,6 @@ pub fn resolve<'a>(models: &'a [Model], owui_suffix: &str) -> Option<&'a Model> 
                 .iter()
                 .find(|m| m.owui_id().eq_ignore_ascii_case(owui_suffix))
         })
-}
-
-/// Forgets the cache (tests, and a changed API key).
-pub fn reset() {
-    *lock() = State::default();
 }
 
 /// Makes the cached catalog look expired, so the next call refreshes it in the

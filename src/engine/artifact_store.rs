@@ -10,10 +10,11 @@ use std::time::SystemTime;
 use tokio::sync::watch;
 
 use crate::artifacts::{
-    ids, next_cleanup_delay, ArtifactStore, Breaker, BreakerLimits, CleanupSchedule, CodecConfig,
+    next_cleanup_delay, ArtifactStore, Breaker, BreakerLimits, CleanupSchedule, CodecConfig,
     StoreConfig, StoreError,
 };
 use crate::emit::LogLevel;
+use crate::ids;
 use crate::logsink;
 use crate::valves::settings::ArtifactSettings;
 

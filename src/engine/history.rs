@@ -20,6 +20,7 @@ use crate::translate::messages::{to_input, tool_call_items};
 /// The replayed conversation and what replay decided.
 #[derive(Debug, Default, PartialEq)]
 pub struct Replayed {
+    /// The Responses `input` items, in conversation order.
     pub input: Vec<Value>,
     /// Replayed reasoning ids to delete after a successful answer (`next_reply`).
     pub reasoning_to_delete: Vec<String>,

@@ -2,25 +2,26 @@
 //! of upstream requests, and the port to the Python host.
 
 mod artifact_store;
-pub mod artifacts;
-pub mod chat;
-pub mod entry;
+mod artifacts;
+mod chat;
+pub(crate) mod entry;
 pub mod history;
-pub mod host;
-pub mod models;
-pub mod notices;
+pub(crate) mod host;
+pub(crate) mod models;
+pub(crate) mod notices;
 mod placement;
-pub mod probe;
-pub mod request;
-pub mod sink;
-pub mod target;
-pub mod tool_offer;
+pub(crate) mod probe;
+mod request;
+pub(crate) mod sink;
+mod target;
+pub(crate) mod tool_offer;
 mod tool_rounds;
-pub mod tool_runner;
-pub mod turn;
+pub(crate) mod tool_runner;
+mod turn;
 
+pub use artifacts::ArtifactSession;
 pub use chat::{run, Outcome};
 pub use host::{Host, HostCall, HostError, NoHost};
 pub use request::ChatRequest;
-pub use sink::{CollectSink, Sink, StreamSink};
+pub use sink::{CollectSink, Sink};
 pub use turn::{run_turn, TurnInput, TurnResult};

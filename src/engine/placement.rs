@@ -8,8 +8,9 @@
 
 use std::collections::HashMap;
 
-use crate::artifacts::{ids, markers};
+use crate::artifacts::markers;
 use crate::emit::Emit;
+use crate::ids;
 
 /// Where the answer text stands, enough to place a marker line correctly.
 #[derive(Debug, Default)]

@@ -19,9 +19,13 @@ pub struct ChatRequest {
     pub user_valves: Option<Map<String, Value>>,
     /// The Function id the admin chose (`openrouter`), derived by the Python layer.
     pub pipe_id: String,
+    /// The Open WebUI user (`__user__["id"]`).
     pub user_id: Option<String>,
+    /// The chat (`__chat_id__`), when Open WebUI gives one.
     pub chat_id: Option<String>,
+    /// The assistant message being written (`__message_id__`).
     pub message_id: Option<String>,
+    /// The browser session (`__session_id__`).
     pub session_id: Option<String>,
     /// Open WebUI background task (`title_generation`, …) or `None` for a chat turn.
     pub task: Option<String>,
@@ -63,6 +67,7 @@ impl ChatRequest {
         Settings::new(merge(&self.system_valves, self.user_valves.as_ref()))
     }
 
+    /// Whether Open WebUI asked for a streamed answer (`stream: true` in the body).
     pub fn wants_stream(&self) -> bool {
         self.body
             .get("stream")

@@ -131,16 +131,18 @@ const EMIT_TIMEOUT: Duration = Duration::from_secs(5);
 /// one (Rust tests) they are collected in `events`.
 #[derive(Default)]
 pub struct CollectSink {
+    /// The answer text (every content delta, in order).
     pub text: String,
     /// Events that had no live emitter to go to.
     pub events: Vec<Value>,
+    /// The last usage the answer reported.
     pub usage: Option<Value>,
     live: Option<ChannelHost>,
 }
 
 impl CollectSink {
     /// A sink that sends events through `host` as they happen.
-    pub fn live(host: ChannelHost) -> Self {
+    pub(crate) fn live(host: ChannelHost) -> Self {
         Self {
             live: Some(host),
             ..Self::default()

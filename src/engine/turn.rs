@@ -24,16 +24,20 @@ const MAX_JSON_BODY: usize = 64 * 1024 * 1024;
 
 /// What one round sends.
 pub struct TurnInput<'a> {
+    /// The request's settings (connection, timeouts).
     pub settings: &'a Settings,
+    /// The translated request to send.
     pub outbound: &'a Outbound,
     /// An event stream (`stream: true`) or one JSON document.
     pub streaming: bool,
+    /// How the answer is mapped (thinking mode, usage of earlier rounds).
     pub mapper: MapperOptions,
 }
 
 /// What one round produced, beyond the emits already sent.
 #[derive(Debug, Clone, Default)]
 pub struct TurnResult {
+    /// How the round ended.
     pub termination: Termination,
     /// Function calls the model asked for, in the order they finished.
     pub function_calls: Vec<FunctionCall>,

@@ -5,11 +5,10 @@
 //! the same error id, so an administrator can find the log entry from a user's screenshot.
 //! Secrets never appear: every provider text is redacted before display or logging.
 
-pub mod card;
-pub mod parse;
-pub mod redact;
-pub mod report;
-pub mod time;
+mod card;
+pub(crate) mod parse;
+pub(crate) mod redact;
+mod report;
 
 use serde_json::Value;
 
@@ -43,10 +42,12 @@ pub struct ErrorEmits {
     pub status: Emit,
     /// Warning-level log line with the error id.
     pub log: Emit,
+    /// The facts the card was rendered from.
     pub report: ErrorReport,
 }
 
 impl ErrorEmits {
+    /// Renders `report` as a card, a done status reading `status`, and a log line about `log_what`.
     pub fn new(report: ErrorReport, status: &str, log_what: &str) -> Self {
         Self {
             card: Emit::Content(format!("\n\n{}", card::render(&report))),

@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::redact::{html_text, html_title, inline, looks_like_html, redact, truncate};
 use super::report::{ErrorKind, ErrorReport, RetryAfter};
-use super::time::{parse_http_date, unix_now};
 use super::ErrorContext;
+use crate::time::{parse_http_date, unix_now};
 
 /// Longest raw body text shown on a card.
 pub const RAW_EXCERPT_MAX: usize = 2048;

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::time::{format_utc, human_duration, unix_now};
+use crate::time::{format_utc, human_duration, unix_now};
 
 /// What went wrong, in the terms the card explains to the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +44,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The kind an HTTP status stands for before its body is read.
     pub fn from_status(status: u16) -> Self {
         match status {
             401 => Self::Authentication,
@@ -113,9 +114,11 @@ impl RetryAfter {
 /// The facts behind one error card. All strings are already redacted of secrets.
 #[derive(Debug, Clone)]
 pub struct ErrorReport {
+    /// What went wrong.
     pub kind: ErrorKind,
     /// 16 hex chars shown on the card and in the log line.
     pub error_id: String,
+    /// The HTTP status, for failures that had one.
     pub status: Option<u16>,
     /// `error.code` (number or string) as text.
     pub code: Option<String>,
@@ -125,16 +128,21 @@ pub struct ErrorReport {
     pub message: Option<String>,
     /// The upstream provider's own message (from `metadata.raw`), when it differs.
     pub provider_message: Option<String>,
+    /// The provider OpenRouter routed to (`provider_name`), when it says.
     pub provider: Option<String>,
     /// Display label of the model ("OpenAI: GPT-4o mini").
     pub model_label: String,
     /// OpenRouter model id ("openai/gpt-4o-mini").
     pub model_id: String,
+    /// OpenRouter's or the provider's request id, for a support request.
     pub request_id: Option<String>,
+    /// When trying again makes sense (`Retry-After` or the error body).
     pub retry_after: Option<RetryAfter>,
     /// "50 requests, 0 remaining" and where the limit comes from.
     pub rate_limit: Option<String>,
+    /// Why moderation flagged the input.
     pub moderation_reasons: Vec<String>,
+    /// The part of the input moderation flagged.
     pub flagged_input: Option<String>,
     /// Raw body text when it was not a readable JSON error (truncated, redacted).
     pub raw_excerpt: Option<String>,
@@ -145,10 +153,11 @@ pub struct ErrorReport {
 }
 
 impl ErrorReport {
+    /// An empty report of `kind` with a fresh error id.
     pub fn new(kind: ErrorKind) -> Self {
         Self {
             kind,
-            error_id: super::time::new_error_id(),
+            error_id: crate::ids::new_error_id(),
             status: None,
             code: None,
             error_type: None,

@@ -12,7 +12,7 @@ use std::error::Error as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
-pub use headers::{referer, request_headers, DEFAULT_REFERER, TITLE};
+pub use headers::{referer, request_headers};
 pub use upstream::{post_responses, StatusClass, UpstreamError};
 
 use crate::valves::Settings;

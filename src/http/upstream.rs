@@ -33,9 +33,15 @@ pub enum StatusClass {
 #[derive(Debug, Clone, PartialEq)]
 pub enum UpstreamError {
     /// The server was not reached or did not answer in time. `detail` is redacted.
-    Transport { detail: String, timed_out: bool },
+    Transport {
+        /// What went wrong, for the card and the log.
+        detail: String,
+        /// Whether a timeout (connect, idle read or total) ended it.
+        timed_out: bool,
+    },
     /// The server answered with a non-success status.
     Status {
+        /// The HTTP status code.
         status: u16,
         /// Response headers except `set-cookie`.
         headers: Vec<(String, String)>,
@@ -45,13 +51,15 @@ pub enum UpstreamError {
 }
 
 impl UpstreamError {
-    pub fn from_reqwest(err: &reqwest::Error) -> Self {
+    /// A transport failure from the HTTP client's error.
+    pub(crate) fn from_reqwest(err: &reqwest::Error) -> Self {
         UpstreamError::Transport {
             detail: super::describe_error(err),
             timed_out: err.is_timeout(),
         }
     }
 
+    /// Which kind of failure this is, for deciding whether to retry.
     pub fn status_class(&self) -> StatusClass {
         match self {
             UpstreamError::Transport { .. } => StatusClass::Transport,
@@ -88,7 +96,7 @@ impl UpstreamError {
         if let Some(seconds) = after.seconds {
             return Some(Duration::from_secs(seconds));
         }
-        let now = crate::errors::time::unix_now();
+        let now = crate::time::unix_now();
         after
             .reset_at
             .map(|at| Duration::from_secs(at.saturating_sub(now)))

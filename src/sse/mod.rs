@@ -59,6 +59,7 @@ fn find_eol(bytes: &[u8]) -> Option<usize> {
 }
 
 impl SseParser {
+    /// A parser at the start of a stream.
     pub fn new() -> Self {
         Self::default()
     }

@@ -47,16 +47,16 @@ impl Citations {
     }
 
     /// Sources from the `annotations` of every part in a message item's `content` array.
-    pub fn from_message_content(&mut self, content: Option<&Value>) -> Vec<Value> {
+    pub fn sources_in_message_content(&mut self, content: Option<&Value>) -> Vec<Value> {
         let mut found = Vec::new();
         for part in content.and_then(Value::as_array).into_iter().flatten() {
-            self.from_part(part, &mut found);
+            self.collect_part_sources(part, &mut found);
         }
         found
     }
 
     /// Sources from the `annotations` of one content part.
-    pub fn from_part(&mut self, part: &Value, found: &mut Vec<Value>) {
+    pub fn collect_part_sources(&mut self, part: &Value, found: &mut Vec<Value>) {
         let anns = part.get("annotations").and_then(Value::as_array);
         for ann in anns.into_iter().flatten() {
             found.extend(self.annotation(ann));

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Elapsed time since the clock was made: the wall clock, or a manual one in tests.
 #[derive(Debug, Clone)]
 pub struct Clock {
     origin: Instant,
@@ -55,6 +56,7 @@ impl Clock {
 pub struct ManualClock(Arc<AtomicU64>);
 
 impl ManualClock {
+    /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
         self.0.fetch_add(by.as_micros() as u64, Ordering::Relaxed);
     }

@@ -29,6 +29,7 @@ pub struct Coalescer {
 }
 
 impl Coalescer {
+    /// Holds text for up to `window` (zero sends every delta at once) or `max_chars` (at least 1).
     pub fn new(window: Duration, max_chars: usize) -> Self {
         Self {
             window,

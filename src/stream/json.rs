@@ -180,6 +180,8 @@ impl SurrogateCarry {
         self.pending_high.take().map(|_| "\u{FFFD}")
     }
 
+    /// Whether a high surrogate is held, waiting for its low half.
+    #[cfg(test)]
     pub fn is_pending(&self) -> bool {
         self.pending_high.is_some()
     }

@@ -24,29 +24,12 @@ use super::json::SurrogateCarry;
 use super::reasoning::{PartKey, ReasoningTracker, StatusThrottle};
 use super::web_search::WebSearch;
 use crate::emit::{Emit, FunctionCall, LogLevel};
-
-/// Where live reasoning is shown (`THINKING_OUTPUT_MODE`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ThinkingMode {
-    #[default]
-    OpenWebUi,
-    Status,
-    Both,
-}
-
-impl ThinkingMode {
-    fn shows_box(self) -> bool {
-        matches!(self, Self::OpenWebUi | Self::Both)
-    }
-
-    fn shows_status(self) -> bool {
-        matches!(self, Self::Status | Self::Both)
-    }
-}
+use crate::valves::settings::ThinkingMode;
 
 /// Per-request options for the mapper.
 #[derive(Debug, Clone, Default)]
 pub struct MapperOptions {
+    /// Where live reasoning is shown.
     pub thinking_mode: ThinkingMode,
     /// `SHOW_FINAL_USAGE_STATUS`: detailed usage line, else "Thought for N seconds".
     pub show_final_usage: bool,
@@ -66,6 +49,7 @@ pub enum Termination {
     /// Still reading.
     #[default]
     Open,
+    /// `response.completed`: the answer is whole.
     Completed,
     /// `response.incomplete` (e.g. max_output_tokens).
     Incomplete(String),
@@ -81,9 +65,11 @@ const MAX_PARSE_WARNINGS: u32 = 3;
 /// Stateful translator for one `/responses` stream.
 #[derive(Debug, Default)]
 pub struct ResponseMapper {
+    /// The options it was made with.
     pub options: MapperOptions,
     /// Everything emitted as [`Emit::Content`]: the answer, plus any closing note or card.
     pub text: String,
+    /// How the stream has ended so far.
     pub termination: Termination,
     /// `usage` of the terminal event, exactly as OpenRouter sent it.
     pub usage: Option<Value>,
@@ -121,6 +107,7 @@ pub struct ResponseMapper {
 }
 
 impl ResponseMapper {
+    /// A mapper for one stream, on the wall clock.
     pub fn new(options: MapperOptions) -> Self {
         Self {
             options,
@@ -337,7 +324,7 @@ impl ResponseMapper {
             }
             Some("output_text") if ev.kind() == "response.content_part.done" => {
                 let mut found = Vec::new();
-                self.citations.from_part(part, &mut found);
+                self.citations.collect_part_sources(part, &mut found);
                 out.extend(found.into_iter().map(Emit::Source));
             }
             _ => {}
@@ -437,7 +424,7 @@ impl ResponseMapper {
                     .filter_map(Value::as_str)
                     .collect();
                 self.text_snapshot(Some(&key), &text, out);
-                let sources = self.citations.from_message_content(content);
+                let sources = self.citations.sources_in_message_content(content);
                 out.extend(sources.into_iter().map(Emit::Source));
                 return;
             }

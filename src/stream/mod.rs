@@ -1,17 +1,23 @@
 //! From Responses API events to what Open WebUI shows.
 //!
-//! [`mapper::ResponseMapper`] is the entry point; the other modules each hold one
-//! concern of it (event parsing, lenient JSON, reasoning, citations, items, usage).
-//! [`coalesce`] merges text deltas and [`owui`] serialises emits for Open WebUI.
+//! [`ResponseMapper`] is the entry point; the private modules each hold one concern of
+//! it (event parsing, lenient JSON, reasoning, citations, items, usage). [`Coalescer`]
+//! merges text deltas and [`owui_item`] serialises an emit for Open WebUI.
 
-pub mod citations;
-pub mod clock;
-pub mod coalesce;
-pub mod event;
-pub mod items;
-pub mod json;
-pub mod mapper;
-pub mod owui;
-pub mod reasoning;
-pub mod usage;
-pub mod web_search;
+mod citations;
+mod clock;
+pub(crate) mod coalesce;
+mod event;
+mod items;
+mod json;
+pub(crate) mod mapper;
+pub(crate) mod owui;
+mod reasoning;
+pub(crate) mod usage;
+mod web_search;
+
+pub use clock::{Clock, ManualClock};
+pub use coalesce::Coalescer;
+pub use mapper::{MapperOptions, ResponseMapper, Termination};
+pub use owui::item as owui_item;
+pub use usage::add as add_usage;

@@ -138,11 +138,6 @@ impl ReasoningTracker {
         }
         (!shown.is_empty()).then_some(shown)
     }
-
-    /// Whether any reasoning text was shown.
-    pub fn is_empty(&self) -> bool {
-        self.full.is_empty()
-    }
 }
 
 /// Turns streamed reasoning into occasional one-line statuses (`THINKING_OUTPUT_MODE`

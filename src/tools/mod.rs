@@ -5,10 +5,10 @@
 //! them goes through the host port (the engine's tool runner), because Python owns the
 //! callables.
 
-pub mod calls;
-pub mod output;
-pub mod specs;
-pub mod strict;
+pub(crate) mod calls;
+pub(crate) mod output;
+pub(crate) mod specs;
+mod strict;
 
 pub use specs::{assemble, dedupe, from_chat_tool, from_owui_spec, to_chat_tool, Assembled};
 pub use strict::strictify;

@@ -4,8 +4,8 @@
 
 use serde_json::{json, Value};
 
-use crate::artifacts::ids::new_id;
 use crate::emit::FunctionCall;
+use crate::ids::new_id;
 
 /// Longest tool output sent back to the model, in characters (~12k tokens). Longer
 /// results are cut with a note saying how much was left out.

@@ -13,7 +13,9 @@ use super::{anthropic, options, reasoning};
 /// A ready request: the JSON body and any extra headers it needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outbound {
+    /// The JSON body for `POST /responses`.
     pub body: Value,
+    /// Headers the body needs (Anthropic beta flags), beside the usual ones.
     pub headers: Vec<(String, String)>,
 }
 

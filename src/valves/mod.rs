@@ -1,15 +1,19 @@
 //! Valves: the single declaration of every setting, and the typed settings of a request.
 
-pub mod export;
+pub(crate) mod export;
 mod merge;
 mod numbers;
-pub mod secret;
-pub mod settings;
-pub mod spec;
-pub mod table;
+mod secret;
+pub(crate) mod settings;
+mod spec;
+mod table;
 
 #[cfg(test)]
 mod status_tests;
 
 pub use merge::{merge, INHERIT};
-pub use settings::{Settings, ToolMode, ToolSettings};
+pub use settings::{
+    AnthropicSettings, ArtifactSettings, CatalogSettings, ConnectionSettings, IdentifierSettings,
+    OutboundSettings, ReasoningSettings, Settings, StreamSettings, ThinkingMode, ToolMode,
+    ToolSettings,
+};

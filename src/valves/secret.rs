@@ -25,7 +25,8 @@ pub fn reveal(value: &str, secret: Option<&str>) -> Option<String> {
     String::from_utf8(plain).ok()
 }
 
-/// Encrypts a value the way Open WebUI-era valves stored it (used by tests and tools).
+/// Encrypts a value the way Open WebUI-era valves stored it (the tests' way to make one).
+#[cfg(test)]
 pub fn conceal(value: &str, secret: &str) -> String {
     let fernet = fernet::Fernet::new(&fernet_key(secret)).expect("derived key is valid");
     format!("{PREFIX}{}", fernet.encrypt(value.as_bytes()))

@@ -3,8 +3,9 @@
 
 pub mod fake;
 
-use openrouter_pipe::emit::{Emit, FunctionCall};
-use openrouter_pipe::stream::mapper::{MapperOptions, ThinkingMode};
+use openrouter_pipe::stream::MapperOptions;
+use openrouter_pipe::valves::ThinkingMode;
+use openrouter_pipe::{Emit, FunctionCall};
 use serde_json::Value;
 
 pub fn fixture(name: &str) -> Vec<u8> {

@@ -6,23 +6,31 @@ use std::time::Duration;
 use super::raw::{Raw, SecretValve};
 use crate::artifacts::breaker::BreakerLimits;
 use crate::artifacts::store::CleanupSchedule;
-use crate::artifacts::ReasoningRetention;
+use crate::artifacts::{ReasoningRetention, ReplaySettings};
 
+/// Storing reasoning and tool items between turns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArtifactSettings {
+    /// How long reasoning is kept and replayed (`PERSIST_REASONING_TOKENS`).
     pub reasoning_retention: ReasoningRetention,
+    /// Whether tool calls and results are stored for later turns (`PERSIST_TOOL_RESULTS`).
     pub persist_tools: bool,
     /// Recent turns whose tool results are replayed in full; 0 means always in full.
     pub tool_output_retention_turns: usize,
     /// `ARTIFACT_DB_PATH` when set; otherwise the request's default location is used.
     pub db_path: Option<String>,
     encryption_key: SecretValve,
+    /// With a key, encrypt every item rather than only reasoning (`ENCRYPT_ALL`).
     pub encrypt_all: bool,
+    /// Compress encrypted items with LZ4 when that makes them smaller.
     pub compression: bool,
+    /// Items smaller than this are not compressed.
     pub min_compress_bytes: usize,
     /// Items written to the database in one transaction.
     pub batch_size: usize,
+    /// When the per-user breaker stops database access.
     pub breaker: BreakerLimits,
+    /// When old rows are deleted.
     pub cleanup: CleanupSchedule,
 }
 
@@ -61,5 +69,16 @@ impl ArtifactSettings {
     /// The passphrase that encrypts stored items; empty stores them unencrypted.
     pub fn encryption_key(&self) -> String {
         self.encryption_key.reveal()
+    }
+}
+
+impl Default for ReplaySettings {
+    /// The declared defaults of `PERSIST_REASONING_TOKENS` and `TOOL_OUTPUT_RETENTION_TURNS`.
+    fn default() -> Self {
+        let declared = ArtifactSettings::declared();
+        Self {
+            retention: declared.reasoning_retention,
+            tool_output_retention_turns: declared.tool_output_retention_turns,
+        }
     }
 }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::raw::Raw;
 
+/// Which models are offered, and how fresh their list is kept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CatalogSettings {
     /// `auto` or a comma-separated list of OpenRouter model ids.

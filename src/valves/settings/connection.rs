@@ -7,6 +7,7 @@ use super::raw::{Raw, SecretValve};
 /// Used when `BASE_URL` is blank.
 const OPENROUTER_API: &str = "https://openrouter.ai/api/v1";
 
+/// Reaching OpenRouter: where, with which key, under which timeouts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectionSettings {
     /// The API base URL without a trailing slash.
@@ -14,6 +15,7 @@ pub struct ConnectionSettings {
     api_key: SecretValve,
     /// `HTTP_REFERER_OVERRIDE`, trimmed; checked where the header is built.
     pub referer_override: String,
+    /// Longest wait for a connection.
     pub connect_timeout: Duration,
     /// Longest silence allowed between two reads of a response body.
     pub read_idle_timeout: Duration,

@@ -17,26 +17,33 @@ pub use artifacts::ArtifactSettings;
 pub use catalog::CatalogSettings;
 pub use connection::ConnectionSettings;
 pub use outbound::{AnthropicSettings, IdentifierSettings, OutboundSettings};
-pub use raw::SecretValve;
 pub use reasoning::ReasoningSettings;
-pub use stream::StreamSettings;
+pub use stream::{StreamSettings, ThinkingMode};
 pub use tools::{ToolMode, ToolSettings};
 
 use raw::Raw;
 
+/// Every setting of one request, grouped by the part of the engine that reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
+    /// Reaching OpenRouter.
     pub connection: ConnectionSettings,
+    /// The model list.
     pub catalog: CatalogSettings,
+    /// How much thinking is asked for.
     pub reasoning: ReasoningSettings,
+    /// What goes into each request.
     pub outbound: OutboundSettings,
+    /// Stored reasoning and tool items.
     pub artifacts: ArtifactSettings,
+    /// How the answer is streamed to Open WebUI.
     pub stream: StreamSettings,
+    /// Running the tools a model calls.
     pub tools: ToolSettings,
 }
 
 impl Settings {
-    /// Reads every concern from merged valve values (see [`super::merge`]).
+    /// Reads every concern from merged valve values (see [`super::merge()`]).
     pub fn new(values: Map<String, Value>) -> Self {
         let raw = Raw(&values);
         Self {

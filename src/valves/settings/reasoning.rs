@@ -2,8 +2,10 @@
 
 use super::raw::Raw;
 
+/// How much thinking is asked of models.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReasoningSettings {
+    /// Ask reasoning models to reason and show it (`ENABLE_REASONING`).
     pub enabled: bool,
     /// Default effort for chats (`none` … `xhigh`).
     pub effort: String,

@@ -4,15 +4,18 @@
 use std::time::Duration;
 
 use super::raw::Raw;
-use crate::stream::mapper::ThinkingMode;
 
+/// How an answer is streamed to Open WebUI.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamSettings {
     /// Text arriving within this window of the last chunk sent is merged; zero is off.
     pub coalesce_window: Duration,
     /// A merged chunk is sent once it holds this many characters.
     pub coalesce_max_chars: usize,
+    /// Where live reasoning is shown.
     pub thinking_mode: ThinkingMode,
+    /// End with a detailed usage status line (`SHOW_FINAL_USAGE_STATUS`) rather than a
+    /// short one ("Thought for N seconds").
     pub show_final_usage: bool,
 }
 
@@ -30,5 +33,29 @@ impl StreamSettings {
             },
             show_final_usage: raw.bool("SHOW_FINAL_USAGE_STATUS"),
         }
+    }
+}
+
+/// Where live reasoning is shown (`THINKING_OUTPUT_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ThinkingMode {
+    /// In Open WebUI's collapsible thinking box (`open_webui`).
+    #[default]
+    OpenWebUi,
+    /// As status lines above the answer (`status`).
+    Status,
+    /// In the box and as status lines (`both`).
+    Both,
+}
+
+impl ThinkingMode {
+    /// Whether reasoning text goes into the thinking box.
+    pub(crate) fn shows_box(self) -> bool {
+        matches!(self, Self::OpenWebUi | Self::Both)
+    }
+
+    /// Whether reasoning progress is shown as status lines.
+    pub(crate) fn shows_status(self) -> bool {
+        matches!(self, Self::Status | Self::Both)
     }
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::Settings;
+use super::ThinkingMode;
 use crate::artifacts::ReasoningRetention;
-use crate::stream::mapper::ThinkingMode;
 
 fn settings(v: Value) -> Settings {
     Settings::new(v.as_object().unwrap().clone())

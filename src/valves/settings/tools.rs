@@ -15,8 +15,10 @@ pub enum ToolMode {
     OpenWebUi,
 }
 
+/// Running the tools a model calls.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolSettings {
+    /// Who runs them (`TOOL_EXECUTION_MODE`).
     pub mode: ToolMode,
     /// Send tool schemas in strict mode (the strict-schema transform).
     pub strict: bool,
@@ -24,7 +26,9 @@ pub struct ToolSettings {
     pub max_rounds: usize,
     /// Markdown appended when `max_rounds` is reached; empty uses the built-in note.
     pub limit_template: String,
+    /// Most calls running at once within one request.
     pub parallel_per_request: usize,
+    /// Most calls running at once across all requests.
     pub parallel_global: usize,
     /// Most independent calls of one tool run as one batch.
     pub batch_cap: usize,

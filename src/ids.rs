@@ -1,10 +1,13 @@
-//! Artifact ids: 20 upper-case Crockford base32 characters.
+//! Ids the crate makes: artifact ids and error ids, and the random source behind them.
 //!
-//! The first 16 characters carry the low 80 bits of the Unix time in nanoseconds
+//! An artifact id is 20 upper-case Crockford base32 characters. The first 16 characters carry the low 80 bits of the Unix time in nanoseconds
 //! (big-endian, 5 bits per character), the last 4 carry 20 random bits. The layout
 //! matches the reference pipe, so ids written by either implementation look alike and
 //! sort roughly by creation time.
 
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Crockford's base32 alphabet (no I, L, O, U).
@@ -59,6 +62,20 @@ pub fn is_valid_id(s: &str) -> bool {
 /// True for a byte of the upper-case Crockford alphabet.
 pub fn is_crockford_byte(b: u8) -> bool {
     matches!(b, b'0'..=b'9' | b'A'..=b'H' | b'J' | b'K' | b'M' | b'N' | b'P'..=b'T' | b'V'..=b'Z')
+}
+
+/// 16 lowercase hex characters that tie a card shown to a user to the matching log line.
+/// Not a secret, only unique: std's randomly keyed SipHash over time and a counter.
+pub fn new_error_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    h.write_u128(nanos);
+    h.write_usize(std::process::id() as usize);
+    format!("{:016x}", h.finish())
 }
 
 /// 80 bits from a cryptographically seeded generator (the `ulid` crate's randomness).
@@ -125,6 +142,17 @@ mod tests {
             assert!(is_crockford_byte(b));
         }
         assert_eq!((0u8..=255).filter(|&b| is_crockford_byte(b)).count(), 32);
+    }
+
+    #[test]
+    fn error_ids_are_16_hex_and_distinct() {
+        let a = new_error_id();
+        let b = new_error_id();
+        assert_eq!(a.len(), 16);
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert_ne!(a, b);
     }
 
     #[test]

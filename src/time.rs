@@ -1,24 +1,8 @@
-//! Error ids and the little calendar arithmetic error cards need (no date crate in the
-//! dependency tree: `Retry-After` HTTP dates in, "2026-01-02 00:00 UTC" out).
+//! The clock and the little calendar arithmetic the crate needs, with no date crate in the
+//! dependency tree: `Retry-After` HTTP dates in, "2026-01-02 00:00 UTC" out for error
+//! cards, and the artifact store's row timestamps.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
-
-/// 16 lowercase hex characters that tie a card shown to a user to the matching log line.
-/// Not a secret, only unique: std's randomly keyed SipHash over time and a counter.
-pub fn new_error_id() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    h.write_u128(nanos);
-    h.write_usize(std::process::id() as usize);
-    format!("{:016x}", h.finish())
-}
 
 /// Seconds since the Unix epoch, now.
 pub fn unix_now() -> u64 {
@@ -103,17 +87,6 @@ pub fn human_duration(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn error_ids_are_16_hex_and_distinct() {
-        let a = new_error_id();
-        let b = new_error_id();
-        assert_eq!(a.len(), 16);
-        assert!(a
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
-        assert_ne!(a, b);
-    }
 
     #[test]
     fn calendar_round_trip() {
