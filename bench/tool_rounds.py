@@ -49,7 +49,11 @@ async def one_chat(pipe, with_tools: bool) -> None:
         return None
 
     result = await pipe.pipe(
-        body, __user__={"id": "bench"}, __metadata__={}, __tools__=TOOLS if with_tools else {}, __event_emitter__=emitter
+        body,
+        __user__={"id": "bench"},
+        __metadata__={},
+        __tools__=TOOLS if with_tools else {},
+        __event_emitter__=emitter,
     )
     async for _ in result:
         pass
@@ -82,11 +86,17 @@ async def main(args) -> dict:
             tooled = sum([await cpu_of(pipe, chats, True, reps) for _ in range(repeat)]) / repeat
             per_round_ms = (tooled - plain) / (args.rounds - 1) / chats * 1e3
             results["scenarios"].append(
-                {"chats": chats, "cpu_ms_per_chat_plain": plain / chats * 1e3,
-                 "cpu_ms_per_chat_tools": tooled / chats * 1e3, "cpu_ms_per_tool_round": per_round_ms}
+                {
+                    "chats": chats,
+                    "cpu_ms_per_chat_plain": plain / chats * 1e3,
+                    "cpu_ms_per_chat_tools": tooled / chats * 1e3,
+                    "cpu_ms_per_tool_round": per_round_ms,
+                }
             )
-            print(f"{chats:>3} chats: {per_round_ms:.3f} ms CPU per tool round "
-                  f"(chat alone {plain / chats * 1e3:.2f} ms, with {args.rounds} rounds {tooled / chats * 1e3:.2f} ms)")
+            print(
+                f"{chats:>3} chats: {per_round_ms:.3f} ms CPU per tool round "
+                f"(chat alone {plain / chats * 1e3:.2f} ms, with {args.rounds} rounds {tooled / chats * 1e3:.2f} ms)"
+            )
     return results
 
 

@@ -433,7 +433,6 @@ class Answer:
                      "part": {"type": "reasoning_text", "text": rtext}})
             add({"type": "response.output_item.done", "output_index": 0, "item": rs})
             out = 1
-        mid = self.msg_id
         if self.text_tokens or not self.calls:
             out = self._message_events(add, add_deltas, out, items)
         for call in self.calls:

@@ -20,6 +20,11 @@ import pytest
 HERE = Path(__file__).resolve().parent
 PACKAGE_DIR = HERE.parent / "python"
 
+def _package_dir() -> str | None:
+    built = any((PACKAGE_DIR / "openrouter_pipe").glob("_native*.so"))
+    return str(PACKAGE_DIR) if built else None
+
+
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("open_webui") is None, reason="Open WebUI is not installed in this Python"
 )
@@ -39,8 +44,9 @@ def seen(tmp_path_factory) -> dict:
         "GLOBAL_LOG_LEVEL": "WARNING",
         # As under `open-webui serve`: the package's own static folder (config.py checks it).
         "FROM_INIT_PY": "true",
-        # The package under test first (an installed wheel may be older).
-        "PYTHONPATH": os.pathsep.join(p for p in (str(PACKAGE_DIR), os.environ.get("PYTHONPATH")) if p),
+        # The package under test: the repo's copy when it holds a built extension, else the
+        # installed wheel (as for every other test).
+        "PYTHONPATH": os.pathsep.join(p for p in (_package_dir(), os.environ.get("PYTHONPATH")) if p),
     }
     proc = subprocess.run(
         [sys.executable, str(HERE / "owui_data_scenarios.py")],

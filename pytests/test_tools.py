@@ -202,7 +202,9 @@ async def test_the_limit_template_replaces_the_built_in_note(fake):
 
     fake.enqueue({"call": "again", "call_always": True, "times": 0})
     pipe = new_pipe(
-        fake.base_url, MAX_FUNCTION_CALL_LOOPS=1, MAX_FUNCTION_CALL_LOOPS_REACHED_TEMPLATE="Stopped after {max_function_call_loops} step."
+        fake.base_url,
+        MAX_FUNCTION_CALL_LOOPS=1,
+        MAX_FUNCTION_CALL_LOOPS_REACHED_TEMPLATE="Stopped after {max_function_call_loops} step.",
     )
     text, _, _ = await run(pipe, tool(again))
     fake.clear_plans()
@@ -250,8 +252,9 @@ async def test_tasks_and_models_without_function_calling_get_no_tools(fake):
         raise AssertionError("not offered")
 
     pipe = new_pipe(fake.base_url)
-    await pipe.pipe(body(stream=False), __user__={"id": "u"}, __metadata__={}, __tools__=tool(never),
-                    __task__="title_generation")
+    await pipe.pipe(
+        body(stream=False), __user__={"id": "u"}, __metadata__={}, __tools__=tool(never), __task__="title_generation"
+    )
     await run(pipe, tool(never), model="openrouter.openai.gpt-4o-audio-preview-nope")
     for request in responses(fake):
         assert "tools" not in request
@@ -332,12 +335,7 @@ async def test_open_webui_mode_streams_the_calls_for_open_webui_to_run(fake):
     request["tools"] = chat_tools
     result = await pipe.pipe(request, __user__={"id": "u"}, __metadata__={}, __tools__=tool(never))
     payloads = parse_lines([line async for line in result])
-    deltas = [
-        call
-        for p in payloads
-        if p.get("choices")
-        for call in p["choices"][0]["delta"].get("tool_calls") or ()
-    ]
+    deltas = [call for p in payloads if p.get("choices") for call in p["choices"][0]["delta"].get("tool_calls") or ()]
     assert [(d["index"], d["function"]["name"], d["function"]["arguments"]) for d in deltas] == [
         (0, "lookup", '{"term": "x"}')
     ]
@@ -347,9 +345,17 @@ async def test_open_webui_mode_streams_the_calls_for_open_webui_to_run(fake):
     follow_up = body(
         messages=[
             {"role": "user", "content": "What is x?"},
-            {"role": "assistant", "content": "", "tool_calls": [
-                {"id": deltas[0]["id"], "type": "function", "function": {"name": "lookup", "arguments": '{"term": "x"}'}}
-            ]},
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [
+                    {
+                        "id": deltas[0]["id"],
+                        "type": "function",
+                        "function": {"name": "lookup", "arguments": '{"term": "x"}'},
+                    }
+                ],
+            },
             {"role": "tool", "tool_call_id": deltas[0]["id"], "content": "x is a letter"},
         ]
     )

@@ -84,7 +84,15 @@ def test_open_webui_runs_the_calls_in_open_webui_mode(admin_api, openrouter, fak
     admin_api.set_valves(FUNCTION_ID, {**valves, "TOOL_EXECUTION_MODE": "Open-WebUI"})
     try:
         turn = ui_path_chat(admin_api.base_url, admin_api.token, MODEL, "[[fake call=get_current_timestamp]] time?")
-        msg = saved_message(admin_api, turn.chat_id, turn.message_id, until=lambda m: "Tool results:" in (m.get("content") or "") or any(o.get("type") == "function_call_output" for o in m.get("output") or []))
+        msg = saved_message(
+            admin_api,
+            turn.chat_id,
+            turn.message_id,
+            until=lambda m: (
+                "Tool results:" in (m.get("content") or "")
+                or any(o.get("type") == "function_call_output" for o in m.get("output") or [])
+            ),
+        )
     finally:
         admin_api.set_valves(FUNCTION_ID, valves)
     first, second = responses(fake)[-2:]

@@ -212,9 +212,7 @@ class ChatTools:
         if cite is None or name not in names:
             return
         try:
-            sources = cite(
-                tool_name=name, tool_params=params, tool_result=text, tool_id=entry.get("tool_id", "")
-            )
+            sources = cite(tool_name=name, tool_params=params, tool_result=text, tool_id=entry.get("tool_id", ""))
         except Exception:  # noqa: BLE001 - citations are a courtesy
             log.debug("No citation for %s", name, exc_info=True)
             return

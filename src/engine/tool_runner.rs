@@ -296,5 +296,4 @@ fn global_limit(size: usize) -> Arc<Semaphore> {
 }
 
 #[cfg(test)]
-#[path = "tool_runner_tests.rs"]
 mod tests;

@@ -259,7 +259,7 @@ mod tests {
             VALVES[REFERENCE_VALVES - 1].name,
             "AUTO_DEFAULT_OPENROUTER_SEARCH_FILTER"
         );
-        assert_eq!(VALVES.len(), REFERENCE_VALVES + 4);
+        assert_eq!(VALVES.len(), REFERENCE_VALVES + 5);
         assert!(ValveSpec::find("REDIS_URL").is_none());
     }
 
