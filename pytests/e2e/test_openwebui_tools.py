@@ -88,7 +88,7 @@ def test_open_webui_runs_the_calls_in_open_webui_mode(admin_api, openrouter, fak
             admin_api,
             turn.chat_id,
             turn.message_id,
-            until=lambda m: (
+            until=lambda m, _chat: (
                 "Tool results:" in (m.get("content") or "")
                 or any(o.get("type") == "function_call_output" for o in m.get("output") or [])
             ),
