@@ -391,3 +391,117 @@ async def test_direct_tool_servers_are_asked_through_event_call(fake):
     fake.clear_requests()
     await run(pipe, {}, metadata=metadata)
     assert "tools" not in responses(fake)[0]
+
+
+async def test_odd_and_huge_results_become_capped_text(fake):
+    class Opaque:
+        def __str__(self):
+            return "opaque-object"
+
+    async def odd():
+        return {"when": Opaque(), "n": 1}
+
+    async def huge():
+        return "x" * 60_000
+
+    fake.enqueue({"calls": [{"name": "odd", "arguments": {}}, {"name": "huge", "arguments": {}}]})
+    pipe = new_pipe(fake.base_url)
+    await run(pipe, {**tool(odd), **tool(huge)})
+    odd_out, huge_out = [o["output"] for o in outputs_sent(responses(fake)[1])]
+    assert json.loads(odd_out) == {"when": "opaque-object", "n": 1}
+    assert len(huge_out) < 50_100 and huge_out.endswith("[… output truncated: 10000 more characters]")
+
+
+async def test_cancelling_a_complete_answer_cancels_its_running_tool(fake):
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def forever():
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    fake.enqueue({"call": "forever"})
+    pipe = new_pipe(fake.base_url)
+    answer = asyncio.create_task(
+        pipe.pipe(body(stream=False), __user__={"id": "u"}, __metadata__={}, __tools__=tool(forever))
+    )
+    await asyncio.wait_for(started.wait(), 5)
+    answer.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await answer
+    await asyncio.wait_for(cancelled.wait(), 1.0)
+    assert len(responses(fake)) == 1
+
+
+async def test_malformed_tool_entries_are_skipped_and_the_rest_offered(fake):
+    async def good():
+        return "fine"
+
+    tools = {**tool(good), "broken": {"callable": good, "spec": {"description": "no name"}}, "junk": 42}
+    pipe = new_pipe(fake.base_url)
+    await run(pipe, tools)
+    assert [t["name"] for t in responses(fake)[0]["tools"]] == ["good"]
+
+
+async def test_long_results_of_older_turns_are_pruned_on_replay(fake, data_dir):
+    async def report():
+        return "A" * 300 + "B" * 1000 + "C" * 200
+
+    pipe = new_pipe(fake.base_url, TOOL_OUTPUT_RETENTION_TURNS=1)
+    fake.enqueue({"call": "report"})
+    first, _, _ = await run(pipe, tool(report), metadata={"chat_id": "chat-prune", "message_id": "p1"})
+    history = [
+        {"role": "user", "content": "What is the weather?"},
+        {"role": "assistant", "content": first},
+        {"role": "user", "content": "second"},
+        {"role": "assistant", "content": "plain answer"},
+        {"role": "user", "content": "third"},
+    ]
+    fake.clear_requests()
+    await run(pipe, tool(report), metadata={"chat_id": "chat-prune", "message_id": "p3"}, messages=history)
+    [replayed] = outputs_sent(responses(fake)[0])
+    text = replayed["output"]
+    assert text.startswith("A" * 200) and text.rstrip().endswith("C" * 100)
+    assert len(text) < 1000, "the middle of an old result is left out"
+
+
+async def test_a_tripped_breaker_closes_once_its_failures_age_out(fake):
+    failing = True
+
+    async def wobbly():
+        if failing:
+            raise RuntimeError("down")
+        return "back"
+
+    pipe = new_pipe(fake.base_url, BREAKER_MAX_FAILURES=1, BREAKER_WINDOW_SECONDS=5)
+    user = "user-breaker-closes"
+    fake.enqueue([{"call": "wobbly"}, {"text": "sorry"}])
+    await run(pipe, tool(wobbly, kind="builtin"), user=user)  # one failure opens it
+    fake.clear_requests()
+    fake.enqueue([{"call": "wobbly"}, {"text": "sorry"}])
+    await run(pipe, tool(wobbly, kind="builtin"), user=user)
+    assert outputs_sent(responses(fake)[1])[0]["output"].endswith("skipped due to repeated failures.")
+    failing = False
+    await asyncio.sleep(5.2)
+    fake.clear_requests()
+    fake.enqueue({"call": "wobbly"})
+    text, _, _ = await run(pipe, tool(wobbly, kind="builtin"), user=user)
+    assert outputs_sent(responses(fake)[1])[0]["output"] == "back"
+    assert "Tool results: back" in text
+
+
+async def test_the_rounds_reasoning_goes_back_with_the_results(fake):
+    async def ping():
+        return "pong"
+
+    fake.enqueue({"call": "ping", "reasoning": 3, "reasoning_style": "summary"})
+    pipe = new_pipe(fake.base_url)
+    await run(pipe, tool(ping), model="openrouter.openai.o4-mini")
+    second = responses(fake)[1]
+    kinds = [i.get("type") for i in second["input"]]
+    assert kinds.index("reasoning") < kinds.index("function_call") < kinds.index("function_call_output")
+    [reasoning] = [i for i in second["input"] if i.get("type") == "reasoning"]
+    assert reasoning.get("encrypted_content"), "reasoning models keep their chain"

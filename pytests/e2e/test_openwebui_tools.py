@@ -29,6 +29,13 @@ class Tools:
         :param text: The text to reverse.
         """
         return text[::-1]
+
+    async def fetch_url(self, url: str) -> str:
+        """
+        Read a web page.
+        :param url: The address of the page.
+        """
+        return "Rust 1.85 stabilised the 2024 edition."
 '''
 
 
@@ -136,3 +143,18 @@ def test_a_browser_side_tool_server_is_answered_through_execute_tool(admin_api, 
     assert asked and asked[0]["name"] == "room_temperature" and asked[0]["params"] == {"room": "kitchen"}, asked
     assert "21" in json.dumps(outputs(responses(fake)[-1]))
     assert "Tool results:" in msg.get("content", "")
+
+
+def test_a_result_open_webui_cites_shows_as_a_source(admin_api, openrouter, fake, text_tool):
+    url = "https://blog.rust-lang.org/2025/02/20/Rust-1.85.0/"
+    turn = ui_path_chat(
+        admin_api.base_url,
+        admin_api.token,
+        MODEL,
+        f"""[[fake call=fetch_url call_args='{{"url": "{url}"}}']] what changed?""",
+        extra_body={"tool_ids": [text_tool]},
+    )
+    msg = saved_message(admin_api, turn.chat_id, turn.message_id)
+    cited = [(s.get("source") or {}).get("id") for s in msg.get("sources") or []]
+    assert url in cited, msg.get("sources")
+    assert "Tool results: Rust 1.85 stabilised the 2024 edition." in msg.get("content", "")

@@ -209,3 +209,26 @@ async fn a_dependent_call_waits_for_the_calls_before_it() {
     assert_eq!(started.elapsed(), Duration::from_secs(2));
     assert!(outcomes.iter().all(|o| o.ok));
 }
+
+#[tokio::test(start_paused = true)]
+async fn answers_share_the_process_wide_limit() {
+    let host = ScriptedHost {
+        delays: [("slow".to_string(), Duration::from_secs(1))].into(),
+        ..Default::default()
+    };
+    let tools = entries(&["slow"]);
+    let calls: Vec<_> = (0..4).map(|i| call(i, "slow", "{}")).collect();
+    let settings = settings(json!({"MAX_PARALLEL_TOOLS_GLOBAL": 3}));
+    let started = Instant::now();
+    let (a, b) = tokio::join!(
+        run(&host, &tools, &calls, &settings, "u-global-a"),
+        run(&host, &tools, &calls, &settings, "u-global-b"),
+    );
+    assert_eq!(host.most_in_flight.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_secs(3),
+        "8 calls, 3 at a time"
+    );
+    assert!(a.iter().chain(&b).all(|o| o.ok));
+}
