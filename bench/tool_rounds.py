@@ -59,14 +59,14 @@ async def one_chat(pipe, with_tools: bool) -> None:
         pass
 
 
-async def cpu_of(pipe, chats: int, with_tools: bool, reps: int) -> float:
-    """Median process CPU seconds of `chats` concurrent chats."""
+async def cpu_of(pipe, chats: int, with_tools: bool, reps: int) -> tuple[float, float]:
+    """Median process CPU seconds and wall seconds of `chats` concurrent chats."""
     samples = []
     for _ in range(reps):
         gc.collect()
-        start = time.process_time()
+        start, wall = time.process_time(), time.perf_counter()
         await asyncio.gather(*(one_chat(pipe, with_tools) for _ in range(chats)))
-        samples.append(time.process_time() - start)
+        samples.append((time.process_time() - start, time.perf_counter() - wall))
     samples.sort()
     return samples[len(samples) // 2]
 
@@ -82,20 +82,26 @@ async def main(args) -> dict:
         for chats in (1, 50):
             reps = args.reps if chats == 1 else max(3, args.reps // 3)
             repeat = 20 if chats == 1 else 1  # one chat is too short to time alone
-            plain = sum([await cpu_of(pipe, chats, False, reps) for _ in range(repeat)]) / repeat
-            tooled = sum([await cpu_of(pipe, chats, True, reps) for _ in range(repeat)]) / repeat
-            per_round_ms = (tooled - plain) / (args.rounds - 1) / chats * 1e3
+            plain = [await cpu_of(pipe, chats, False, reps) for _ in range(repeat)]
+            tooled = [await cpu_of(pipe, chats, True, reps) for _ in range(repeat)]
+            plain_cpu = sum(p[0] for p in plain) / repeat
+            tools_cpu = sum(t[0] for t in tooled) / repeat
+            extra_wall = (sum(t[1] for t in tooled) - sum(p[1] for p in plain)) / repeat
+            per_round_ms = (tools_cpu - plain_cpu) / (args.rounds - 1) / chats * 1e3
+            wall_ms = extra_wall / (args.rounds - 1) * 1e3
             results["scenarios"].append(
                 {
                     "chats": chats,
-                    "cpu_ms_per_chat_plain": plain / chats * 1e3,
-                    "cpu_ms_per_chat_tools": tooled / chats * 1e3,
+                    "cpu_ms_per_chat_plain": plain_cpu / chats * 1e3,
+                    "cpu_ms_per_chat_tools": tools_cpu / chats * 1e3,
                     "cpu_ms_per_tool_round": per_round_ms,
+                    "wall_ms_per_tool_round": wall_ms,
                 }
             )
             print(
-                f"{chats:>3} chats: {per_round_ms:.3f} ms CPU per tool round "
-                f"(chat alone {plain / chats * 1e3:.2f} ms, with {args.rounds} rounds {tooled / chats * 1e3:.2f} ms)"
+                f"{chats:>3} chats: {per_round_ms:.3f} ms CPU and {wall_ms:.1f} ms wall per tool round "
+                f"(chat alone {plain_cpu / chats * 1e3:.2f} ms CPU, with {args.rounds} rounds "
+                f"{tools_cpu / chats * 1e3:.2f} ms)"
             )
     return results
 

@@ -23,6 +23,9 @@ pub trait Sink: Send {
     }
     /// Flushes held text (called at the deadline and at the end).
     fn flush(&mut self) -> impl std::future::Future<Output = bool> + Send;
+    /// The answer waits for the model again (tools are running, a new round starts):
+    /// keep the engine's wake-ups prompt until its next token, as for the first one.
+    fn await_next_token(&mut self) {}
 }
 
 pub use super::host::OnSend;
@@ -114,6 +117,12 @@ impl Sink for StreamSink {
 
     fn deadline(&self) -> Option<Instant> {
         self.coalescer.deadline()
+    }
+
+    fn await_next_token(&mut self) {
+        if self.first_token.is_none() {
+            self.first_token = Some(Urgent::new());
+        }
     }
 
     async fn flush(&mut self) -> bool {
