@@ -189,7 +189,7 @@ async fn a_name_is_resolved_once_and_connected_to_at_the_checked_address() {
         insecure_http_hosts: vec!["example.com".into()],
         ..loopback_http_only()
     };
-    let vetted = vet_url(&format!("http://example.com:{}/a.png", file.port), &policy).unwrap();
+    let vetted = vet_url(&format!("http://example.com.:{}/a.png", file.port), &policy).unwrap();
     let pinned: SocketAddr = format!("127.0.0.1:{}", file.port).parse().unwrap();
     let client = pinned_client(&vetted, &[pinned], &small_limits()).unwrap();
     let body = client

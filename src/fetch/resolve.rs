@@ -83,8 +83,9 @@ pub fn pinned_client(
         .connect_timeout(limits.connect_timeout)
         .pool_max_idle_per_host(0)
         .user_agent(concat!("openrouter-pipe/", env!("CARGO_PKG_VERSION")));
-    if let VettedHost::Name(name) = url.host() {
-        builder = builder.resolve_to_addrs(name, addrs);
+    if let (VettedHost::Name(_), Some(exact)) = (url.host(), url.url().host_str()) {
+        // The key is the host exactly as the request will carry it (a trailing dot kept).
+        builder = builder.resolve_to_addrs(exact, addrs);
     }
     builder
         .build()
