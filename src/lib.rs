@@ -17,6 +17,7 @@
 //! * [`artifacts`]: reasoning and tool items stored between turns, byte-compatible with
 //!   the reference pipe's rows.
 //! * [`errors`]: the error cards a user sees.
+//! * [`fetch`]: SSRF-safe URL vetting and the guarded download (no private networks).
 //! * [`valves`]: the typed settings built from the admin and user valves.
 //! * At the root: the output vocabulary ([`Emit`]) every layer produces or consumes, and
 //!   the typed failure of one upstream request ([`UpstreamError`]).
@@ -29,6 +30,7 @@ pub mod artifacts;
 pub mod catalog;
 pub mod engine;
 pub mod errors;
+pub mod fetch;
 pub mod sse;
 pub mod stream;
 pub mod tools;
