@@ -71,9 +71,32 @@ async def cpu_of(pipe, chats: int, with_tools: bool, reps: int) -> tuple[float, 
     return samples[len(samples) // 2]
 
 
+async def host_crossing_us(calls: int = 2000) -> float:
+    """CPU µs of one tool call through the host port alone (engine → Python → engine), with
+    no upstream request: `probe_host` runs `calls` no-op tool calls through a real session."""
+    from openrouter_pipe import _native, relay
+    from openrouter_pipe.host import HostSession
+    from openrouter_pipe.tools import ChatTools
+
+    context = {"tools": TOOLS}
+    call = {"op": "tool", "args": {"name": "noop", "call_id": "c", "arguments": {}, "kind": ""}}
+    samples = []
+    for _ in range(5):
+        stream = _native.probe_host(json.dumps([call] * calls), False)
+        host = HostSession(context, ChatTools(context))
+        start = time.process_time()
+        async for _ in relay.lines(stream, host):
+            pass
+        samples.append((time.process_time() - start) / calls * 1e6)
+    samples.sort()
+    return samples[len(samples) // 2]
+
+
 async def main(args) -> dict:
     module = load_function_module()
     results = {"rounds": args.rounds, "scenarios": []}
+    results["host_crossing_cpu_us_per_tool_call"] = await host_crossing_us()
+    print(f"host crossing alone: {results['host_crossing_cpu_us_per_tool_call']:.1f} µs CPU per tool call")
     with FakeOpenRouter() as fake:
         pipe = module.Pipe()
         pipe.valves = module.Pipe.Valves(API_KEY=API_KEY, BASE_URL=fake.base_url, MAX_FUNCTION_CALL_LOOPS=args.rounds)

@@ -505,3 +505,16 @@ async def test_the_rounds_reasoning_goes_back_with_the_results(fake):
     assert kinds.index("reasoning") < kinds.index("function_call") < kinds.index("function_call_output")
     [reasoning] = [i for i in second["input"] if i.get("type") == "reasoning"]
     assert reasoning.get("encrypted_content"), "reasoning models keep their chain"
+
+
+async def test_a_call_to_a_filter_tool_nobody_can_run_is_answered_not_dropped(fake):
+    fake.enqueue({"call": "filter_tool"})
+    pipe = new_pipe(fake.base_url)
+    request = body()
+    request["extra_tools"] = [{"type": "function", "function": spec("filter_tool")}]
+    result = await pipe.pipe(request, __user__={"id": "u"}, __metadata__={}, __tools__={})
+    text = content_of(parse_lines([line async for line in result]))
+    first, second = responses(fake)
+    assert [t["name"] for t in first["tools"]] == ["filter_tool"]
+    assert [o["output"] for o in outputs_sent(second)] == ["Tool not found"]
+    assert "Tool results: Tool not found" in text

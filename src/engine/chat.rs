@@ -148,8 +148,9 @@ async fn answer<S: Sink, H: Host>(
     if !offered.is_empty() && settings.tools.mode == ToolMode::OpenWebUi {
         sink.hand_off = Some(0);
     }
-    let runs_tools =
-        !offered.is_empty() && settings.tools.mode == ToolMode::Pipeline && !toolbox.is_empty();
+    // Calls of offered tools nobody can run here (a filter's `extra_tools`) are answered
+    // "Tool not found", as the reference does, so the model still finishes its answer.
+    let runs_tools = !offered.is_empty() && settings.tools.mode == ToolMode::Pipeline;
     let started = std::time::Instant::now();
     let mut rounds = Rounds::default();
     for round in 1.. {

@@ -54,10 +54,6 @@ impl<'a> Toolbox<'a> {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     fn breaker_key(&self, entry: &ToolEntry) -> String {
         let kind = if entry.kind.is_empty() {
             "function"
