@@ -111,7 +111,7 @@ async def test_event_loop_stays_responsive_during_a_fast_stream(fake):
     [(401, "authentication"), (402, "credit"), (429, "rate limit"), (503, "unavailable")],
 )
 async def test_http_errors_end_the_answer_with_a_readable_card(fake, status, words):
-    fake.enqueue({"error": status})
+    fake.enqueue({"error": status, "times": 3})  # transient ones are retried twice first
     payloads = parse_lines(await collect(new_pipe(fake.base_url), chat_body("x")))
     text = content_of(payloads)
     assert words in text.lower(), text
@@ -186,7 +186,7 @@ def test_malformed_body_does_not_raise(fake):
 
 
 async def test_failed_task_returns_nothing_rather_than_an_error_card_as_a_title(fake):
-    fake.enqueue({"error": 502})
+    fake.enqueue({"error": 502, "times": 3})
     pipe = new_pipe(fake.base_url)
     body = chat_body("### Task: generate a title", stream=False)
     assert await pipe.pipe(body, __user__={"id": "u"}, __metadata__={}, __task__="title_generation") == ""

@@ -56,7 +56,7 @@ async def test_slow_drip_with_crlf_framing_arrives_intact(fake):
 
 async def test_html_error_page_becomes_a_readable_card(fake):
     page = "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
-    fake.enqueue({"status": 502, "headers": {"Content-Type": "text/html"}, "body": page})
+    fake.enqueue({"status": 502, "headers": {"Content-Type": "text/html"}, "body": page, "times": 3})
     text = content_of(parse_lines(await collect(new_pipe(fake.base_url), chat_body("x"))))
     assert "Error ID" in text and "Bad Gateway" in text
     assert "<html>" not in text and API_KEY not in text
@@ -138,3 +138,29 @@ async def test_an_answer_ends_at_its_terminal_event_even_if_the_server_keeps_the
     assert content_of(payloads) == "All done"
     assert usage_of(payloads)["total_tokens"] == 4
     assert elapsed < 3, f"the chat stayed open {elapsed:.1f} s after the answer was complete"
+
+
+async def test_a_transient_failure_is_retried_before_anything_is_shown(fake):
+    fake.enqueue({"error": 503})
+    payloads = parse_lines(await collect(new_pipe(fake.base_url), chat_body("again")))
+    assert content_of(payloads) == "Echo: again", "the retry answered; no card, nothing twice"
+    statuses = [p["event"]["data"]["description"] for p in payloads if p.get("event", {}).get("type") == "status"]
+    assert any(s.startswith("OpenRouter had a problem, retrying in") for s in statuses), statuses
+    assert len(fake.requests(path="/api/v1/responses")) == 2
+
+
+async def test_a_rate_limit_waits_as_long_as_the_server_asks(fake):
+    fake.enqueue({"error": 429, "headers": {"Retry-After": "1"}})
+    started = time.monotonic()
+    payloads = parse_lines(await collect(new_pipe(fake.base_url), chat_body("patience")))
+    assert time.monotonic() - started >= 1.0
+    assert content_of(payloads) == "Echo: patience"
+    statuses = [p["event"]["data"]["description"] for p in payloads if p.get("event", {}).get("type") == "status"]
+    assert "Rate limited by the provider, retrying in 1 s…" in statuses
+
+
+async def test_a_rejected_request_is_not_sent_again(fake):
+    fake.enqueue({"error": 400})
+    text = content_of(parse_lines(await collect(new_pipe(fake.base_url), chat_body("bad"))))
+    assert "Error ID" in text
+    assert len(fake.requests(path="/api/v1/responses")) == 1

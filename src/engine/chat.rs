@@ -10,6 +10,7 @@ use super::artifacts::ArtifactSession;
 use super::history;
 use super::host::Host;
 use super::request::ChatRequest;
+use super::retry;
 use super::sink::{send_all, Sink};
 use super::target::{self, Target};
 use super::tool_offer;
@@ -166,12 +167,26 @@ async fn answer<S: Sink, H: Host>(
                 defer_final_on_calls: runs_tools,
             },
         };
-        let result = match run_turn(&input, sink).await {
-            Ok(result) => result,
-            Err(failure) => {
-                send_all(sink, final_failure(&failure, &target)).await;
-                let _ = sink.flush().await;
-                return Outcome::Failed;
+        let mut attempt = 1;
+        let result = loop {
+            match run_turn(&input, sink).await {
+                Ok(result) => break result,
+                Err(failure) => match retry::next_wait(&failure, attempt, started.elapsed()) {
+                    Some(wait) => {
+                        let line = retry::waiting_line(&failure, wait);
+                        if !sink.send(Emit::status(line, false)).await {
+                            return Outcome::Failed;
+                        }
+                        let _ = sink.flush().await;
+                        tokio::time::sleep(wait).await;
+                        attempt += 1;
+                    }
+                    None => {
+                        send_all(sink, final_failure(&failure, &target)).await;
+                        let _ = sink.flush().await;
+                        return Outcome::Failed;
+                    }
+                },
             }
         };
         rounds.add(&result);

@@ -12,6 +12,7 @@ pub(crate) mod notices;
 mod placement;
 pub(crate) mod probe;
 mod request;
+mod retry;
 pub(crate) mod sink;
 mod target;
 pub(crate) mod tool_offer;
