@@ -260,7 +260,8 @@ async def test_tasks_and_models_without_function_calling_get_no_tools(fake):
         assert "tools" not in request
 
 
-async def test_closing_the_chat_cancels_a_running_tool_at_once(fake):
+def hanging_tool():
+    """A tool that never finishes, and events for when it started and was cancelled."""
     started, cancelled = asyncio.Event(), asyncio.Event()
 
     async def forever():
@@ -271,6 +272,11 @@ async def test_closing_the_chat_cancels_a_running_tool_at_once(fake):
             cancelled.set()
             raise
 
+    return forever, started, cancelled
+
+
+async def test_closing_the_chat_cancels_a_running_tool_at_once(fake):
+    forever, started, cancelled = hanging_tool()
     fake.enqueue({"call": "forever"})
     pipe = new_pipe(fake.base_url)
     result = await pipe.pipe(body(), __user__={"id": "u"}, __metadata__={}, __tools__=tool(forever))
@@ -413,16 +419,7 @@ async def test_odd_and_huge_results_become_capped_text(fake):
 
 
 async def test_cancelling_a_complete_answer_cancels_its_running_tool(fake):
-    started, cancelled = asyncio.Event(), asyncio.Event()
-
-    async def forever():
-        started.set()
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-
+    forever, started, cancelled = hanging_tool()
     fake.enqueue({"call": "forever"})
     pipe = new_pipe(fake.base_url)
     answer = asyncio.create_task(

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use loopback_server::{LoopbackServer, Reply};
 use openrouter_pipe::fetch::{
-    guarded_get, pinned_client, vet_url, FetchError, FetchLimits, Refusal, UrlPolicy,
+    guarded_get, pinned_client, vet_url, FetchError, FetchLimits, Fetched, Refusal, UrlPolicy,
 };
 
 fn loopback_http_only() -> UrlPolicy {
@@ -37,6 +37,16 @@ fn answer(head: &str, body: &[u8]) -> Reply {
     let mut bytes = format!("{head}\r\nConnection: close\r\n\r\n").into_bytes();
     bytes.extend_from_slice(body);
     Reply::Fixed(bytes)
+}
+
+/// `guarded_get` of the root of a loopback server, under the tests' policy and limits.
+async fn get_from(port: u16) -> Result<Fetched, FetchError> {
+    guarded_get(
+        &format!("http://127.0.0.1:{port}/"),
+        &loopback_http_only(),
+        &small_limits(),
+    )
+    .await
 }
 
 async fn png_server() -> LoopbackServer {
@@ -73,12 +83,7 @@ async fn a_redirect_to_a_host_not_allowed_plain_http_is_not_followed() {
     let file = png_server().await;
     let hop =
         LoopbackServer::redirecting_to(&format!("http://localhost:{}/a.png", file.port)).await;
-    let outcome = guarded_get(
-        &format!("http://127.0.0.1:{}/", hop.port),
-        &loopback_http_only(),
-        &small_limits(),
-    )
-    .await;
+    let outcome = get_from(hop.port).await;
     assert_eq!(outcome, Err(FetchError::Refused(Refusal::InsecureHttp)));
     assert_eq!(file.connections(), 0);
 }
@@ -87,12 +92,7 @@ async fn a_redirect_to_a_host_not_allowed_plain_http_is_not_followed() {
 async fn a_redirect_loop_stops_after_three_hops() {
     // The server redirects to itself: the first request plus three followed hops.
     let looping = LoopbackServer::redirecting_to("/again").await;
-    let outcome = guarded_get(
-        &format!("http://127.0.0.1:{}/", looping.port),
-        &loopback_http_only(),
-        &small_limits(),
-    )
-    .await;
+    let outcome = get_from(looping.port).await;
     assert_eq!(
         outcome,
         Err(FetchError::Refused(Refusal::TooManyRedirects(3)))
@@ -107,24 +107,14 @@ async fn an_announced_size_over_the_cap_is_refused() {
         &[0; 4096],
     ))
     .await;
-    let outcome = guarded_get(
-        &format!("http://127.0.0.1:{}/", big.port),
-        &loopback_http_only(),
-        &small_limits(),
-    )
-    .await;
+    let outcome = get_from(big.port).await;
     assert_eq!(outcome, Err(FetchError::TooLarge(1024)));
 }
 
 #[tokio::test]
 async fn an_unannounced_body_over_the_cap_is_cut_off() {
     let big = LoopbackServer::start(answer("HTTP/1.1 200 OK", &[0; 4096])).await;
-    let outcome = guarded_get(
-        &format!("http://127.0.0.1:{}/", big.port),
-        &loopback_http_only(),
-        &small_limits(),
-    )
-    .await;
+    let outcome = get_from(big.port).await;
     assert_eq!(outcome, Err(FetchError::TooLarge(1024)));
 }
 
@@ -132,12 +122,7 @@ async fn an_unannounced_body_over_the_cap_is_cut_off() {
 async fn a_content_length_that_lies_is_a_failure_not_a_short_file() {
     let liar =
         LoopbackServer::start(answer("HTTP/1.1 200 OK\r\nContent-Length: 900", b"short")).await;
-    let outcome = guarded_get(
-        &format!("http://127.0.0.1:{}/", liar.port),
-        &loopback_http_only(),
-        &small_limits(),
-    )
-    .await;
+    let outcome = get_from(liar.port).await;
     assert!(
         matches!(outcome, Err(FetchError::Transport(_))),
         "{outcome:?}"
@@ -171,12 +156,7 @@ async fn a_server_that_drips_bytes_forever_runs_out_of_time() {
 async fn an_error_status_is_reported() {
     let missing =
         LoopbackServer::start(answer("HTTP/1.1 404 Not Found\r\nContent-Length: 0", b"")).await;
-    let outcome = guarded_get(
-        &format!("http://127.0.0.1:{}/", missing.port),
-        &loopback_http_only(),
-        &small_limits(),
-    )
-    .await;
+    let outcome = get_from(missing.port).await;
     assert_eq!(outcome, Err(FetchError::Status(404)));
 }
 

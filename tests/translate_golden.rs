@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use openrouter_pipe::catalog::{capabilities, features, parse_catalog};
+use openrouter_pipe::catalog::{capabilities, features, parse_catalog, Model};
 use openrouter_pipe::translate::{build, to_input, TranslateContext};
 use openrouter_pipe::valves::Settings;
 use serde_json::{json, Map, Value};
@@ -37,6 +37,12 @@ fn chat_body() -> Value {
 /// The chat's messages as input items (these carry no markers, so nothing to replay).
 fn input(chat: &Value) -> Vec<Value> {
     to_input(chat["messages"].as_array().unwrap())
+}
+
+/// The fake catalog's models (`fixtures/openrouter/models.json`).
+fn fixture_models() -> Vec<Model> {
+    let body = std::fs::read(root().join("fixtures/openrouter/models.json")).unwrap();
+    parse_catalog(&body).unwrap().0
 }
 
 fn settings() -> Settings {
@@ -76,8 +82,7 @@ fn check(name: &str, actual: &Value) {
 
 #[test]
 fn every_catalog_model_class_has_its_capabilities_and_request() {
-    let body = std::fs::read(root().join("fixtures/openrouter/models.json")).unwrap();
-    let (models, _) = parse_catalog(&body).unwrap();
+    let models = fixture_models();
     let settings = settings();
     let mut features_on = Map::new();
     features_on.insert("openrouter_web_search".into(), json!(true));
@@ -108,8 +113,7 @@ fn every_catalog_model_class_has_its_capabilities_and_request() {
 
 #[test]
 fn task_requests_use_the_task_effort_and_no_extras() {
-    let body = std::fs::read(root().join("fixtures/openrouter/models.json")).unwrap();
-    let (models, _) = parse_catalog(&body).unwrap();
+    let models = fixture_models();
     let model = models.iter().find(|m| m.id == "openai/o4-mini").unwrap();
     let settings = settings();
     let features = Map::new();
@@ -135,8 +139,7 @@ fn task_requests_use_the_task_effort_and_no_extras() {
 
 #[test]
 fn only_the_openrouter_search_toggle_sends_the_web_plugin() {
-    let body = std::fs::read(root().join("fixtures/openrouter/models.json")).unwrap();
-    let (models, _) = parse_catalog(&body).unwrap();
+    let models = fixture_models();
     let model = models.iter().find(|m| m.id == "openai/gpt-4.1").unwrap();
     let settings = settings();
     let plugins = |flag: &str| {

@@ -68,6 +68,19 @@ impl Breaker {
         self.lock().limits
     }
 
+    /// The process-wide breaker kept in `cell`, created with `limits` on first use and
+    /// following later changes of them (so valve edits apply without a restart).
+    pub fn shared(
+        cell: &'static std::sync::OnceLock<Breaker>,
+        limits: BreakerLimits,
+    ) -> &'static Breaker {
+        let breaker = cell.get_or_init(|| Breaker::new(limits.max_failures, limits.window));
+        if breaker.limits() != limits {
+            breaker.reconfigure(limits);
+        }
+        breaker
+    }
+
     /// Applies new limits from now on, keeping the failures already counted.
     pub fn reconfigure(&self, limits: BreakerLimits) {
         self.lock().limits = BreakerLimits {

@@ -40,11 +40,7 @@ static BREAKER: OnceLock<Breaker> = OnceLock::new();
 
 /// The per-user breaker guarding the artifact database, with `limits` from now on.
 pub fn breaker(limits: BreakerLimits) -> &'static Breaker {
-    let breaker = BREAKER.get_or_init(|| Breaker::new(limits.max_failures, limits.window));
-    if breaker.limits() != limits {
-        breaker.reconfigure(limits);
-    }
-    breaker
+    Breaker::shared(&BREAKER, limits)
 }
 
 /// The store configuration the valves ask for, at `path`.

@@ -22,13 +22,11 @@ pub fn attach(
     if req.task.is_some() || !calls_functions(target) {
         return Vec::new();
     }
-    let empty = Vec::new();
     let list = |key: &str| {
         req.body
             .get(key)
             .and_then(Value::as_array)
-            .unwrap_or(&empty)
-            .clone()
+            .map_or(&[][..], Vec::as_slice)
     };
     let assembled = match settings.mode {
         ToolMode::Pipeline => {
@@ -38,12 +36,12 @@ pub fn attach(
                 .filter(|t| t.runnable)
                 .map(|t| t.spec.clone())
                 .collect();
-            specs::assemble(&registry, &list("extra_tools"), settings.strict)
+            specs::assemble(&registry, list("extra_tools"), settings.strict)
         }
         // Open WebUI collects streamed calls only; a complete answer has no way to hand
         // them over, so it gets no tools.
         ToolMode::OpenWebUi if !req.wants_stream() => return Vec::new(),
-        ToolMode::OpenWebUi => specs::assemble(&[], &list("tools"), settings.strict),
+        ToolMode::OpenWebUi => specs::assemble(&[], list("tools"), settings.strict),
     };
     for why in &assembled.skipped {
         crate::logsink::log(crate::emit::LogLevel::Warning, why.clone());

@@ -178,29 +178,17 @@ pub async fn run_calls<S: Sink, H: Host>(
                 break;
             };
             let key = toolbox.breaker_key(entry);
-            let outcome = match result {
-                Ok(text) => {
-                    breaker.record_success(&key);
-                    sink.send(Emit::status(format!("{} done", call.name), true))
-                        .await;
-                    CallOutcome {
-                        call,
-                        text,
-                        ok: true,
-                    }
-                }
-                Err(text) => {
-                    breaker.record_failure(&key);
-                    sink.send(Emit::status(format!("{} failed", call.name), true))
-                        .await;
-                    CallOutcome {
-                        call,
-                        text,
-                        ok: false,
-                    }
-                }
-            };
-            outcomes[index] = Some(outcome);
+            let ok = result.is_ok();
+            if ok {
+                breaker.record_success(&key);
+            } else {
+                breaker.record_failure(&key);
+            }
+            let word = if ok { "done" } else { "failed" };
+            sink.send(Emit::status(format!("{} {word}", call.name), true))
+                .await;
+            let text = result.unwrap_or_else(|why| why);
+            outcomes[index] = Some(CallOutcome { call, text, ok });
         }
         drop(running); // an idle timeout cancels what still runs
     }
@@ -272,11 +260,7 @@ impl<H: Host> RunOne<'_, H> {
 /// The process-wide breaker for tool types, following the valves' limits.
 fn tool_breaker(limits: BreakerLimits) -> &'static Breaker {
     static BREAKER: OnceLock<Breaker> = OnceLock::new();
-    let breaker = BREAKER.get_or_init(|| Breaker::new(limits.max_failures, limits.window));
-    if breaker.limits() != limits {
-        breaker.reconfigure(limits);
-    }
-    breaker
+    Breaker::shared(&BREAKER, limits)
 }
 
 /// The process-wide limit of calls in flight; a new size takes effect for calls that
