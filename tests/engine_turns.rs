@@ -149,8 +149,16 @@ fn a_chat_completions_round_answers_streamed_and_whole() {
             };
             let mut sink = CollectSink::default();
             let result = run_turn(&input, &mut sink).await.expect("an answer");
-            assert_eq!(result.termination, Termination::Completed, "stream {stream}");
-            assert!(sink.text.contains("Echo: over chat completions"), "{}", sink.text);
+            assert_eq!(
+                result.termination,
+                Termination::Completed,
+                "stream {stream}"
+            );
+            assert!(
+                sink.text.contains("Echo: over chat completions"),
+                "{}",
+                sink.text
+            );
             assert!(result.usage.unwrap()["input_tokens"].as_u64().unwrap() > 0);
         }
         let log = fake.requests();
@@ -177,7 +185,12 @@ fn a_model_without_the_responses_api_is_sent_to_chat_completions_before_anything
         let mut sink = CollectSink::default();
         let result = run_turn(&input, &mut sink).await.expect("an answer");
         assert!(result.answered());
-        assert_eq!(sink.text.matches("Echo: fall back").count(), 1, "{}", sink.text);
+        assert_eq!(
+            sink.text.matches("Echo: fall back").count(),
+            1,
+            "{}",
+            sink.text
+        );
         assert!(!sink.text.contains("Error"), "{}", sink.text);
         assert_eq!(routing.endpoint(), Endpoint::ChatCompletions);
     });

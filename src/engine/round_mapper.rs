@@ -7,12 +7,14 @@ use crate::stream::mapper::{MapperOptions, ResponseMapper};
 use crate::stream::ChatCompletionsMapper;
 use crate::valves::Endpoint;
 
-/// A round's mapper.
+/// A round's mapper. One lives per round inside the answer's future, so the variants'
+/// sizes differing by a few hundred bytes costs nothing worth a heap allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum RoundMapper {
     /// `/responses` events.
     Responses(ResponseMapper),
     /// `/chat/completions` chunks.
-    ChatCompletions(Box<ChatCompletionsMapper>),
+    ChatCompletions(ChatCompletionsMapper),
 }
 
 impl RoundMapper {
@@ -20,9 +22,7 @@ impl RoundMapper {
     pub fn new(endpoint: Endpoint, options: MapperOptions) -> Self {
         match endpoint {
             Endpoint::Responses => Self::Responses(ResponseMapper::new(options)),
-            Endpoint::ChatCompletions => {
-                Self::ChatCompletions(Box::new(ChatCompletionsMapper::new(options)))
-            }
+            Endpoint::ChatCompletions => Self::ChatCompletions(ChatCompletionsMapper::new(options)),
         }
     }
 

@@ -48,9 +48,18 @@ fn patterns_choose_the_endpoint_and_the_responses_list_wins() {
         "FORCE_RESPONSES_MODELS": "anthropic/claude-opus*",
     }));
     let route = |model: &str| Routing::for_answer(&s, model, false).endpoint();
-    assert_eq!(route("anthropic/claude-sonnet-4.5"), Endpoint::ChatCompletions);
-    assert_eq!(route("Anthropic/Claude-Sonnet-4.5"), Endpoint::ChatCompletions);
-    assert_eq!(route("anthropic.claude-sonnet-4.5"), Endpoint::ChatCompletions);
+    assert_eq!(
+        route("anthropic/claude-sonnet-4.5"),
+        Endpoint::ChatCompletions
+    );
+    assert_eq!(
+        route("Anthropic/Claude-Sonnet-4.5"),
+        Endpoint::ChatCompletions
+    );
+    assert_eq!(
+        route("anthropic.claude-sonnet-4.5"),
+        Endpoint::ChatCompletions
+    );
     assert_eq!(route("anthropic/claude-opus-4.1"), Endpoint::Responses);
     assert_eq!(route("mistralai/mistral-7"), Endpoint::ChatCompletions);
     assert_eq!(route("mistralai/mistral-70"), Endpoint::Responses);
@@ -104,7 +113,10 @@ fn the_reference_wording_and_codes_count_as_responses_unsupported() {
         r#"{"error":{"code":400,"message":"Use chat/completions for this response"}}"#,
     ] {
         let routing = Routing::for_answer(&Settings::default(), "m", false);
-        assert!(routing.recover(&rejected(400, body), &out).is_some(), "{body}");
+        assert!(
+            routing.recover(&rejected(400, body), &out).is_some(),
+            "{body}"
+        );
     }
     for body in [
         CONTEXT,
@@ -132,17 +144,33 @@ fn an_unsupported_effort_is_moved_to_the_nearest_supported_one() {
 #[test]
 fn nearest_effort_follows_the_reference_order() {
     let list = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    assert_eq!(nearest_effort("medium", &list(&["low", "medium"])).as_deref(), Some("medium"));
-    assert_eq!(nearest_effort("minimal", &list(&["low", "high"])).as_deref(), Some("low"));
-    assert_eq!(nearest_effort("medium", &list(&["low", "high"])).as_deref(), Some("high"));
-    assert_eq!(nearest_effort("xhigh", &list(&["low", "high"])).as_deref(), Some("high"));
-    assert_eq!(nearest_effort("odd", &list(&["low", "high"])).as_deref(), Some("low"));
+    assert_eq!(
+        nearest_effort("medium", &list(&["low", "medium"])).as_deref(),
+        Some("medium")
+    );
+    assert_eq!(
+        nearest_effort("minimal", &list(&["low", "high"])).as_deref(),
+        Some("low")
+    );
+    assert_eq!(
+        nearest_effort("medium", &list(&["low", "high"])).as_deref(),
+        Some("high")
+    );
+    assert_eq!(
+        nearest_effort("xhigh", &list(&["low", "high"])).as_deref(),
+        Some("high")
+    );
+    assert_eq!(
+        nearest_effort("odd", &list(&["low", "high"])).as_deref(),
+        Some("low")
+    );
 }
 
 #[test]
 fn the_thinking_mismatch_drops_reasoning() {
     let routing = Routing::fixed(Endpoint::Responses);
-    let out = outbound(json!({"model": "google/gemini-2.5-flash", "reasoning": {"max_tokens": 1024}}));
+    let out =
+        outbound(json!({"model": "google/gemini-2.5-flash", "reasoning": {"max_tokens": 1024}}));
     assert!(routing.recover(&rejected(400, THINKING), &out).is_some());
     let body = sent(&routing, &out);
     assert!(body.get("reasoning").is_none());
@@ -160,7 +188,10 @@ fn an_anthropic_cache_control_rejection_drops_the_breakpoints() {
     assert!(!routing.body_for(&out).contains("cache_control"));
     // Other models, or errors about something else, are not changed.
     let other = outbound(json!({"model": "openai/gpt-4o", "input": [{"cache_control": {}}]}));
-    assert_eq!(Routing::fixed(Endpoint::Responses).recover(&rejected(400, CACHE), &other), None);
+    assert_eq!(
+        Routing::fixed(Endpoint::Responses).recover(&rejected(400, CACHE), &other),
+        None
+    );
     let routing = Routing::fixed(Endpoint::Responses);
     assert_eq!(routing.recover(&rejected(400, CONTEXT), &out), None);
 }

@@ -98,7 +98,10 @@ fn streamed_text_reasoning_citations_and_usage() {
         })
         .collect();
     assert_eq!(sources.len(), 1);
-    assert_eq!(sources[0]["source"]["url"], "https://en.wikipedia.org/wiki/Paris");
+    assert_eq!(
+        sources[0]["source"]["url"],
+        "https://en.wikipedia.org/wiki/Paris"
+    );
     let usage = usage(&out).expect("usage");
     assert_eq!(usage["prompt_tokens"], 42);
     assert_eq!(usage["completion_tokens"], 18);
@@ -143,7 +146,11 @@ fn tool_call_fragments_become_function_calls() {
     assert_eq!(calls[0].name, "get_weather");
     assert_eq!(calls[0].arguments, r#"{"city":"Paris"}"#);
     // An empty id gets a unique one, and missing arguments mean an empty object.
-    assert!(calls[1].call_id.starts_with("call_1_"), "{}", calls[1].call_id);
+    assert!(
+        calls[1].call_id.starts_with("call_1_"),
+        "{}",
+        calls[1].call_id
+    );
     assert_eq!(calls[1].name, "get_time");
     assert_eq!(calls[1].arguments, "{}");
     assert_eq!(mapper.inner.function_calls.len(), 2);
@@ -177,8 +184,14 @@ fn a_round_of_calls_can_defer_its_final_status() {
 fn an_error_chunk_keeps_the_text_and_ends_with_a_card() {
     let (mapper, out) = run(ERROR, options());
     let text = content(&out);
-    assert!(text.starts_with("Here is the first part of an answer"), "{text}");
-    assert!(text.contains("Provider disconnected unexpectedly"), "{text}");
+    assert!(
+        text.starts_with("Here is the first part of an answer"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Provider disconnected unexpectedly"),
+        "{text}"
+    );
     assert!(text.contains("Error ID"), "{text}");
     assert_eq!(mapper.inner.termination, Termination::Failed);
 }

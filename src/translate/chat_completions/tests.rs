@@ -44,13 +44,19 @@ fn responses_body() -> Value {
 fn options_are_renamed_or_copied() {
     let chat = to_chat_completions(&responses_body());
     assert_eq!(chat["model"], "anthropic/claude-sonnet-4.5");
-    assert_eq!(chat["models"], json!(["openai/gpt-4o-mini", "google/gemini-2.5-flash"]));
+    assert_eq!(
+        chat["models"],
+        json!(["openai/gpt-4o-mini", "google/gemini-2.5-flash"])
+    );
     assert_eq!(chat["stream"], true);
     assert_eq!(chat["stream_options"], json!({"include_usage": true}));
     assert_eq!(chat["usage"], json!({"include": true}));
     assert_eq!(chat["max_tokens"], 300);
     assert_eq!(chat["temperature"], 0.2);
-    assert_eq!(chat["reasoning"], json!({"effort": "high", "enabled": true}));
+    assert_eq!(
+        chat["reasoning"],
+        json!({"effort": "high", "enabled": true})
+    );
     assert_eq!(chat["plugins"], json!([{"id": "web", "max_results": 3}]));
     assert_eq!(chat["transforms"], json!(["middle-out"]));
     assert_eq!(chat["verbosity"], "low");
@@ -110,9 +116,18 @@ fn input_items_become_messages() {
         messages[2]["reasoning_details"],
         json!([{"type": "reasoning.text", "text": "Need a tool.", "signature": "sig", "format": "anthropic-claude-v1", "index": 0}])
     );
-    assert_eq!(messages[3], json!({"role": "tool", "tool_call_id": "call_a", "content": "sunny"}));
-    assert_eq!(messages[4], json!({"role": "tool", "tool_call_id": "call_b", "content": "{\"hour\":9}"}));
-    assert_eq!(messages[5], json!({"role": "assistant", "content": "It is sunny."}));
+    assert_eq!(
+        messages[3],
+        json!({"role": "tool", "tool_call_id": "call_a", "content": "sunny"})
+    );
+    assert_eq!(
+        messages[4],
+        json!({"role": "tool", "tool_call_id": "call_b", "content": "{\"hour\":9}"})
+    );
+    assert_eq!(
+        messages[5],
+        json!({"role": "assistant", "content": "It is sunny."})
+    );
     assert_eq!(messages.len(), 6);
 }
 
@@ -130,7 +145,8 @@ fn instructions_without_a_system_message_lead_the_conversation() {
 
 #[test]
 fn reasoning_items_keep_only_what_a_provider_can_verify() {
-    let unsigned = json!({"type": "reasoning", "content": [{"type": "reasoning_text", "text": "x"}]});
+    let unsigned =
+        json!({"type": "reasoning", "content": [{"type": "reasoning_text", "text": "x"}]});
     assert!(reasoning_details(&unsigned).is_empty());
     let openai = json!({
         "type": "reasoning", "id": "rs_9", "format": "openai-responses-v1",
