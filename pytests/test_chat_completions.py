@@ -232,3 +232,36 @@ async def test_the_thinking_mismatch_is_retried_without_reasoning(fake):
     first, second = (r["body"] for r in fake.requests(path=RESPONSES))
     assert "reasoning" in first
     assert "reasoning" not in second and second.get("include_reasoning") is False
+
+
+async def test_reasoning_from_the_chat_route_is_stored_and_sent_back_next_turn(fake, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    pipe = new_pipe(
+        fake.base_url,
+        FORCE_CHAT_COMPLETIONS_MODELS="anthropic/*",
+        ARTIFACT_ENCRYPTION_KEY="correct horse battery staple",
+    )
+    model = "openrouter.anthropic.claude-sonnet-4.5"
+    meta = {"chat_id": "chat-cc", "message_id": "msg-1", "session_id": "s1"}
+    fake.enqueue({"fixture": "chat_stream_text.sse"})
+    first = [{"role": "user", "content": "Capital of France?"}]
+    result = await pipe.pipe(
+        {"model": model, "stream": True, "messages": first}, __user__={"id": "user-1"}, __metadata__=meta
+    )
+    answer = content_of(parse_lines([line async for line in result]))
+    assert "Paris is the capital of France." in answer
+    assert "]: #" in answer, "a marker stands for the stored reasoning"
+
+    second = first + [{"role": "assistant", "content": answer}, {"role": "user", "content": "And Germany?"}]
+    meta = dict(meta, message_id="msg-2")
+    result = await pipe.pipe(
+        {"model": model, "stream": True, "messages": second}, __user__={"id": "user-1"}, __metadata__=meta
+    )
+    assert content_of(parse_lines([line async for line in result])) == "Echo: And Germany?"
+    messages = fake.requests(path=CHAT)[-1]["body"]["messages"]
+    [assistant] = [m for m in messages if m["role"] == "assistant"]
+    assert "Paris is the capital of France." in assistant["content"]
+    assert "]: #" not in assistant["content"], "markers never reach the model"
+    [detail] = assistant["reasoning_details"]
+    assert detail["type"] == "reasoning.text" and detail["signature"] == "EqMBCkYIBxgCKkBsig"
+    assert detail["text"] == "The user asks about Paris."
