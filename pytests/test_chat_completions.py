@@ -265,3 +265,13 @@ async def test_reasoning_from_the_chat_route_is_stored_and_sent_back_next_turn(f
     [detail] = assistant["reasoning_details"]
     assert detail["type"] == "reasoning.text" and detail["signature"] == "EqMBCkYIBxgCKkBsig"
     assert detail["text"] == "The user asks about Paris."
+
+
+async def test_the_fallback_works_on_a_complete_request_too(fake):
+    fake.enqueue({"responses_unsupported": True})
+    pipe = new_pipe(fake.base_url)
+    text, events = await complete(pipe, chat_body("whole answer", stream=False))
+    assert text == "Echo: whole answer"
+    assert paths(fake) == [RESPONSES, CHAT]
+    shown = [e["data"]["description"] for e in events if e.get("type") == "status"]
+    assert any("retrying through Chat Completions" in s for s in shown), shown
