@@ -43,6 +43,9 @@ struct Reasoning {
     summary: String,
     signature: Option<String>,
     encrypted: Option<String>,
+    /// The provider's id for the encrypted entry (OpenAI's `rs_…`), when it came after
+    /// the item was opened under another id; the stored item carries it.
+    provider_id: Option<String>,
     format: Option<String>,
 }
 
@@ -388,6 +391,9 @@ impl ChatCompletionsMapper {
                     if let Some(data) = field("data") {
                         r.encrypted.get_or_insert_with(String::new).push_str(&data);
                     }
+                    if let Some(rid) = given_id.filter(|i| !i.is_empty() && *i != r.id) {
+                        r.provider_id = Some(rid.to_owned());
+                    }
                 }
                 _ => {}
             }
@@ -474,11 +480,27 @@ impl ChatCompletionsMapper {
     fn close_items(&mut self, out: &mut Vec<Emit>) {
         if let Some(r) = self.reasoning.take() {
             let item = r.item();
+            let first_new = out.len();
             self.feed(
                 json!({"type": "response.output_item.done", "output_index": r.output_index,
                        "item": item}),
                 out,
             );
+            if let Some(provider_id) = &r.provider_id {
+                // The item keeps its key for the markers, and is stored under the id
+                // the provider needs to see again.
+                let rename = |item: &mut Value| {
+                    if item.get("id").and_then(Value::as_str) == Some(r.id.as_str()) {
+                        item["id"] = json!(provider_id);
+                    }
+                };
+                for emit in &mut out[first_new..] {
+                    if let Emit::ItemDone { item, .. } = emit {
+                        rename(item);
+                    }
+                }
+                self.inner.output_items.iter_mut().for_each(rename);
+            }
         }
         if let Some((id, index)) = self.message.clone() {
             let text = self.inner.text.clone();

@@ -269,3 +269,38 @@ fn usage_names_and_cost_keys_follow_the_responses_api() {
         })
     );
 }
+
+#[test]
+fn an_openai_summary_keeps_the_encrypted_entrys_id_for_replay() {
+    let chunk = |details: Value| {
+        json!({"id": "gen-2", "model": "openai/gpt-5-mini", "object": "chat.completion.chunk",
+               "choices": [{"index": 0, "delta": {"reasoning_details": details}, "finish_reason": null}]})
+        .to_string()
+    };
+    let fmt = "openai-responses-v1";
+    let mut mapper = ChatCompletionsMapper::new(options());
+    let mut out = Vec::new();
+    for part in ["Plan", " the answer."] {
+        let data = chunk(
+            json!([{"type": "reasoning.summary", "summary": part, "format": fmt, "index": 0}]),
+        );
+        mapper.on_data(&data, &mut out);
+    }
+    let encrypted = json!([{"type": "reasoning.encrypted", "data": "gAAAAB", "id": "rs_42", "format": fmt, "index": 0}]);
+    mapper.on_data(&chunk(encrypted), &mut out);
+    mapper.on_done();
+    mapper.finish(None, &mut out);
+    assert_eq!(reasoning(&out), "Plan the answer.");
+    let item = &mapper.inner.output_items[0];
+    assert_eq!(item["id"], "rs_42");
+    assert_eq!(item["encrypted_content"], "gAAAAB");
+    assert_eq!(
+        item["summary"],
+        json!([{"type": "summary_text", "text": "Plan the answer."}])
+    );
+    let stored = out.iter().find_map(|e| match e {
+        Emit::ItemDone { item, .. } => Some(item.clone()),
+        _ => None,
+    });
+    assert_eq!(stored.unwrap()["id"], "rs_42");
+}
