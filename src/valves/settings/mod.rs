@@ -5,6 +5,7 @@
 mod artifacts;
 mod catalog;
 mod connection;
+mod files;
 mod outbound;
 mod raw;
 mod reasoning;
@@ -16,6 +17,7 @@ use serde_json::{Map, Value};
 pub use artifacts::ArtifactSettings;
 pub use catalog::CatalogSettings;
 pub use connection::ConnectionSettings;
+pub use files::{FileSettings, ImageSelection, StorageUser};
 pub use outbound::{AnthropicSettings, IdentifierSettings, OutboundSettings};
 pub use reasoning::ReasoningSettings;
 pub use stream::{StreamSettings, ThinkingMode};
@@ -40,6 +42,8 @@ pub struct Settings {
     pub stream: StreamSettings,
     /// Running the tools a model calls.
     pub tools: ToolSettings,
+    /// Files, images, audio and video in chats.
+    pub files: FileSettings,
 }
 
 impl Settings {
@@ -54,6 +58,7 @@ impl Settings {
             artifacts: ArtifactSettings::read(&raw),
             stream: StreamSettings::read(&raw),
             tools: ToolSettings::read(&raw),
+            files: FileSettings::read(&raw),
         }
     }
 
