@@ -133,6 +133,7 @@ async fn answer<S: Sink, H: Host>(
     let messages =
         intake::prepare(messages, &req.files, &settings.files, accepts, host, sink).await;
     let replayed = history::replay(&messages, sink.session).await;
+    drop(messages); // the replayed input holds what is needed; attachments are large
     sink.session
         .delete_after_success(replayed.reasoning_to_delete);
     let ctx = TranslateContext {

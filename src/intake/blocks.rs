@@ -86,21 +86,21 @@ pub fn markdown_images(text: &str) -> Vec<String> {
 
 /// The fields of a `file` / `input_file` block, from its nested `file` object (Chat
 /// Completions) or the block itself (Responses).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FileFields {
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileFields<'a> {
     /// `file_id`.
-    pub file_id: String,
-    /// `file_data`: a data URL, raw base64 or a link.
-    pub file_data: String,
+    pub file_id: &'a str,
+    /// `file_data`: a data URL, raw base64 or a link (borrowed: it may be large).
+    pub file_data: &'a str,
     /// `filename`.
-    pub filename: String,
+    pub filename: &'a str,
     /// `file_url`.
-    pub file_url: String,
+    pub file_url: &'a str,
 }
 
-impl FileFields {
+impl<'a> FileFields<'a> {
     /// Reads a block; missing or non-string fields are empty.
-    pub fn of(block: &Value) -> Self {
+    pub fn of(block: &'a Value) -> Self {
         let source = match block.get("file") {
             Some(Value::Object(_)) => block.get("file").unwrap_or(block),
             _ => block,
@@ -112,7 +112,6 @@ impl FileFields {
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .trim()
-                .to_string()
         };
         Self {
             file_id: field("file_id"),
@@ -125,12 +124,12 @@ impl FileFields {
     /// How to name the file to a user: its name, else the link's host, else "file".
     pub fn label(&self) -> String {
         if !self.filename.is_empty() {
-            return self.filename.clone();
+            return self.filename.to_string();
         }
         let link = if self.file_url.is_empty() {
-            &self.file_data
+            self.file_data
         } else {
-            &self.file_url
+            self.file_url
         };
         url::Url::parse(link)
             .ok()

@@ -224,8 +224,8 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
         if !fields.filename.is_empty() {
             out.insert("filename".into(), json!(fields.filename));
         }
-        let data = fields.file_data.as_str();
-        let link = fields.file_url.as_str();
+        let data = fields.file_data;
+        let link = fields.file_url;
         if !data.is_empty() && scheme_is(data, "data:") {
             let parsed = match parse_data_url(data, self.settings.base64_max_bytes) {
                 Ok(p) => p,
@@ -242,7 +242,7 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
                 let name = if fields.filename.is_empty() {
                     fresh_name("file", &parsed.mime)
                 } else {
-                    fields.filename.clone()
+                    fields.filename.to_string()
                 };
                 if self
                     .store(&name, &parsed.mime, parsed.base64)
@@ -265,19 +265,19 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
                 .await;
                 return None;
             }
-            let mime = mime_from_name(&fields.filename);
+            let mime = mime_from_name(fields.filename);
             out.insert("file_data".into(), json!(data_url(mime, data)));
             return Some(Value::Object(out));
         }
         let link = if !data.is_empty() { data } else { link };
         let owui_id = internal_file_id(link).map(str::to_owned).or_else(|| {
-            (!fields.file_id.is_empty() && link.is_empty()).then(|| fields.file_id.clone())
+            (!fields.file_id.is_empty() && link.is_empty()).then(|| fields.file_id.to_string())
         });
         if let Some(id) = owui_id {
             let name = if fields.filename.is_empty() {
                 id.clone()
             } else {
-                fields.filename.clone()
+                fields.filename.to_string()
             };
             return match self.owui_file_part(&id, &name).await {
                 Some(part) => Some(part),
@@ -299,7 +299,7 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
                     let name = if fields.filename.is_empty() {
                         name_from_link(link, "file", &mime)
                     } else {
-                        fields.filename.clone()
+                        fields.filename.to_string()
                     };
                     if self.store(&name, &mime, &base64).await.is_some() {
                         self.status(StatusText::FILE_REMOTE_SAVED).await;

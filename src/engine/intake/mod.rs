@@ -82,18 +82,21 @@ pub async fn prepare<S: Sink, H: Host>(
         .filter(|&i| role(&messages[i]) == "user");
     let mut out = Vec::with_capacity(messages.len());
     for (index, message) in messages.iter().enumerate() {
-        if role(message) != "user" {
-            out.push(message.clone());
-            continue;
-        }
-        let is_last = Some(index) == last_user;
-        let mut rewritten = message.clone();
-        let blocks = content_blocks(message.get("content"));
-        let Some(blocks) = blocks else {
-            out.push(rewritten);
-            continue;
+        let blocks = match message.get("content") {
+            Some(Value::Array(parts)) if role(message) == "user" => parts.as_slice(),
+            Some(Value::Object(_)) if role(message) == "user" => {
+                std::slice::from_ref(message.get("content").unwrap_or(&Value::Null))
+            }
+            _ => {
+                out.push(message.clone());
+                continue;
+            }
         };
-        let mut parts = intake.user_blocks(&blocks, is_last).await;
+        let is_last = Some(index) == last_user;
+        // Everything but the content is copied; the blocks are read in place, so a large
+        // attachment is copied once, into its part.
+        let mut rewritten = without_content(message);
+        let mut parts = intake.user_blocks(blocks, is_last).await;
         if is_last {
             if !intake.saw_user_images
                 && settings.image_selection == ImageSelection::UserThenAssistant
@@ -101,11 +104,11 @@ pub async fn prepare<S: Sink, H: Host>(
                 let earlier = intake.assistant_images(&messages[..index]).await;
                 parts.splice(0..0, earlier);
             }
-            let referenced = referenced_ids(&blocks);
+            let referenced = referenced_ids(blocks);
             parts.extend(intake.attached_files(attached, &referenced).await);
         }
-        rewritten["content"] = Value::Array(parts);
-        out.push(rewritten);
+        rewritten.insert("content".into(), Value::Array(parts));
+        out.push(Value::Object(rewritten));
     }
     if let Some(index) = last_user {
         // A string message with attached files still needs its files.
@@ -128,32 +131,32 @@ fn role(message: &Value) -> &str {
         .trim()
 }
 
-/// The content's blocks when it has any besides text (a plain string needs no intake).
-fn content_blocks(content: Option<&Value>) -> Option<Vec<Value>> {
-    match content {
-        Some(Value::Array(parts)) => Some(parts.clone()),
-        Some(Value::Object(part)) => Some(vec![Value::Object(part.clone())]),
-        _ => None,
-    }
+/// A message's fields other than its content, copied.
+fn without_content(message: &Value) -> serde_json::Map<String, Value> {
+    message
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| k.as_str() != "content")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Open WebUI file ids the blocks already link to, so `__files__` does not add them twice.
 fn referenced_ids(blocks: &[Value]) -> HashSet<String> {
     let mut ids = HashSet::new();
     for block in blocks {
-        let text = block.to_string();
-        let mut rest = text.as_str();
-        while let Some(at) = rest.find("/api/v1/files/") {
-            rest = &rest[at..];
-            let end = rest.find(['"', '?', '#']).unwrap_or(rest.len());
-            if let Some(id) = crate::intake::internal_file_id(&rest[..end]) {
+        let fields = crate::intake::FileFields::of(block);
+        let (image, _) = media::image_link(block);
+        for link in [fields.file_url, fields.file_data, image.as_str()] {
+            if let Some(id) = crate::intake::internal_file_id(link) {
                 ids.insert(id.to_string());
             }
-            rest = &rest[1..];
         }
-        let fields = crate::intake::FileFields::of(block);
         if !fields.file_id.is_empty() {
-            ids.insert(fields.file_id);
+            ids.insert(fields.file_id.to_string());
         }
     }
     ids
