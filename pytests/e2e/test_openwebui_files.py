@@ -26,6 +26,10 @@ def upload(api, name: str, data: bytes, content_type: str) -> dict:
     return r.json()
 
 
+def stored_files(api) -> list[dict]:
+    return api.get("/api/v1/files/?content=false")["items"]
+
+
 def last_user_parts(fake) -> list[dict]:
     body = fake.requests(path=RESPONSES)[-1]["body"]
     users = [i for i in body["input"] if i.get("role") == "user"]
@@ -73,7 +77,7 @@ def test_an_uploaded_image_and_pdf_reach_the_model_on_the_ui_path(admin_api, ope
 
 def test_an_api_caller_s_file_link_is_read_and_an_inline_file_is_kept(admin_api, openrouter, fake):
     pdf = upload(admin_api, "linked.pdf", PDF, "application/pdf")
-    before = {f["id"] for f in admin_api.get("/api/v1/files/")}
+    before = {f["id"] for f in stored_files(admin_api)}
     inline = f"data:application/pdf;base64,{b64(PDF)}"
     messages = [
         {
@@ -91,7 +95,7 @@ def test_an_api_caller_s_file_link_is_read_and_an_inline_file_is_kept(admin_api,
     files = [p for p in parts if p["type"] == "input_file"]
     assert files[0] == {"type": "input_file", "filename": "linked.pdf", "file_data": inline}
     assert files[1] == {"type": "input_file", "filename": "inline.pdf", "file_data": inline}
-    new = [f for f in admin_api.get("/api/v1/files/") if f["id"] not in before]
+    new = [f for f in stored_files(admin_api) if f["id"] not in before]
     assert [f["filename"] for f in new] == ["inline.pdf"], new
 
 
