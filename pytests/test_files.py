@@ -161,7 +161,7 @@ def trusted_loopback():
     return {"ENABLE_SSRF_PROTECTION": False, "ALLOW_INSECURE_HTTP_HOSTS": "127.0.0.1"}
 
 
-async def test_a_remote_image_is_downloaded_with_retries_and_inlined(fake):
+async def test_a_remote_image_is_retried_after_the_servers_retry_after_and_inlined(fake):
     fake.call(
         "POST",
         "/_fake/downloads",
@@ -170,7 +170,7 @@ async def test_a_remote_image_is_downloaded_with_retries_and_inlined(fake):
             "body_b64": PNG.split(",", 1)[1],
             "content_type": "image/png",
             "failures": [503],
-            "retry_after": 1,
+            "retry_after": 2,
         },
     )
     url = f"{fake.url}/files/cat.png"
@@ -182,7 +182,7 @@ async def test_a_remote_image_is_downloaded_with_retries_and_inlined(fake):
     )
     assert sent[1]["image_url"] == PNG
     assert fake.call("GET", "/_fake/downloads") == {"cat.png": 2}
-    assert any(s.startswith("Download failed (the server answered HTTP 503); retrying in 1 s") for s in statuses), (
+    assert any(s.startswith("Download failed (the server answered HTTP 503); retrying in 2 s") for s in statuses), (
         statuses
     )
 

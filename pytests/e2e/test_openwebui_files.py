@@ -99,21 +99,22 @@ def test_an_api_caller_s_file_link_is_read_and_an_inline_file_is_kept(admin_api,
     assert [f["filename"] for f in new] == ["inline.pdf"], new
 
 
-def test_another_users_file_is_not_read(admin_api, openrouter, fake, owui_server):
+def test_another_users_file_is_not_read(admin_api, openrouter, fake):
     from owui import Api
 
-    other = Api(admin_api.base_url)
-    other.signup_or_signin("Other", "other-files@example.com", "pw-other-123")
-    secret = upload(admin_api, "secret.pdf", PDF, "application/pdf")
-    # The second account may be pending; only an active user can chat.
-    users = admin_api.get("/api/v1/users/")
-    users = users.get("users", users) if isinstance(users, dict) else users
-    other_id = next(u["id"] for u in users if u.get("email") == "other-files@example.com")
-    admin_api.post(
-        f"/api/v1/users/{other_id}/update",
-        {"role": "user", "name": "Other", "email": "other-files@example.com", "profile_image_url": "/user.png"},
+    email, password = "other-files@example.com", "pw-other-123"
+    added = admin_api.request(
+        "POST",
+        "/api/v1/auths/add",
+        expect=None,
+        json={"name": "Other", "email": email, "password": password, "role": "user"},
     )
-    other.signin("other-files@example.com", "pw-other-123")
+    assert added.status_code in (200, 400), added.text  # 400: it exists from an earlier run
+    public = [{"principal_type": "user", "principal_id": "*", "permission": "read"}]
+    admin_api.post("/api/v1/models/model/access/update", {"id": MODEL, "access_grants": public})
+    other = Api(admin_api.base_url)
+    other.signin(email, password)
+    secret = upload(admin_api, "secret.pdf", PDF, "application/pdf")
     messages = [
         {
             "role": "user",
@@ -127,5 +128,5 @@ def test_another_users_file_is_not_read(admin_api, openrouter, fake, owui_server
         }
     ]
     r = other.chat(MODEL, messages)
-    assert "Echo:" in r.json()["choices"][0]["message"]["content"]
+    assert "Echo:" in r.json()["choices"][0]["message"]["content"], r.text
     assert [p["type"] for p in last_user_parts(fake)] == ["input_text"]
