@@ -9,6 +9,7 @@ control API.
 
 import argparse
 import asyncio
+import base64
 import bisect
 import email.utils
 import json
@@ -48,6 +49,7 @@ class FakeOpenRouter:
         self.seq = 0
         self.reset_models()
         self.reset_stats()
+        self.downloads = {}  # name -> {"body", "content_type", "failures": [status...], "retry_after", "hits"}
 
     # -- state ----------------------------------------------------------------------------------
 
@@ -166,6 +168,8 @@ class FakeOpenRouter:
             return await self.send_json(conn, {"ok": True})
         if path.startswith("/_fake/"):
             return await self.control(conn, req, path[len("/_fake/"):])
+        if path.startswith("/files/") and req.method == "GET":
+            return await self.serve_download(conn, path[len("/files/"):])
         if not path.startswith("/api/"):
             return await self.send_simple(conn, 404, error_json(404, "Not Found"))
         rec = self.record(req)
@@ -423,7 +427,12 @@ class FakeOpenRouter:
         if what == "models" and m == "DELETE":
             self.reset_models()
             return await self.send_json(conn, {"ok": True})
+        if what == "downloads" and m == "POST":
+            return await self.set_download(conn, req.json())
+        if what == "downloads" and m == "GET":
+            return await self.send_json(conn, {n: d["hits"] for n, d in self.downloads.items()})
         if what == "reset" and m == "POST":
+            self.downloads.clear()
             self.plans.clear()
             self.log.clear()
             self.log_bytes = 0
@@ -433,6 +442,30 @@ class FakeOpenRouter:
             self.stats["active_streams"] = active
             return await self.send_json(conn, {"ok": True})
         return await self.send_simple(conn, 404, error_json(404, f"unknown control call {m} /_fake/{what}"))
+
+    async def set_download(self, conn, data):
+        """A file served at ``GET /files/<name>`` (for the pipe's downloads): ``body_b64``,
+        ``content_type``, ``failures`` (statuses answered first, in order), ``retry_after``."""
+        try:
+            name = str(data["name"])
+            body = base64.b64decode(data.get("body_b64", ""))
+            failures = [int(s) for s in data.get("failures", [])]
+        except (KeyError, TypeError, ValueError) as exc:
+            return await self.send_json(conn, {"error": f"bad download: {exc}"}, 400)
+        self.downloads[name] = {"body": body, "content_type": str(data.get("content_type", "application/octet-stream")),
+                                "failures": failures, "retry_after": data.get("retry_after"), "hits": 0}
+        return await self.send_json(conn, {"ok": True})
+
+    async def serve_download(self, conn, name):
+        item = self.downloads.get(name)
+        if item is None:
+            return await self.send_simple(conn, 404, error_json(404, "Not Found"))
+        item["hits"] += 1
+        if item["failures"]:
+            status = item["failures"].pop(0)
+            headers = [("Retry-After", str(item["retry_after"]))] if item["retry_after"] is not None else []
+            return await self.send_simple(conn, status, error_json(status, "try later"), headers=headers)
+        return await self.send_simple(conn, 200, item["body"], ctype=item["content_type"])
 
     async def set_models(self, conn, data):
         if not isinstance(data, dict):

@@ -18,6 +18,8 @@
 //!   the reference pipe's rows.
 //! * [`errors`]: the error cards a user sees.
 //! * [`fetch`]: SSRF-safe URL vetting and the guarded download (no private networks).
+//! * [`intake`]: the Sans-IO rules of file, image, audio and video intake (data URLs,
+//!   size guards, Open WebUI file links, status texts).
 //! * [`valves`]: the typed settings built from the admin and user valves.
 //! * At the root: the output vocabulary ([`Emit`]) every layer produces or consumes, and
 //!   the typed failure of one upstream request ([`UpstreamError`]).
@@ -31,6 +33,7 @@ pub mod catalog;
 pub mod engine;
 pub mod errors;
 pub mod fetch;
+pub mod intake;
 pub mod sse;
 pub mod stream;
 pub mod tools;

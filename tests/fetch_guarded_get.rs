@@ -191,3 +191,23 @@ async fn a_name_is_resolved_once_and_connected_to_at_the_checked_address() {
     assert!(other.is_err());
     assert_eq!(file.connections(), 1);
 }
+
+#[tokio::test]
+async fn a_retryable_status_keeps_the_servers_retry_after() {
+    let busy = LoopbackServer::start(answer(
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\nContent-Length: 0",
+        b"",
+    ))
+    .await;
+    let outcome = get_from(busy.port).await;
+    assert_eq!(
+        outcome,
+        Err(FetchError::StatusRetryAfter(503, Duration::from_secs(7)))
+    );
+    let gone = LoopbackServer::start(answer(
+        "HTTP/1.1 404 Not Found\r\nRetry-After: 7\r\nContent-Length: 0",
+        b"",
+    ))
+    .await;
+    assert_eq!(get_from(gone.port).await, Err(FetchError::Status(404)));
+}

@@ -517,6 +517,7 @@ async def ui_path_chat_async(
     wait_for: Callable[[list[dict]], bool] | None = None,
     on_event: Callable[[dict], Any] | None = None,
     extra_body: dict | None = None,
+    user_files: list[dict] | None = None,
 ) -> UiChat:
     """Send one user turn through the socket.io UI path and wait until the reply is done.
 
@@ -525,7 +526,8 @@ async def ui_path_chat_async(
     than the final ``chat:completion`` (for example a ``chat:title`` event).
     ``on_event`` is the socket handler: its return value answers ``__event_call__``.
     ``extra_body`` adds fields the browser sends in some chats (``filter_ids`` for toggles,
-    ``tool_ids``, ``tool_servers``).
+    ``tool_ids``, ``tool_servers``). ``user_files`` are the files the browser attaches to
+    the user message (and sends as the request's ``files``), as Open WebUI's upload returns them.
     """
     import socketio  # the venv's python-socketio (client side uses aiohttp)
 
@@ -588,6 +590,9 @@ async def ui_path_chat_async(
         }
         if chat_id:
             body["chat_id"] = chat_id
+        if user_files:
+            body["user_message"]["files"] = user_files
+            body["files"] = user_files
         body.update(extra_body or {})
         async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
             r = await client.post(

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from . import _native, relay
+from .files import describe_attached
 from .host import HostSession
 from .tools import ChatTools
 from .model_sync import CatalogEntry, SyncScheduler
@@ -231,6 +232,7 @@ class PipeCore:
             "task": task,
             "features": metadata.get("features") if isinstance(metadata.get("features"), dict) else {},
             "tools": [],
+            "files": [] if task else describe_attached(context.get("files")),
             "artifact_db_path": self.artifact_db_path,
         }
         tools = None if task else ChatTools(context)

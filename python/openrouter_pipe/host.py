@@ -2,8 +2,8 @@
 
 While an answer runs, the engine may ask for work that needs Open WebUI objects
 (send an event through ``__event_emitter__``, ask the browser through ``__event_call__``,
-run one of the chat's tools; file storage comes next). Each request arrives in order with the answer's lines
-(``ChatStream.next_batch``) and is run here as its own task, bounded by
+run one of the chat's tools, read and keep files in Open WebUI's storage). Each request
+arrives in order with the answer's lines (``ChatStream.next_batch``) and is run here as its own task, bounded by
 ``asyncio.wait_for``, so a slow call never holds up the stream. When the answer ends or is
 cancelled, calls still running are cancelled; when it ends normally, tool calls the
 engine gave up on get ``TOOL_SHUTDOWN_TIMEOUT_SECONDS`` to finish first.
@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from . import _native
+from .files import OwuiFiles
+from .files import Unavailable as StorageUnavailable
 from .tools import ChatTools
 
 log = logging.getLogger("openrouter_pipe")
@@ -46,11 +48,16 @@ class HostSession:
         self._tools = tools
         self._shutdown_timeout = max(0.0, float(shutdown_timeout or 0.0))
         self._tasks: set[asyncio.Task] = set()
+        files = OwuiFiles(context)
         self._handlers: dict[str, Handler] = {
             "emit": self._emit,
             "event_call": self._ask_browser,
             "tool": self._run_tool,
             "echo": _echo,
+            "file_info": files.info,
+            "file_chunk": files.chunk,
+            "file_store": files.store,
+            "file_limits": files.limits,
         }
 
     def dispatch(self, request: _native.HostRequest) -> None:
@@ -90,7 +97,7 @@ class HostSession:
         except asyncio.CancelledError:
             request.fail("cancelled", "the answer ended")
             raise
-        except Unavailable as exc:
+        except (Unavailable, StorageUnavailable) as exc:
             request.fail("unavailable", str(exc))
         except Exception as exc:  # noqa: BLE001 - reported to the engine, never raised into Open WebUI
             log.debug("Host call %s failed", request.op, exc_info=True)

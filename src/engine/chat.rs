@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::artifacts::ArtifactSession;
 use super::history;
 use super::host::Host;
+use super::intake;
 use super::request::ChatRequest;
 use super::retry;
 use super::routing::Routing;
@@ -129,7 +130,11 @@ async fn answer<S: Sink, H: Host>(
         .get("messages")
         .and_then(Value::as_array)
         .unwrap_or(&empty);
-    let replayed = history::replay(messages, sink.session).await;
+    let accepts = intake::Accepts::of(target.model.as_ref());
+    let messages =
+        intake::prepare(messages, &req.files, &settings.files, accepts, host, sink).await;
+    let replayed = history::replay(&messages, sink.session).await;
+    drop(messages); // the replayed input holds what is needed; attachments are large
     sink.session
         .delete_after_success(replayed.reasoning_to_delete);
     let ctx = TranslateContext {

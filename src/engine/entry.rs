@@ -32,7 +32,9 @@ pub async fn stream(
     first_token: Urgent,
 ) -> Outcome {
     let host = ChannelHost::new(tx.clone(), on_send.clone());
-    match ChatRequest::from_json(&request_json) {
+    let parsed = ChatRequest::from_json(&request_json);
+    drop(request_json); // attachments make it large; the parsed request holds the same
+    match parsed {
         Ok(request) => {
             let settings = request.settings();
             let mut sink = StreamSink::new(tx, coalescer(&settings), on_send, first_token);
@@ -50,7 +52,9 @@ pub async fn stream(
 /// The complete answer to `request_json`. With a `host`, a chat's events reach Open
 /// WebUI while it runs; background tasks (titles, tags) never send any.
 pub async fn complete(request_json: String, host: Option<ChannelHost>) -> (CollectSink, Outcome) {
-    let request = match ChatRequest::from_json(&request_json) {
+    let parsed = ChatRequest::from_json(&request_json);
+    drop(request_json);
+    let request = match parsed {
         Ok(request) => request,
         Err(why) => {
             let mut sink = CollectSink::default();

@@ -34,6 +34,17 @@ pub enum HostCall {
     /// Run one of the chat's tools: `{"name", "call_id", "arguments", "kind"}`; the
     /// answer is the tool's result.
     Tool(Value),
+    /// Describe an Open WebUI file the chat user may read: `{"id"}` →
+    /// `{"name", "mime", "size"}`; fails when it is missing, not theirs or its bytes are gone.
+    FileInfo(Value),
+    /// Read part of that file: `{"id", "offset", "length"}` → `{"base64", "bytes", "eof"}`.
+    FileChunk(Value),
+    /// Keep a copy in Open WebUI's storage, owned by the chat user or the fallback storage
+    /// user: `{"name", "mime", "base64", "fallback_user": {"email", "name", "role"}}` →
+    /// `{"id", "url"}`.
+    FileStore(Value),
+    /// Open WebUI's own upload limits: `{}` → `{"file_max_size_mb", "retrieval"}`.
+    FileLimits(Value),
 }
 
 impl HostCall {
@@ -44,12 +55,23 @@ impl HostCall {
             HostCall::EventCall(_) => "event_call",
             HostCall::Echo(_) => "echo",
             HostCall::Tool(_) => "tool",
+            HostCall::FileInfo(_) => "file_info",
+            HostCall::FileChunk(_) => "file_chunk",
+            HostCall::FileStore(_) => "file_store",
+            HostCall::FileLimits(_) => "file_limits",
         }
     }
 
     fn into_args(self) -> Value {
         match self {
-            HostCall::Emit(v) | HostCall::EventCall(v) | HostCall::Echo(v) | HostCall::Tool(v) => v,
+            HostCall::Emit(v)
+            | HostCall::EventCall(v)
+            | HostCall::Echo(v)
+            | HostCall::Tool(v)
+            | HostCall::FileInfo(v)
+            | HostCall::FileChunk(v)
+            | HostCall::FileStore(v)
+            | HostCall::FileLimits(v) => v,
         }
     }
 }

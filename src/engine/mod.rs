@@ -7,6 +7,7 @@ mod chat;
 pub(crate) mod entry;
 pub mod history;
 pub(crate) mod host;
+mod intake;
 pub(crate) mod models;
 pub(crate) mod notices;
 mod placement;

@@ -34,6 +34,8 @@ pub struct ChatRequest {
     /// The tools of this chat the pipe may offer the model (`__tools__`, direct tool
     /// servers), described by the Python layer, which keeps their callables.
     pub tools: Vec<ToolEntry>,
+    /// The request's attached Open WebUI files (`__files__`): `{"type", "id", "name", …}`.
+    pub files: Vec<Value>,
     /// Default location of the artifact database (`<DATA_DIR>/openrouter_pipe/artifacts.db`),
     /// used unless the `ARTIFACT_DB_PATH` valve names one.
     pub artifact_db_path: Option<String>,

@@ -110,6 +110,8 @@ pub enum FetchError {
     Refused(Refusal),
     /// The server answered with a status that is neither success nor a redirect.
     Status(u16),
+    /// A status worth retrying (408, 425, 429, 5xx) whose `Retry-After` said when.
+    StatusRetryAfter(u16, std::time::Duration),
     /// The body is larger than allowed (announced or counted); the limit in bytes.
     TooLarge(u64),
     /// The time budget ran out.
@@ -122,7 +124,9 @@ impl std::fmt::Display for FetchError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             FetchError::Refused(refusal) => write!(f, "refused: {refusal}"),
-            FetchError::Status(status) => write!(f, "the server answered HTTP {status}"),
+            FetchError::Status(status) | FetchError::StatusRetryAfter(status, _) => {
+                write!(f, "the server answered HTTP {status}")
+            }
             FetchError::TooLarge(limit) => {
                 write!(
                     f,
@@ -183,9 +187,28 @@ async fn follow(
             continue;
         }
         if !response.status().is_success() {
-            return Err(FetchError::Status(status));
+            return Err(status_error(status, response.headers()));
         }
         return read_capped(response, current, limits.max_bytes).await;
+    }
+}
+
+/// A failed status, with the server's `Retry-After` when the status is worth retrying.
+fn status_error(status: u16, headers: &reqwest::header::HeaderMap) -> FetchError {
+    let retryable = matches!(status, 408 | 425 | 429 | 500..=599);
+    let after = headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .filter(|_| retryable)
+        .and_then(|value| {
+            let pairs = [("retry-after".to_string(), value.to_string())];
+            crate::errors::parse::retry_after(&pairs, None)?.seconds
+        });
+    match after {
+        Some(seconds) => {
+            FetchError::StatusRetryAfter(status, std::time::Duration::from_secs(seconds))
+        }
+        None => FetchError::Status(status),
     }
 }
 

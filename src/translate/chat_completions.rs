@@ -375,6 +375,12 @@ fn part(part: &Value) -> Option<Value> {
             file.insert("file_data".into(), data.clone());
             Some(json!({"type": "file", "file": file}))
         }
+        "input_video" => {
+            let url = part
+                .get("video_url")
+                .and_then(|u| u.as_str().or_else(|| u.get("url")?.as_str()))?;
+            Some(json!({"type": "video_url", "video_url": {"url": url}}))
+        }
         "image_url" | "input_audio" | "video_url" | "file" => Some(part.clone()),
         _ => None,
     }

@@ -126,7 +126,8 @@ fn part_text(part: &Value) -> Option<&str> {
     }
 }
 
-/// User content: text → `input_text`, `image_url` → `input_image`.
+/// User content: text → `input_text`, `image_url` → `input_image`; the file, audio and
+/// video parts the intake stage produced pass through unchanged.
 fn user_parts(content: Option<&Value>) -> Vec<Value> {
     match content {
         Some(Value::String(s)) => vec![json!({"type": "input_text", "text": s})],
@@ -151,10 +152,13 @@ fn user_part(part: &Value) -> Option<Value> {
             let detail = part
                 .get("image_url")
                 .and_then(|i| i.get("detail"))
+                .or_else(|| part.get("detail"))
                 .and_then(Value::as_str)
                 .unwrap_or("auto");
             Some(json!({"type": "input_image", "image_url": url, "detail": detail}))
         }
+        // Already Responses parts: the intake stage (`engine::intake`) made them.
+        "input_file" | "input_audio" | "input_video" => Some(part.clone()),
         _ => None,
     }
 }

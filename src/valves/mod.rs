@@ -17,3 +17,4 @@ pub use settings::{
     EndpointSettings, IdentifierSettings, OutboundSettings, ReasoningSettings, Settings,
     StreamSettings, ThinkingMode, ToolMode, ToolSettings,
 };
+pub use settings::{FileSettings, ImageSelection, StorageUser};

@@ -60,10 +60,6 @@ const fn compat(spec: ValveSpec, why: &'static str) -> ValveSpec {
 }
 
 // What planned valves wait for, each naming the issue that makes them live.
-const FILES: &str = "the pipe handles files, images and downloads itself (issue #11)";
-const SSRF: &str = "the pipe downloads remote files itself, with SSRF checks (issue #11)";
-const STORAGE_USER: &str = "the pipe stores files in Open WebUI itself (issue #11)";
-const IMAGES: &str = "the pipe selects and limits input images itself (issue #11)";
 const LOGGING: &str = "request-scoped logging lands (issue #14)";
 const SESSION_LOGS: &str = "session log archives land (issue #14)";
 const ADMISSION: &str = "admission control lands (issue #12)";
@@ -96,19 +92,19 @@ pub static VALVES: &[ValveSpec] = &[
     ranged("HTTP_TOTAL_TIMEOUT_SECONDS", T::OptionalInt, D::Null, Some(1.0), None, "Longest time in seconds a whole OpenRouter request may take, streaming included. Empty means no overall limit; the idle read timeout applies instead."),
     ranged("HTTP_SOCK_READ_SECONDS", T::Int, D::Int(300), Some(1.0), None, "Seconds a response may stay silent before the request is given up. Only used when no total timeout is set."),
     // --- Files, images and downloads ---
-    planned(ranged("REMOTE_DOWNLOAD_MAX_RETRIES", T::Int, D::Int(3), Some(0.0), Some(10.0), "How many times a failed download of a remote file or image is retried. 0 means a single attempt."), FILES),
-    planned(ranged("REMOTE_DOWNLOAD_INITIAL_RETRY_DELAY_SECONDS", T::Int, D::Int(5), Some(1.0), Some(60.0), "Seconds to wait before the first download retry; the wait grows after each further failure."), FILES),
-    planned(ranged("REMOTE_DOWNLOAD_MAX_RETRY_TIME_SECONDS", T::Int, D::Int(45), Some(5.0), Some(300.0), "Upper limit in seconds for one wait between download retries, and for the whole retry period."), FILES),
-    planned(ranged("REMOTE_FILE_MAX_SIZE_MB", T::Int, D::Int(50), Some(1.0), Some(500.0), "Largest remote file, in MB, that will be downloaded. Open WebUI's own file size limit can take precedence when one is set."), FILES),
-    planned(valve("SAVE_REMOTE_FILE_URLS", T::Bool, D::Bool(true), "Download files that are given by URL and keep a copy in Open WebUI's file storage."), FILES),
-    planned(valve("SAVE_FILE_DATA_CONTENT", T::Bool, D::Bool(true), "Keep a copy of files sent as inline data (base64) in Open WebUI's file storage."), FILES),
-    planned(ranged("BASE64_MAX_SIZE_MB", T::Int, D::Int(50), Some(1.0), Some(500.0), "Largest inline (base64) file or image accepted, in MB of decoded data. Also the limit for Open WebUI files embedded into a request."), FILES),
-    planned(ranged("IMAGE_UPLOAD_CHUNK_BYTES", T::Int, D::Int(1_048_576), Some(65_536.0), Some(8_388_608.0), "Chunk size in bytes used when reading Open WebUI files to embed them in a request. Bigger chunks are faster but use more memory."), FILES),
-    planned(ranged("VIDEO_MAX_SIZE_MB", T::Int, D::Int(100), Some(1.0), Some(1000.0), "Largest inline (base64) video accepted, in MB."), FILES),
-    planned(valve("FALLBACK_STORAGE_EMAIL", T::Str, D::Env { var: "OPENROUTER_STORAGE_USER_EMAIL", fallback: "openrouter-pipe@system.local" }, "Email of the service account that owns stored files when a request has no user; the account is created if missing. Defaults to the OPENROUTER_STORAGE_USER_EMAIL environment variable."), STORAGE_USER),
-    planned(valve("FALLBACK_STORAGE_NAME", T::Str, D::Env { var: "OPENROUTER_STORAGE_USER_NAME", fallback: "OpenRouter Pipe Storage" }, "Display name of that service account. Defaults to the OPENROUTER_STORAGE_USER_NAME environment variable."), STORAGE_USER),
-    planned(valve("FALLBACK_STORAGE_ROLE", T::Str, D::Env { var: "OPENROUTER_STORAGE_USER_ROLE", fallback: "pending" }, "Open WebUI role of that service account; keep it unprivileged (admin is not advised). Defaults to the OPENROUTER_STORAGE_USER_ROLE environment variable."), STORAGE_USER),
-    planned(valve("ENABLE_SSRF_PROTECTION", T::Bool, D::Bool(true), "Refuse to download from private, loopback and other internal network addresses. Turn off only if every URL users can send is trusted."), SSRF),
+    ranged("REMOTE_DOWNLOAD_MAX_RETRIES", T::Int, D::Int(3), Some(0.0), Some(10.0), "How many times a failed download of a remote file or image is retried. 0 means a single attempt."),
+    ranged("REMOTE_DOWNLOAD_INITIAL_RETRY_DELAY_SECONDS", T::Int, D::Int(5), Some(1.0), Some(60.0), "Seconds to wait before the first download retry; the wait grows after each further failure."),
+    ranged("REMOTE_DOWNLOAD_MAX_RETRY_TIME_SECONDS", T::Int, D::Int(45), Some(5.0), Some(300.0), "Upper limit in seconds for one wait between download retries, and for the whole retry period."),
+    ranged("REMOTE_FILE_MAX_SIZE_MB", T::Int, D::Int(50), Some(1.0), Some(500.0), "Largest remote file, in MB, that will be downloaded. Open WebUI's own file size limit can take precedence when one is set."),
+    valve("SAVE_REMOTE_FILE_URLS", T::Bool, D::Bool(true), "Download files that are given by URL and keep a copy in Open WebUI's file storage."),
+    valve("SAVE_FILE_DATA_CONTENT", T::Bool, D::Bool(true), "Keep a copy of files sent as inline data (base64) in Open WebUI's file storage."),
+    ranged("BASE64_MAX_SIZE_MB", T::Int, D::Int(50), Some(1.0), Some(500.0), "Largest inline (base64) file or image accepted, in MB of decoded data. Also the limit for Open WebUI files embedded into a request."),
+    ranged("IMAGE_UPLOAD_CHUNK_BYTES", T::Int, D::Int(1_048_576), Some(65_536.0), Some(8_388_608.0), "Chunk size in bytes used when reading Open WebUI files to embed them in a request. Bigger chunks are faster but use more memory."),
+    ranged("VIDEO_MAX_SIZE_MB", T::Int, D::Int(100), Some(1.0), Some(1000.0), "Largest inline (base64) video accepted, in MB."),
+    valve("FALLBACK_STORAGE_EMAIL", T::Str, D::Env { var: "OPENROUTER_STORAGE_USER_EMAIL", fallback: "openrouter-pipe@system.local" }, "Email of the service account that owns stored files when a request has no user; the account is created if missing. Defaults to the OPENROUTER_STORAGE_USER_EMAIL environment variable."),
+    valve("FALLBACK_STORAGE_NAME", T::Str, D::Env { var: "OPENROUTER_STORAGE_USER_NAME", fallback: "OpenRouter Pipe Storage" }, "Display name of that service account. Defaults to the OPENROUTER_STORAGE_USER_NAME environment variable."),
+    valve("FALLBACK_STORAGE_ROLE", T::Str, D::Env { var: "OPENROUTER_STORAGE_USER_ROLE", fallback: "pending" }, "Open WebUI role of that service account; keep it unprivileged (admin is not advised). Defaults to the OPENROUTER_STORAGE_USER_ROLE environment variable."),
+    valve("ENABLE_SSRF_PROTECTION", T::Bool, D::Bool(true), "Refuse to download from private, loopback and other internal network addresses. Turn off only if every URL users can send is trusted."),
     // --- Models and reasoning ---
     valve("MODEL_ID", T::Str, D::Str("auto"), "Models to offer: auto lists every OpenRouter model; otherwise a comma-separated list of OpenRouter model ids such as openai/gpt-4o."),
     ranged("MODEL_CATALOG_REFRESH_SECONDS", T::Int, D::Int(3600), Some(60.0), None, "How often, in seconds, the list of OpenRouter models is fetched again."),
@@ -196,8 +192,8 @@ pub static VALVES: &[ValveSpec] = &[
     valve("SEND_SESSION_ID", T::Bool, D::Bool(false), "Send the Open WebUI session id to OpenRouter."),
     valve("SEND_CHAT_ID", T::Bool, D::Bool(false), "Send the chat id to OpenRouter as request metadata."),
     valve("SEND_MESSAGE_ID", T::Bool, D::Bool(false), "Send the message id to OpenRouter as request metadata."),
-    planned(ranged("MAX_INPUT_IMAGES_PER_REQUEST", T::Int, D::Int(5), Some(1.0), Some(20.0), "Most images sent along with the latest user message; any beyond that are left out."), IMAGES),
-    planned(valve("IMAGE_INPUT_SELECTION", T::Choice(&["user_turn_only", "user_then_assistant"]), D::Str("user_then_assistant"), "Which images go with a message: only those the user attached, or, if there are none, the latest images from the previous assistant reply."), IMAGES),
+    ranged("MAX_INPUT_IMAGES_PER_REQUEST", T::Int, D::Int(5), Some(1.0), Some(20.0), "Most images sent along with the latest user message; any beyond that are left out."),
+    valve("IMAGE_INPUT_SELECTION", T::Choice(&["user_turn_only", "user_then_assistant"]), D::Str("user_then_assistant"), "Which images go with a message: only those the user attached, or, if there are none, the latest images from the previous assistant reply."),
     // --- Open WebUI model settings ---
     valve("UPDATE_MODEL_IMAGES", T::Bool, D::Bool(true), "Copy each model's icon from OpenRouter into Open WebUI's model settings."),
     valve("UPDATE_MODEL_CAPABILITIES", T::Bool, D::Bool(true), "Fill in each model's capabilities (vision, files, web search and so on) in Open WebUI from OpenRouter's catalog."),
@@ -210,6 +206,8 @@ pub static VALVES: &[ValveSpec] = &[
     valve("ARTIFACT_DB_PATH", T::Str, D::Str(""), "Path of the SQLite file where the pipe stores reasoning and tool results. Empty means openrouter_pipe/artifacts.db inside Open WebUI's data directory."),
     valve("UPDATE_MODEL_DESCRIPTIONS", T::Bool, D::Bool(true), "Copy each model's OpenRouter description into its Open WebUI model entry. Descriptions an admin edited by hand are left alone."),
     valve("TOOL_EXECUTION_MODE", T::Choice(&["Pipeline", "Open-WebUI"]), D::Str("Pipeline"), "Who runs the tools a model calls: Pipeline (the pipe runs them and continues the answer) or Open-WebUI (the pipe hands the calls to Open WebUI's own tool loop)."),
+    valve("ALLOW_INSECURE_HTTP", T::Bool, D::Bool(false), "Also download files and images over plain http:// (unencrypted) from any host. Off means https only, except the hosts listed below."),
+    valve("ALLOW_INSECURE_HTTP_HOSTS", T::Str, D::Str(""), "Comma-separated host names or IP addresses that may be reached over plain http:// even when insecure http is off. Empty means none."),
 ];
 
 #[cfg(test)]
@@ -258,7 +256,7 @@ mod tests {
             VALVES[REFERENCE_VALVES - 1].name,
             "AUTO_DEFAULT_OPENROUTER_SEARCH_FILTER"
         );
-        assert_eq!(VALVES.len(), REFERENCE_VALVES + 5);
+        assert_eq!(VALVES.len(), REFERENCE_VALVES + 7);
         assert!(ValveSpec::find("REDIS_URL").is_none());
     }
 

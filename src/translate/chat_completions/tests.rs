@@ -160,3 +160,28 @@ fn reasoning_items_keep_only_what_a_provider_can_verify() {
         ]
     );
 }
+
+#[test]
+fn attachments_from_intake_keep_their_chat_completions_shape() {
+    let body = json!({"model": "m", "input": [{"type": "message", "role": "user", "content": [
+        {"type": "input_text", "text": "see"},
+        {"type": "input_image", "image_url": "data:image/png;base64,AAAA"},
+        {"type": "input_file", "filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBE"},
+        {"type": "input_audio", "input_audio": {"data": "UklG", "format": "wav"}},
+        {"type": "input_video", "video_url": "data:video/mp4;base64,AAAA"}
+    ]}]});
+    let out = to_chat_completions(&body);
+    let parts = &out["messages"][0]["content"];
+    let kinds: Vec<&str> = parts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["text", "image_url", "file", "input_audio", "video_url"]
+    );
+    assert_eq!(parts[2]["file"]["filename"], "a.pdf");
+    assert_eq!(parts[4]["video_url"]["url"], "data:video/mp4;base64,AAAA");
+}

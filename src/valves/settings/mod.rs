@@ -6,6 +6,7 @@ mod artifacts;
 mod catalog;
 mod connection;
 mod endpoints;
+mod files;
 mod outbound;
 mod raw;
 mod reasoning;
@@ -18,6 +19,7 @@ pub use artifacts::ArtifactSettings;
 pub use catalog::CatalogSettings;
 pub use connection::ConnectionSettings;
 pub use endpoints::{Endpoint, EndpointSettings};
+pub use files::{FileSettings, ImageSelection, StorageUser};
 pub use outbound::{AnthropicSettings, IdentifierSettings, OutboundSettings};
 pub use reasoning::ReasoningSettings;
 pub use stream::{StreamSettings, ThinkingMode};
@@ -44,6 +46,8 @@ pub struct Settings {
     pub tools: ToolSettings,
     /// Which OpenRouter API chats are sent to.
     pub endpoints: EndpointSettings,
+    /// Files, images, audio and video in chats.
+    pub files: FileSettings,
 }
 
 impl Settings {
@@ -59,6 +63,7 @@ impl Settings {
             stream: StreamSettings::read(&raw),
             tools: ToolSettings::read(&raw),
             endpoints: EndpointSettings::read(&raw),
+            files: FileSettings::read(&raw),
         }
     }
 
