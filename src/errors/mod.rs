@@ -9,6 +9,7 @@ mod card;
 pub(crate) mod parse;
 pub(crate) mod redact;
 mod report;
+mod template;
 
 use serde_json::Value;
 
