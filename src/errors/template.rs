@@ -116,9 +116,10 @@ fn pieces(line: &str, line_no: usize) -> Result<Vec<Piece<'_>>, TemplateError> {
         let after = &rest[at + 2..];
         let inner = after.trim_start();
         if !(inner.starts_with('#') || inner.starts_with('/')) {
-            // `{{` that opens no block token is plain text.
-            out.push(Piece::Text(&rest[..at + 2]));
-            rest = after;
+            // `{{` that opens no block token is plain text; only its first brace is
+            // passed over, so `{{{#if x}}` still finds its token.
+            out.push(Piece::Text(&rest[..at + 1]));
+            rest = &rest[at + 1..];
             continue;
         }
         let bad = |token: &str| TemplateError::BadToken {

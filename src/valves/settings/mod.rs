@@ -3,6 +3,7 @@
 //! every default and bound comes from the declaration (see [`super::numbers`]).
 
 mod artifacts;
+mod cards;
 mod catalog;
 mod connection;
 mod outbound;
@@ -40,6 +41,8 @@ pub struct Settings {
     pub stream: StreamSettings,
     /// Running the tools a model calls.
     pub tools: ToolSettings,
+    /// The operator's error-card templates and support contacts.
+    pub cards: crate::errors::CardTemplates,
 }
 
 impl Settings {
@@ -54,6 +57,7 @@ impl Settings {
             artifacts: ArtifactSettings::read(&raw),
             stream: StreamSettings::read(&raw),
             tools: ToolSettings::read(&raw),
+            cards: cards::read(&raw),
         }
     }
 
