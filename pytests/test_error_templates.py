@@ -106,7 +106,9 @@ async def test_connection_refused_uses_its_template():
 
 @pytest.mark.parametrize("stream", [True, False])
 async def test_an_unusable_success_body_uses_the_internal_template(fake, stream):
-    fake.enqueue({"status": 200, "headers": {"Content-Type": "text/html"}, "body": "<html><body>proxy says hi</body></html>"})
+    fake.enqueue(
+        {"status": 200, "headers": {"Content-Type": "text/html"}, "body": "<html><body>proxy says hi</body></html>"}
+    )
     template = "Internal: {kind} ({error_id})\n{{#if raw}}Body: {raw}{{/if}}"
     pipe = new_pipe(fake.base_url, INTERNAL_ERROR_TEMPLATE=template)
     if stream:

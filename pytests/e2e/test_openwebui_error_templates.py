@@ -29,9 +29,7 @@ TEMPLATE = (
 @pytest.fixture
 def custom_rate_limit_card(admin_api, openrouter):
     valves = admin_api.valves(FUNCTION_ID)
-    admin_api.set_valves(
-        FUNCTION_ID, {**valves, "RATE_LIMIT_TEMPLATE": TEMPLATE, "SUPPORT_EMAIL": "help@example.com"}
-    )
+    admin_api.set_valves(FUNCTION_ID, {**valves, "RATE_LIMIT_TEMPLATE": TEMPLATE, "SUPPORT_EMAIL": "help@example.com"})
     yield
     admin_api.set_valves(FUNCTION_ID, valves)
 

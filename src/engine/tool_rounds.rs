@@ -89,3 +89,6 @@ pub fn limit_reached(
     emits.push(Emit::status(line, true));
     emits
 }
+
+#[cfg(test)]
+mod tests;

@@ -82,6 +82,15 @@ pub struct CardTemplates {
 }
 
 impl CardTemplates {
+    /// No templates yet (every class shows its built-in card), with these support contacts.
+    pub fn with_support(support_email: String, support_url: String) -> Self {
+        Self {
+            support_email,
+            support_url,
+            ..Self::default()
+        }
+    }
+
     /// Uses `text` for `class`; a blank text keeps the built-in card.
     pub fn set(&mut self, class: CardClass, text: String) {
         if text.trim().is_empty() {
@@ -279,7 +288,7 @@ fn server_reason(status: u16) -> Option<&'static str> {
         504 => "Gateway Timeout",
         524 => "Timeout",
         529 => "Overloaded",
-        500..=599 => "Server Error",
+        501..=599 => "Server Error",
         _ => return None,
     })
 }

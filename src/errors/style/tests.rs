@@ -5,8 +5,7 @@ use super::*;
 use crate::errors::{ErrorContext, RetryAfter};
 
 fn style_with(class: CardClass, text: &str) -> CardStyle {
-    let mut templates = CardTemplates::default();
-    templates.support_email = "help@example.com".into();
+    let mut templates = CardTemplates::with_support("help@example.com".into(), String::new());
     templates.set(class, text.into());
     CardStyle::new(
         templates,

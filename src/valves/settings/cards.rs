@@ -26,9 +26,10 @@ const TEMPLATE_VALVES: &[(CardClass, &str)] = &[
 
 /// Reads the template valves (blank = built-in card) and the support contacts.
 pub(super) fn read(raw: &Raw) -> CardTemplates {
-    let mut templates = CardTemplates::default();
-    templates.support_email = raw.str("SUPPORT_EMAIL").trim().to_string();
-    templates.support_url = raw.str("SUPPORT_URL").trim().to_string();
+    let mut templates = CardTemplates::with_support(
+        raw.str("SUPPORT_EMAIL").trim().to_string(),
+        raw.str("SUPPORT_URL").trim().to_string(),
+    );
     for (class, valve) in TEMPLATE_VALVES {
         templates.set(*class, raw.str(valve));
     }
