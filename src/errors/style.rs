@@ -119,7 +119,7 @@ pub struct RequestFacts {
     pub message_id: String,
     /// The URL requests go to (`<BASE_URL>/responses`).
     pub endpoint: String,
-    /// The timeout that ends a silent request, in seconds.
+    /// The request timeout in seconds (the total one when set, else the idle read one).
     pub timeout_seconds: Option<u64>,
 }
 
@@ -251,7 +251,10 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
         "the response body when it was not a readable error (shortened)",
     ),
     ("raw_body", "same as `raw`"),
-    ("timeout_seconds", "the timeout that applied, in seconds"),
+    (
+        "timeout_seconds",
+        "the request timeout in seconds (total, else idle read)",
+    ),
     ("endpoint", "the URL requests go to"),
     ("session_id", "Open WebUI's session id"),
     ("user_id", "Open WebUI's user id"),
