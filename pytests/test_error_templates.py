@@ -184,3 +184,16 @@ async def test_request_context_is_available_to_templates(fake):
     )
     text = content_of(parse_lines([line async for line in result]))
     assert text.strip() == "user=user-42 chat=chat-7 session=sess-9"
+
+
+async def test_huge_templates_and_huge_cards_are_bounded(fake):
+    fake.enqueue({"status": 400, "body": {"error": {"message": "Bad field", "code": 400}}})
+    too_long = "x" * 20_001
+    text, _ = await answer_text(new_pipe(fake.base_url, OPENROUTER_ERROR_TEMPLATE=too_long))
+    assert "could not process your request" in text and "xxxx" not in text
+
+    fake.enqueue({"status": 400, "body": {"error": {"message": "m" * 900, "code": 400}}})
+    repeated = "{message}\n" * 1000
+    text, _ = await answer_text(new_pipe(fake.base_url, OPENROUTER_ERROR_TEMPLATE=repeated))
+    assert text.rstrip().endswith("…(card shortened)")
+    assert len(text) < 33_000
