@@ -177,6 +177,7 @@ fn error_fixture_cards() {
     let ctx = ErrorContext {
         model_label: "Anthropic: Claude Sonnet 4.5".into(),
         model_id: "anthropic/claude-sonnet-4.5".into(),
+        ..ErrorContext::default()
     };
     for (name, status, needles) in cases {
         let body = fixture_text(&format!("{name}.json"));

@@ -20,7 +20,7 @@ use super::tool_rounds;
 use super::tool_runner::{run_calls, CallOutcome, Toolbox};
 use super::turn::{run_turn, TurnInput, TurnResult};
 use crate::emit::{Emit, NoticeLevel};
-use crate::errors::{self, ErrorContext};
+use crate::errors::{self, CardStyle, ErrorContext};
 use crate::http::{self, UpstreamError};
 use crate::stream::mapper::MapperOptions;
 use crate::tools::output::{output_item, tool_block};
@@ -116,7 +116,8 @@ async fn answer<S: Sink, H: Host>(
     if !preflight(settings, sink).await {
         return Outcome::Failed;
     }
-    let target = match target::resolve(req, settings).await {
+    let card_style = super::cards::card_style(req, settings);
+    let target = match target::resolve(req, settings, &card_style).await {
         Ok(t) => t,
         Err(emits) => {
             send_all(sink, emits).await;
@@ -172,6 +173,7 @@ async fn answer<S: Sink, H: Host>(
                 model_label: target.label.clone(),
                 usage_before: rounds.usage.clone(),
                 defer_final_on_calls: runs_tools,
+                card_style: card_style.clone(),
             },
             routing: &routing,
         };
@@ -190,7 +192,7 @@ async fn answer<S: Sink, H: Host>(
                         attempt += 1;
                     }
                     None => {
-                        send_all(sink, final_failure(&failure, &target)).await;
+                        send_all(sink, final_failure(&failure, &target, &card_style)).await;
                         let _ = sink.flush().await;
                         return Outcome::Failed;
                     }
@@ -217,8 +219,12 @@ async fn answer<S: Sink, H: Host>(
             return Outcome::Failed;
         }
         if round >= settings.tools.max_rounds {
-            let closing =
-                tool_rounds::limit_reached(settings, rounds.usage.as_ref(), started.elapsed());
+            let closing = tool_rounds::limit_reached(
+                settings,
+                &card_style,
+                rounds.usage.as_ref(),
+                started.elapsed(),
+            );
             send_all(sink, closing).await;
             break;
         }
@@ -282,10 +288,11 @@ impl Rounds {
 }
 
 /// The card for a round that got no answer and will not be retried.
-fn final_failure(failure: &UpstreamError, target: &Target) -> Vec<Emit> {
+fn final_failure(failure: &UpstreamError, target: &Target, style: &CardStyle) -> Vec<Emit> {
     let ctx = ErrorContext {
         model_label: target.label.clone(),
         model_id: target.id.clone(),
+        style: style.clone(),
     };
     match failure {
         UpstreamError::Transport { detail, timed_out } => {

@@ -3,6 +3,7 @@
 
 mod artifact_store;
 mod artifacts;
+mod cards;
 mod chat;
 pub(crate) mod entry;
 pub mod history;

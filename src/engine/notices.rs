@@ -51,14 +51,11 @@ pub fn internal_error() -> Emit {
     )
 }
 
-/// The model is outside the admin's `MODEL_ID` selection.
-pub fn model_not_enabled(label: &str) -> Vec<Emit> {
-    vec![
-        Emit::Content(format!(
-            "### 🚫 Model not enabled\n\n**{label}** is not enabled for this pipe. \
-             Choose one of the models in the model selector, or ask your administrator to add it to `MODEL_ID`."
-        )),
-        Emit::status("Model not enabled", true),
-        Emit::log(LogLevel::Info, format!("Refused a request for {label}: not in MODEL_ID")),
-    ]
+/// The built-in note for a model outside the admin's `MODEL_ID` selection (the admin's
+/// template replaces it, see `cards::model_not_enabled`).
+pub fn model_not_enabled_note(label: &str) -> String {
+    format!(
+        "### 🚫 Model not enabled\n\n**{label}** is not enabled for this pipe. \
+         Choose one of the models in the model selector, or ask your administrator to add it to `MODEL_ID`."
+    )
 }

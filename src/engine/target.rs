@@ -5,6 +5,7 @@ use super::notices;
 use super::request::{guess_openrouter_id, ChatRequest};
 use crate::catalog::{self, CatalogError, Model};
 use crate::emit::{Emit, LogLevel};
+use crate::errors::CardStyle;
 use crate::valves::Settings;
 
 /// The model a request goes to.
@@ -28,16 +29,20 @@ impl Target {
 }
 
 /// Resolves the request's model, or the emits that refuse it.
-pub async fn resolve(req: &ChatRequest, settings: &Settings) -> Result<Target, Vec<Emit>> {
+pub async fn resolve(
+    req: &ChatRequest,
+    settings: &Settings,
+    style: &CardStyle,
+) -> Result<Target, Vec<Emit>> {
     let suffix = req.model_suffix();
     if suffix.is_empty() {
         return Err(notices::no_model());
     }
     match catalog::models(settings).await {
         Ok(models) => match catalog::resolve(&models, &suffix) {
-            Some(model) if req.task.is_none() && !allowed(settings, &models, model) => {
-                Err(notices::model_not_enabled(model.display_name()))
-            }
+            Some(model) if req.task.is_none() && !allowed(settings, &models, model) => Err(
+                super::cards::model_not_enabled(model.display_name(), &model.id, settings, style),
+            ),
             Some(model) => Ok(Target {
                 id: model.id.clone(),
                 label: model.display_name().to_string(),

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::turn::TurnResult;
 use crate::emit::{Emit, NoticeLevel};
+use crate::errors::{self, CardStyle};
 use crate::stream::usage::{owui_usage, usage_status_line};
 use crate::tools::output::call_item;
 use crate::valves::Settings;
@@ -50,14 +51,26 @@ request into smaller steps.";
 
 /// What closes an answer stopped at the round limit: a toast, the note (the admin's
 /// template when set) and the usage of every round.
-pub fn limit_reached(settings: &Settings, usage: Option<&Value>, elapsed: Duration) -> Vec<Emit> {
+pub fn limit_reached(
+    settings: &Settings,
+    style: &CardStyle,
+    usage: Option<&Value>,
+    elapsed: Duration,
+) -> Vec<Emit> {
     let limit = settings.tools.max_rounds;
-    let template = if settings.tools.limit_template.trim().is_empty() {
-        LIMIT_NOTE
+    let built_in = || LIMIT_NOTE.replace("{max_function_call_loops}", &limit.to_string());
+    let note = if settings.tools.limit_template.trim().is_empty() {
+        built_in()
     } else {
-        settings.tools.limit_template.as_str()
+        // The same template language as the error cards; one that cannot be used
+        // gives the built-in note.
+        let mut values = errors::request_values(style, crate::time::unix_now());
+        values.insert("max_function_call_loops", limit.to_string());
+        match errors::render_template(&settings.tools.limit_template, &values) {
+            Ok(text) if !text.trim().is_empty() => errors::redact::redact(&text),
+            _ => built_in(),
+        }
     };
-    let note = template.replace("{max_function_call_loops}", &limit.to_string());
     let mut emits = vec![
         Emit::Notification {
             level: NoticeLevel::Warning,
@@ -76,3 +89,6 @@ pub fn limit_reached(settings: &Settings, usage: Option<&Value>, elapsed: Durati
     emits.push(Emit::status(line, true));
     emits
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,6 +6,7 @@
 //! operator template can later replace this layout without touching the parsing.
 
 use super::report::{ErrorKind, ErrorReport};
+use super::style::CardTemplates;
 
 /// Heading, one-sentence explanation and advice for a report.
 pub fn texts(r: &ErrorReport) -> (String, String, String) {
@@ -95,6 +96,18 @@ pub fn texts(r: &ErrorReport) -> (String, String, String) {
             "The connection closed before the response was complete, so the text above may be cut off.",
             "Try again to get a complete answer.".into(),
         ),
+        ErrorKind::Internal => (
+            "⚠️ Unexpected answer from OpenRouter".into(),
+            "The pipe received an answer it could not use, so there is nothing to show.",
+            "Try again. If it keeps happening, an administrator should check the logs for the error ID and \
+             any gateway or proxy between Open WebUI and OpenRouter."
+                .into(),
+        ),
+        ErrorKind::ModelRestricted => (
+            "🚫 Model not enabled".into(),
+            "This model is not enabled for this pipe.",
+            "Choose one of the models in the model selector, or ask your administrator to add it to `MODEL_ID`.".into(),
+        ),
         ErrorKind::StreamFailure => (
             format!("⚠️ {subject} stopped with an error"),
             "The provider reported an error while writing the answer; the text above is incomplete.",
@@ -141,8 +154,8 @@ fn fenced(body: &str) -> String {
     format!("{fence}text\n{body}\n{fence}")
 }
 
-/// The markdown card.
-pub fn render(r: &ErrorReport) -> String {
+/// The built-in markdown card; the support contacts of `templates` are listed when set.
+pub fn render(r: &ErrorReport, templates: &CardTemplates) -> String {
     let v = r.values();
     let (heading, explain, hint) = texts(r);
     let mut out = format!("### {heading}\n\n{explain}\n");
@@ -197,6 +210,12 @@ pub fn render(r: &ErrorReport) -> String {
         "- **Error ID:** {} (mention it when reporting this problem)",
         code(&r.error_id)
     ));
+    if !templates.support_email.is_empty() {
+        facts.push(format!("- **Support:** {}", templates.support_email));
+    }
+    if !templates.support_url.is_empty() {
+        facts.push(format!("- **Support page:** {}", templates.support_url));
+    }
     out.push('\n');
     out.push_str(&facts.join("\n"));
     out.push('\n');

@@ -9,12 +9,21 @@ mod card;
 pub(crate) mod parse;
 pub(crate) mod redact;
 mod report;
+mod style;
+mod template;
 
 use serde_json::Value;
 
 use crate::emit::{Emit, LogLevel};
 
 pub use report::{ErrorKind, ErrorReport, RetryAfter};
+pub use style::{
+    placeholder_values, request_values, CardClass, CardStyle, CardTemplates, Rendered,
+    RequestFacts, PLACEHOLDERS,
+};
+pub use template::{
+    render as render_template, TemplateError, MAX_OUTPUT_CHARS, MAX_TEMPLATE_CHARS,
+};
 
 /// Context that makes an error card specific.
 #[derive(Debug, Clone, Default)]
@@ -23,6 +32,8 @@ pub struct ErrorContext {
     pub model_label: String,
     /// The OpenRouter model id requested ("openai/gpt-4o-mini").
     pub model_id: String,
+    /// The operator's templates and the request's facts cards may show.
+    pub style: CardStyle,
 }
 
 /// Status shown when the provider or OpenRouter rejected the request.
@@ -47,12 +58,22 @@ pub struct ErrorEmits {
 }
 
 impl ErrorEmits {
-    /// Renders `report` as a card, a done status reading `status`, and a log line about `log_what`.
-    pub fn new(report: ErrorReport, status: &str, log_what: &str) -> Self {
+    /// Renders `report` as a card (the operator's template for its class under `style`,
+    /// else the built-in card), a done status reading `status`, and a log line about
+    /// `log_what`.
+    pub fn new(report: ErrorReport, status: &str, log_what: &str, style: &CardStyle) -> Self {
+        let shown = style.card(&report, || card::render(&report, style.templates()));
+        let mut log = card::log_line(&report, log_what);
+        if let Some(problem) = &shown.problem {
+            log.push_str(&format!(
+                " (the {} template was not used: {problem}; the built-in card was shown)",
+                report.kind.as_str()
+            ));
+        }
         Self {
-            card: Emit::Content(format!("\n\n{}", card::render(&report))),
+            card: Emit::Content(format!("\n\n{}", shown.markdown)),
             status: Emit::status(status, true),
-            log: Emit::log(LogLevel::Warning, card::log_line(&report, log_what)),
+            log: Emit::log(LogLevel::Warning, log),
             report,
         }
     }
@@ -76,6 +97,7 @@ pub fn http_error_emits(
         report,
         PROVIDER_ERROR_STATUS,
         "OpenRouter rejected the request",
+        &ctx.style,
     )
     .into_vec()
 }
@@ -92,14 +114,25 @@ pub fn transport_error_emits(detail: &str, timed_out: bool, ctx: &ErrorContext) 
     report.model_id = ctx.model_id.clone();
     report.retryable = true;
     report.detail = non_empty_detail(detail);
-    ErrorEmits::new(report, TRANSPORT_ERROR_STATUS, "OpenRouter request failed").into_vec()
+    ErrorEmits::new(
+        report,
+        TRANSPORT_ERROR_STATUS,
+        "OpenRouter request failed",
+        &ctx.style,
+    )
+    .into_vec()
 }
 
 /// An error reported inside a stream (`response.failed`, `error`, `response.error`, any
 /// event with an `error` object). `event` is the whole parsed event.
 pub fn stream_error(event: &Value, ctx: &ErrorContext) -> ErrorEmits {
     let report = parse::report_from_stream_event(event, ctx);
-    ErrorEmits::new(report, PROVIDER_ERROR_STATUS, "OpenRouter stream failed")
+    ErrorEmits::new(
+        report,
+        PROVIDER_ERROR_STATUS,
+        "OpenRouter stream failed",
+        &ctx.style,
+    )
 }
 
 /// The stream ended before the response finished (EOF or a transport error mid-way).
@@ -109,7 +142,12 @@ pub fn interrupted(detail: Option<&str>, ctx: &ErrorContext) -> ErrorEmits {
     report.model_id = ctx.model_id.clone();
     report.retryable = true;
     report.detail = detail.and_then(non_empty_detail);
-    ErrorEmits::new(report, INTERRUPTED_STATUS, "OpenRouter stream interrupted")
+    ErrorEmits::new(
+        report,
+        INTERRUPTED_STATUS,
+        "OpenRouter stream interrupted",
+        &ctx.style,
+    )
 }
 
 fn non_empty_detail(detail: &str) -> Option<String> {

@@ -41,6 +41,11 @@ pub enum ErrorKind {
     Interrupted,
     /// The provider reported an error inside the stream.
     StreamFailure,
+    /// The pipe could not use what OpenRouter sent (a success status with a body that is
+    /// not a readable answer).
+    Internal,
+    /// The model is outside the admin's `MODEL_ID` selection; nothing was sent.
+    ModelRestricted,
 }
 
 impl ErrorKind {
@@ -77,6 +82,8 @@ impl ErrorKind {
             Self::NetworkTimeout => "network_timeout",
             Self::Interrupted => "interrupted",
             Self::StreamFailure => "stream_failure",
+            Self::Internal => "internal",
+            Self::ModelRestricted => "model_restricted",
         }
     }
 }
@@ -150,6 +157,10 @@ pub struct ErrorReport {
     pub detail: Option<String>,
     /// Whether retrying the same request later may succeed.
     pub retryable: bool,
+    /// When it happened (Unix seconds).
+    pub at: u64,
+    /// What refused the model and the selection it applied (`ModelRestricted` only).
+    pub restriction: Option<(String, String)>,
 }
 
 impl ErrorReport {
@@ -174,6 +185,8 @@ impl ErrorReport {
             raw_excerpt: None,
             detail: None,
             retryable: false,
+            at: unix_now(),
+            restriction: None,
         }
     }
 

@@ -8,6 +8,7 @@ fn ctx() -> ErrorContext {
     ErrorContext {
         model_label: "OpenAI: GPT-4o mini".into(),
         model_id: "openai/gpt-4o-mini".into(),
+        ..ErrorContext::default()
     }
 }
 

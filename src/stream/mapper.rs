@@ -24,6 +24,7 @@ use super::json::SurrogateCarry;
 use super::reasoning::{PartKey, ReasoningTracker, StatusThrottle};
 use super::web_search::WebSearch;
 use crate::emit::{Emit, FunctionCall, LogLevel};
+use crate::errors::CardStyle;
 use crate::valves::settings::ThinkingMode;
 
 /// Per-request options for the mapper.
@@ -41,6 +42,8 @@ pub struct MapperOptions {
     /// The engine runs the tools this round calls and sends another round: a round that
     /// ends in function calls leaves the usage and the final status line to the last one.
     pub defer_final_on_calls: bool,
+    /// How error cards are rendered (the operator's templates, the request's facts).
+    pub card_style: CardStyle,
 }
 
 /// How the stream ended, as far as the mapper can tell.

@@ -63,7 +63,6 @@ const fn compat(spec: ValveSpec, why: &'static str) -> ValveSpec {
 const LOGGING: &str = "request-scoped logging lands (issue #14)";
 const SESSION_LOGS: &str = "session log archives land (issue #14)";
 const ADMISSION: &str = "admission control lands (issue #12)";
-const TEMPLATES: &str = "custom error templates land (issue #12)";
 const USER_BREAKER: &str = "the per-user request breaker lands (issue #12)";
 const REDIS: &str = "Redis support lands (issue #13)";
 const COSTS: &str = "cost snapshots in Redis land (issue #13)";
@@ -150,17 +149,17 @@ pub static VALVES: &[ValveSpec] = &[
     compat(ranged("MIDDLEWARE_STREAM_QUEUE_MAXSIZE", T::Int, D::Int(0), Some(0.0), None, "Most output chunks buffered per request on their way to Open WebUI. 0 means no limit."), "the hand-over to Open WebUI is always bounded (512 batches), and when it is full the pipe pauses reading from OpenRouter until Open WebUI catches up"),
     compat(ranged("MIDDLEWARE_STREAM_QUEUE_PUT_TIMEOUT_SECONDS", T::Float, D::Float(1.0), Some(0.0), None, "When the output buffer is limited and full, seconds to wait for room before the request is aborted. 0 waits forever."), "a full hand-over to Open WebUI pauses reading from OpenRouter instead of aborting the answer, so there is no wait to time out"),
     // --- Error messages ---
-    planned(valve("OPENROUTER_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter or the provider rejects a request, for errors without a template of their own. Supports {placeholders} and {{#if name}} blocks; empty uses the built-in card."), TEMPLATES),
-    planned(valve("AUTHENTICATION_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter does not accept the API key (HTTP 401). Empty uses the built-in card."), TEMPLATES),
-    planned(valve("INSUFFICIENT_CREDITS_TEMPLATE", T::Str, D::Str(""), "Markdown shown when the OpenRouter account has run out of credits (HTTP 402). Empty uses the built-in card."), TEMPLATES),
-    planned(valve("RATE_LIMIT_TEMPLATE", T::Str, D::Str(""), "Markdown shown when requests are being rate-limited (HTTP 429). Empty uses the built-in card."), TEMPLATES),
-    planned(valve("SERVER_TIMEOUT_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter reports that the request timed out (HTTP 408). Empty uses the built-in card."), TEMPLATES),
-    planned(valve("SUPPORT_EMAIL", T::Str, D::Str(""), "Support email address shown in error messages. Empty leaves it out."), TEMPLATES),
-    planned(valve("SUPPORT_URL", T::Str, D::Str(""), "Support page link shown in error messages. Empty leaves it out."), TEMPLATES),
-    planned(valve("NETWORK_TIMEOUT_TEMPLATE", T::Str, D::Str(""), "Markdown shown when the connection to OpenRouter times out. Empty uses the built-in card."), TEMPLATES),
-    planned(valve("CONNECTION_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter cannot be reached at all. Empty uses the built-in card."), TEMPLATES),
-    planned(valve("SERVICE_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter has a server-side error (HTTP 5xx). Empty uses the built-in card."), TEMPLATES),
-    planned(valve("INTERNAL_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when the pipe itself runs into an unexpected error. Empty uses the built-in card."), TEMPLATES),
+    valve("OPENROUTER_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter or the provider rejects a request (400, 403, 404, moderation, an error inside the stream) and the failure has no template of its own. Supports {placeholders} and {{#if name}} blocks (see docs/error-templates.md); empty, or a template that cannot be used, gives the built-in card."),
+    valve("AUTHENTICATION_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter does not accept the API key (HTTP 401). Empty uses the built-in card."),
+    valve("INSUFFICIENT_CREDITS_TEMPLATE", T::Str, D::Str(""), "Markdown shown when the OpenRouter account has run out of credits (HTTP 402). Empty uses the built-in card."),
+    valve("RATE_LIMIT_TEMPLATE", T::Str, D::Str(""), "Markdown shown when requests are being rate-limited (HTTP 429) and retrying did not help. Empty uses the built-in card."),
+    valve("SERVER_TIMEOUT_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter reports that the request timed out (HTTP 408) and retrying did not help. Empty uses the built-in card."),
+    valve("SUPPORT_EMAIL", T::Str, D::Str(""), "Support email address shown on every error card ({support_email} in templates). Empty leaves it out."),
+    valve("SUPPORT_URL", T::Str, D::Str(""), "Support page link shown on every error card ({support_url} in templates). Empty leaves it out."),
+    valve("NETWORK_TIMEOUT_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter sends no answer within the timeout valves, after the retries. Empty uses the built-in card."),
+    valve("CONNECTION_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter cannot be reached at all (refused, DNS, TLS), after the retries. Empty uses the built-in card."),
+    valve("SERVICE_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter or the provider has a server-side error (HTTP 5xx) and retrying did not help. Empty uses the built-in card."),
+    valve("INTERNAL_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when the pipe receives an answer it cannot use (a success status with a body that is not a readable answer). Empty uses the built-in card."),
     valve("MAX_FUNCTION_CALL_LOOPS_REACHED_TEMPLATE", T::Str, D::Str(""), "Markdown added to an answer that stopped at the tool-round limit. Empty uses the built-in card."),
     // --- Tool execution ---
     ranged("MAX_PARALLEL_TOOLS_GLOBAL", T::Int, D::Int(200), Some(1.0), Some(2000.0), "Most tool calls running at the same time across all requests."),
@@ -208,6 +207,11 @@ pub static VALVES: &[ValveSpec] = &[
     valve("TOOL_EXECUTION_MODE", T::Choice(&["Pipeline", "Open-WebUI"]), D::Str("Pipeline"), "Who runs the tools a model calls: Pipeline (the pipe runs them and continues the answer) or Open-WebUI (the pipe hands the calls to Open WebUI's own tool loop)."),
     valve("ALLOW_INSECURE_HTTP", T::Bool, D::Bool(false), "Also download files and images over plain http:// (unencrypted) from any host. Off means https only, except the hosts listed below."),
     valve("ALLOW_INSECURE_HTTP_HOSTS", T::Str, D::Str(""), "Comma-separated host names or IP addresses that may be reached over plain http:// even when insecure http is off. Empty means none."),
+    // Error templates of the newer reference pipe (not in 1.0.19).
+    valve("PAYLOAD_TOO_LARGE_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter refuses a request as too large (HTTP 413). Empty uses the built-in card."),
+    valve("STREAM_INTERRUPTED_TEMPLATE", T::Str, D::Str(""), "Markdown added after the partial text when a streamed answer breaks off before it finished. Empty uses the built-in card."),
+    planned(valve("SERVER_BUSY_TEMPLATE", T::Str, D::Str(""), "Markdown shown at once when every request slot is taken and the waiting queue is full. Empty uses the built-in card."), ADMISSION),
+    valve("MODEL_RESTRICTED_TEMPLATE", T::Str, D::Str(""), "Markdown shown when a chat asks for a model outside the MODEL_ID selection; nothing is sent to OpenRouter. Empty uses the built-in card."),
 ];
 
 #[cfg(test)]
@@ -256,7 +260,7 @@ mod tests {
             VALVES[REFERENCE_VALVES - 1].name,
             "AUTO_DEFAULT_OPENROUTER_SEARCH_FILTER"
         );
-        assert_eq!(VALVES.len(), REFERENCE_VALVES + 7);
+        assert_eq!(VALVES.len(), REFERENCE_VALVES + 11);
         assert!(ValveSpec::find("REDIS_URL").is_none());
     }
 
@@ -385,7 +389,7 @@ mod tests {
                 .iter()
                 .filter(|v| v.name.ends_with("_TEMPLATE"))
                 .count(),
-            10
+            14
         );
     }
 }

@@ -33,6 +33,7 @@ pub fn options() -> MapperOptions {
         model_label: "Test Model".into(),
         usage_before: None,
         defer_final_on_calls: false,
+        card_style: Default::default(),
     }
 }
 

@@ -21,12 +21,13 @@ impl ResponseMapper {
         let ctx = ErrorContext {
             model_label: self.options.model_label.clone(),
             model_id: String::new(),
+            style: self.options.card_style.clone(),
         };
         let parsed = serde_json::from_str::<Value>(body.trim())
             .ok()
             .filter(Value::is_object);
         let Some(resp) = parsed else {
-            let mut report = ErrorReport::new(ErrorKind::ServiceError);
+            let mut report = ErrorReport::new(ErrorKind::Internal);
             report.model_label = ctx.model_label.clone();
             report.message = Some("OpenRouter sent a response that is not valid JSON (an error page from a proxy or gateway?).".into());
             let shown = truncate(&redact(body.trim()), errors::parse::RAW_EXCERPT_MAX);
@@ -36,6 +37,7 @@ impl ResponseMapper {
                 report,
                 errors::PROVIDER_ERROR_STATUS,
                 "OpenRouter response unreadable",
+                &ctx.style,
             );
             self.end_with(emits, out);
             return;
@@ -61,6 +63,7 @@ impl ResponseMapper {
                     report,
                     errors::PROVIDER_ERROR_STATUS,
                     "OpenRouter rejected the request",
+                    &ctx.style,
                 );
                 self.end_with(emits, out);
                 return;

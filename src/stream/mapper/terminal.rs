@@ -122,6 +122,7 @@ impl ResponseMapper {
         let ctx = ErrorContext {
             model_label: self.options.model_label.clone(),
             model_id: self.model.clone().unwrap_or_default(),
+            style: self.options.card_style.clone(),
         };
         match self.termination.clone() {
             Termination::Completed

@@ -3,6 +3,7 @@
 //! every default and bound comes from the declaration (see [`super::numbers`]).
 
 mod artifacts;
+mod cards;
 mod catalog;
 mod connection;
 mod endpoints;
@@ -48,6 +49,8 @@ pub struct Settings {
     pub endpoints: EndpointSettings,
     /// Files, images, audio and video in chats.
     pub files: FileSettings,
+    /// The operator's error-card templates and support contacts.
+    pub cards: crate::errors::CardTemplates,
 }
 
 impl Settings {
@@ -64,6 +67,7 @@ impl Settings {
             tools: ToolSettings::read(&raw),
             endpoints: EndpointSettings::read(&raw),
             files: FileSettings::read(&raw),
+            cards: cards::read(&raw),
         }
     }
 

@@ -1,0 +1,167 @@
+//! Which template each failure uses, what the values hold, and the fallbacks to the
+//! built-in card.
+
+use super::*;
+use crate::errors::{ErrorContext, RetryAfter};
+
+fn style_with(class: CardClass, text: &str) -> CardStyle {
+    let mut templates = CardTemplates::with_support("help@example.com".into(), String::new());
+    templates.set(class, text.into());
+    CardStyle::new(
+        templates,
+        RequestFacts {
+            session_id: "sess-1".into(),
+            user_id: "user-1".into(),
+            endpoint: "https://openrouter.ai/api/v1/responses".into(),
+            timeout_seconds: Some(30),
+            ..RequestFacts::default()
+        },
+    )
+}
+
+fn report(kind: ErrorKind) -> ErrorReport {
+    let mut r = ErrorReport::new(kind);
+    r.model_label = "OpenAI: GPT-4o mini".into();
+    r.model_id = "openai/gpt-4o-mini".into();
+    r.at = 1_767_322_245; // 2026-01-02T02:50:45Z
+    r
+}
+
+#[test]
+fn every_kind_has_exactly_one_class() {
+    use ErrorKind::*;
+    let expected = [
+        (BadRequest, CardClass::OpenRouter),
+        (ContextTooLong, CardClass::OpenRouter),
+        (Moderation, CardClass::OpenRouter),
+        (Forbidden, CardClass::OpenRouter),
+        (NotFound, CardClass::OpenRouter),
+        (StreamFailure, CardClass::OpenRouter),
+        (Authentication, CardClass::Authentication),
+        (InsufficientCredits, CardClass::InsufficientCredits),
+        (RateLimited, CardClass::RateLimit),
+        (Timeout, CardClass::ServerTimeout),
+        (PayloadTooLarge, CardClass::PayloadTooLarge),
+        (ServiceError, CardClass::Service),
+        (NetworkTimeout, CardClass::NetworkTimeout),
+        (Network, CardClass::Connection),
+        (Interrupted, CardClass::StreamInterrupted),
+        (Internal, CardClass::Internal),
+        (ModelRestricted, CardClass::ModelRestricted),
+    ];
+    for (kind, class) in expected {
+        assert_eq!(CardClass::of(kind), class, "{kind:?}");
+    }
+}
+
+#[test]
+fn a_template_replaces_the_built_in_card_for_its_class_only() {
+    let style = style_with(
+        CardClass::RateLimit,
+        "Slow down. Retry in {retry_after_seconds}s. Ref {error_id}.",
+    );
+    let mut r = report(ErrorKind::RateLimited);
+    r.retry_after = Some(RetryAfter {
+        seconds: Some(20),
+        reset_at: None,
+    });
+    let shown = style.card(&r, || "BUILT-IN".into());
+    assert_eq!(
+        shown.markdown,
+        format!("Slow down. Retry in 20s. Ref {}.", r.error_id)
+    );
+    assert_eq!(shown.problem, None);
+    let other = style.card(&report(ErrorKind::Authentication), || "BUILT-IN".into());
+    assert_eq!(other.markdown, "BUILT-IN");
+}
+
+#[test]
+fn request_context_and_support_fill_the_generic_placeholders() {
+    let style = style_with(
+        CardClass::NetworkTimeout,
+        "{{#if timeout_seconds}}No answer within {timeout_seconds}s from {endpoint}.{{/if}}\n\
+         Time: {timestamp}\nSession: {session_id} / user {user_id}\nChat: {chat_id}\n\
+         {{#if support_email}}Mail {support_email}{{/if}}\n{{#if support_url}}Visit {support_url}{{/if}}",
+    );
+    let shown = style.card(&report(ErrorKind::NetworkTimeout), String::new);
+    assert_eq!(
+        shown.markdown,
+        "No answer within 30s from https://openrouter.ai/api/v1/responses.\n\
+         Time: 2026-01-02T02:50:45Z\nSession: sess-1 / user user-1\nMail help@example.com"
+    );
+}
+
+#[test]
+fn reference_names_are_accepted() {
+    let style = style_with(
+        CardClass::Service,
+        "{status_code} {reason} | {openrouter_code} | {detail} | {sanitized_detail} | {heading} | {model_identifier}",
+    );
+    let mut r = report(ErrorKind::ServiceError);
+    r.status = Some(502);
+    r.message = Some("upstream `down`".into());
+    let shown = style.card(&r, String::new);
+    assert_eq!(
+        shown.markdown,
+        "502 Bad Gateway | 502 | upstream `down` | upstream \\`down\\` | OpenAI: GPT-4o mini | openai/gpt-4o-mini"
+    );
+}
+
+#[test]
+fn broken_or_empty_templates_fall_back_to_the_built_in_card() {
+    for text in [
+        "{{#if message}}never closed",
+        "{{/if}}",
+        "{{#if provider}}{provider}{{/if}}",
+    ] {
+        let style = style_with(CardClass::OpenRouter, text);
+        let shown = style.card(&report(ErrorKind::BadRequest), || "BUILT-IN".into());
+        assert_eq!(shown.markdown, "BUILT-IN", "{text}");
+        assert!(shown.problem.is_some(), "{text}");
+    }
+}
+
+#[test]
+fn a_key_in_a_template_or_a_value_never_reaches_the_card() {
+    let key = "sk-or-v1-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let style = style_with(
+        CardClass::OpenRouter,
+        &format!("Key {key}\nDetail: {{detail}}"),
+    );
+    let mut r = report(ErrorKind::BadRequest);
+    r.message = Some(format!("bad key {key}"));
+    let shown = style.card(&r, String::new);
+    assert!(!shown.markdown.contains(key), "{}", shown.markdown);
+}
+
+#[test]
+fn error_emits_log_why_a_template_was_not_used() {
+    let ctx = ErrorContext {
+        style: style_with(CardClass::Authentication, "{{#if x}}open"),
+        ..ErrorContext::default()
+    };
+    let emits = crate::errors::http_error_emits(401, &[], "", &ctx);
+    let crate::emit::Emit::Content(card) = &emits[0] else {
+        panic!("card first")
+    };
+    assert!(card.contains("Authentication failed"), "{card}");
+    assert!(card.contains("- **Support:** help@example.com"), "{card}");
+    let crate::emit::Emit::Log { message, .. } = &emits[2] else {
+        panic!("log last")
+    };
+    assert!(
+        message.contains("authentication template was not used"),
+        "{message}"
+    );
+}
+
+#[test]
+fn every_placeholder_is_documented() {
+    let doc = include_str!("../../../docs/error-templates.md");
+    for (name, _) in PLACEHOLDERS {
+        assert!(
+            doc.contains(&format!("`{{{name}}}`")),
+            "docs/error-templates.md lacks {{{name}}}"
+        );
+    }
+}
