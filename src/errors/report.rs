@@ -41,6 +41,10 @@ pub enum ErrorKind {
     Interrupted,
     /// The provider reported an error inside the stream.
     StreamFailure,
+    /// Every slot of this worker is taken and its waiting line is full; nothing was sent.
+    Busy,
+    /// This user's requests failed repeatedly, so new ones are paused; nothing was sent.
+    UserPaused,
 }
 
 impl ErrorKind {
@@ -77,6 +81,8 @@ impl ErrorKind {
             Self::NetworkTimeout => "network_timeout",
             Self::Interrupted => "interrupted",
             Self::StreamFailure => "stream_failure",
+            Self::Busy => "busy",
+            Self::UserPaused => "user_paused",
         }
     }
 }

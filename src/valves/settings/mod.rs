@@ -2,6 +2,7 @@
 //! valves. Each concern has its own struct; callers read fields, never valve names, and
 //! every default and bound comes from the declaration (see [`super::numbers`]).
 
+mod admission;
 mod artifacts;
 mod catalog;
 mod connection;
@@ -13,6 +14,7 @@ mod tools;
 
 use serde_json::{Map, Value};
 
+pub use admission::AdmissionSettings;
 pub use artifacts::ArtifactSettings;
 pub use catalog::CatalogSettings;
 pub use connection::ConnectionSettings;
@@ -40,6 +42,8 @@ pub struct Settings {
     pub stream: StreamSettings,
     /// Running the tools a model calls.
     pub tools: ToolSettings,
+    /// How many requests run at once, and the per-user request breaker.
+    pub admission: AdmissionSettings,
 }
 
 impl Settings {
@@ -54,6 +58,7 @@ impl Settings {
             artifacts: ArtifactSettings::read(&raw),
             stream: StreamSettings::read(&raw),
             tools: ToolSettings::read(&raw),
+            admission: AdmissionSettings::read(&raw),
         }
     }
 
