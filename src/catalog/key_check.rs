@@ -4,6 +4,7 @@
 //! key itself) until the key valve changes or a later catalog check passes; it is checked
 //! again at most every [`RECHECK_AFTER`], and never while the catalog backs off.
 
+use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -14,23 +15,28 @@ use crate::valves::Settings;
 /// The shortest time a refused key is trusted to stay refused before it is checked again.
 pub const RECHECK_AFTER: Duration = Duration::from_secs(10);
 
+/// At most this many refused keys are remembered (a bound, not a working limit).
+const REMEMBERED: usize = 64;
+
 struct Refusal {
-    base_url: String,
-    key: u64,
     message: Option<String>,
     recheck_at: Instant,
 }
 
-static REFUSED: Mutex<Option<Refusal>> = Mutex::new(None);
+/// Refusals by gateway and key fingerprint.
+type Refusals = HashMap<(String, u64), Refusal>;
 
-fn fingerprint(api_key: &str) -> u64 {
+static REFUSED: Mutex<Option<Refusals>> = Mutex::new(None);
+
+fn id(base_url: &str, api_key: &str) -> (String, u64) {
     let mut hasher = DefaultHasher::new();
     api_key.hash(&mut hasher);
-    hasher.finish()
+    (base_url.to_owned(), hasher.finish())
 }
 
-fn lock() -> std::sync::MutexGuard<'static, Option<Refusal>> {
-    REFUSED.lock().unwrap_or_else(|p| p.into_inner())
+fn with<T>(f: impl FnOnce(&mut Refusals) -> T) -> T {
+    let mut guard = REFUSED.lock().unwrap_or_else(|p| p.into_inner());
+    f(guard.get_or_insert_with(HashMap::new))
 }
 
 /// OpenRouter answered 401 to `api_key` at `base_url`; `message` is what it said.
@@ -38,46 +44,38 @@ pub fn mark_refused(base_url: &str, api_key: &str, message: Option<String>) {
     if api_key.is_empty() {
         return;
     }
-    *lock() = Some(Refusal {
-        base_url: base_url.to_owned(),
-        key: fingerprint(api_key),
-        message,
-        recheck_at: Instant::now() + RECHECK_AFTER,
+    with(|refused| {
+        if refused.len() >= REMEMBERED {
+            refused.clear();
+        }
+        refused.insert(
+            id(base_url, api_key),
+            Refusal {
+                message,
+                recheck_at: Instant::now() + RECHECK_AFTER,
+            },
+        );
     });
 }
 
 /// A request with `api_key` at `base_url` got an answer: the key works.
 pub fn mark_accepted(base_url: &str, api_key: &str) {
-    let mut refused = lock();
-    if refused
-        .as_ref()
-        .is_some_and(|r| r.base_url == base_url && r.key == fingerprint(api_key))
-    {
-        *refused = None;
-    }
+    with(|refused| refused.remove(&id(base_url, api_key)));
 }
 
 /// `Some(message)` when these settings' key is known to be refused (checking again
 /// first when a check is due); `None` when it may work.
 pub async fn refused(settings: &Settings) -> Option<Option<String>> {
     let base_url = &settings.connection.base_url;
-    let api_key = settings.connection.api_key();
-    let due = {
-        let refused = lock();
-        let r = refused
-            .as_ref()
-            .filter(|r| r.base_url == *base_url && r.key == fingerprint(&api_key))?;
-        if Instant::now() < r.recheck_at || registry::in_backoff(base_url) {
-            return Some(r.message.clone());
-        }
-        true
-    };
-    if due {
-        let _ = registry::refetch(settings).await;
+    let key = id(base_url, &settings.connection.api_key());
+    let (message, due) = with(|refused| {
+        refused
+            .get(&key)
+            .map(|r| (r.message.clone(), Instant::now() >= r.recheck_at))
+    })?;
+    if !due || registry::in_backoff(base_url) {
+        return Some(message);
     }
-    let refused = lock();
-    refused
-        .as_ref()
-        .filter(|r| r.base_url == *base_url && r.key == fingerprint(&api_key))
-        .map(|r| r.message.clone())
+    let _ = registry::refetch(settings).await;
+    with(|refused| refused.get(&key).map(|r| r.message.clone()))
 }

@@ -195,6 +195,7 @@ impl Admission {
     }
 
     /// `(holding a slot, waiting)` right now.
+    #[cfg(test)]
     pub fn load(&self) -> (usize, usize) {
         let state = self.lock();
         (state.in_flight, state.waiting.len())

@@ -23,7 +23,7 @@ use super::request::ChatRequest;
 use super::sink::{send_all, Sink};
 use crate::artifacts::breaker::Breaker;
 use crate::catalog::key_check;
-use crate::emit::Emit;
+use crate::emit::{Emit, LogLevel};
 use crate::errors::{self, ErrorContext};
 use crate::http::{StatusClass, UpstreamError};
 use crate::valves::Settings;
@@ -76,7 +76,13 @@ pub async fn admit<S: Sink>(
                 send_all(sink, errors::busy_emits(0, 0)).await;
                 return None;
             };
-            if !sink.send(admitted_status()).await {
+            let waited = format!("Waited {} ms for a free slot", slot.waited().as_millis());
+            if !send_all(
+                sink,
+                vec![admitted_status(), Emit::log(LogLevel::Debug, waited)],
+            )
+            .await
+            {
                 return None;
             }
             Some(Admitted { _slot: slot })
