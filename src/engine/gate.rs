@@ -90,9 +90,12 @@ pub async fn admit<S: Sink>(
     }
 }
 
-/// The request was answered: the user's failures are forgotten and the key works.
+/// The request was answered: the key works, and a chat's answer clears its user's
+/// failures (tasks neither count nor clear them).
 pub fn answered(req: &ChatRequest, settings: &Settings) {
-    request_breaker(settings).record_success(user(req));
+    if req.task.is_none() {
+        request_breaker(settings).record_success(user(req));
+    }
     key_check::mark_accepted(
         &settings.connection.base_url,
         &settings.connection.api_key(),
