@@ -162,12 +162,3 @@ async def test_a_key_refused_at_warm_up_is_answered_at_once_without_a_request():
         fixed = new_pipe(fresh.base_url)
         assert content_of(await answer(fixed, "hi again")) == "Echo: hi again"
 
-
-async def test_a_key_refused_by_a_chat_is_not_sent_again_for_the_next_chats():
-    with FakeOpenRouter() as fresh:
-        pipe = pipe_with_key(fresh.base_url, "sk-or-invalid")
-        first = content_of(await answer(pipe, "one"))
-        assert "Authentication failed" in first
-        second = content_of(await answer(pipe, "two"))
-        assert "Authentication failed" in second and "not sent again" in second
-        assert len(fresh.requests("/api/v1/responses")) == 1

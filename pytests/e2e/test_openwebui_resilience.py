@@ -28,3 +28,10 @@ def test_a_rate_limited_chat_is_retried_and_saved_complete(admin_api, openrouter
     assert statuses == [429, 200], statuses
     live = json.dumps(turn.events, ensure_ascii=False)
     assert "Rate limited by the provider, retrying in 1 s" in live, turn.event_types()
+
+
+def test_the_admission_valves_are_in_the_admin_form_and_live(admin_api, openrouter):
+    form = admin_api.get(f"/api/v1/functions/id/{FUNCTION_ID}/valves/spec")["properties"]
+    for name in ("MAX_CONCURRENT_REQUESTS", "MAX_QUEUED_REQUESTS", "BREAKER_HISTORY_SIZE"):
+        assert name in form, sorted(form)
+        assert "Not active yet" not in form[name].get("description", ""), form[name]

@@ -1,7 +1,7 @@
 //! The layer in front of the upstream send, the policy: whether a request goes to
 //! OpenRouter at all, and what the user is told when it does not. In order:
 //!
-//! 1. a key OpenRouter already refused (HTTP 401) is answered at once with the
+//! 1. a key the catalog check found refused (HTTP 401) is answered at once with the
 //!    authentication card (`catalog::key_check`);
 //! 2. a user whose requests keep failing is paused: the per-user request breaker
 //!    (`BREAKER_*` valves) answers "paused for N s" without a request;
@@ -102,18 +102,10 @@ pub fn answered(req: &ChatRequest, settings: &Settings) {
     );
 }
 
-/// A round got no answer and will not be retried.
+/// A round got no answer and will not be retried. (A 401 here is not remembered as a
+/// refused key: only the catalog check decides that, so one odd answer cannot lock
+/// every chat out.)
 pub fn failed(req: &ChatRequest, settings: &Settings, failure: &UpstreamError) {
-    if let UpstreamError::Status {
-        status: 401, body, ..
-    } = failure
-    {
-        key_check::mark_refused(
-            &settings.connection.base_url,
-            &settings.connection.api_key(),
-            refusal_message(body),
-        );
-    }
     if counts_against_user(failure) && req.task.is_none() {
         request_breaker(settings).record_failure(user(req));
     }
@@ -142,10 +134,4 @@ fn admitted_status() -> Emit {
         done: true,
         extra,
     }
-}
-
-fn refusal_message(body: &str) -> Option<String> {
-    let value: Value = serde_json::from_str(body).ok()?;
-    let message = value.pointer("/error/message")?.as_str()?;
-    Some(crate::errors::redact::redact(message)).filter(|m| !m.trim().is_empty())
 }

@@ -144,8 +144,8 @@ pub fn paused_emits(wait: std::time::Duration, ctx: &ErrorContext) -> Vec<Emit> 
     .into_vec()
 }
 
-/// OpenRouter already refused this API key (HTTP 401 at a catalog check or an earlier
-/// request); `message` is what it said. Nothing was sent this time.
+/// OpenRouter refused this API key (HTTP 401) when the model catalog was last checked;
+/// `message` is what it said. Nothing was sent this time.
 pub fn key_rejected_emits(message: Option<&str>, ctx: &ErrorContext) -> Vec<Emit> {
     let mut report = ErrorReport::new(ErrorKind::Authentication);
     report.model_label = ctx.model_label.clone();
