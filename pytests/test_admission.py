@@ -161,4 +161,3 @@ async def test_a_key_refused_at_warm_up_is_answered_at_once_without_a_request():
         fresh.reset_models()
         fixed = new_pipe(fresh.base_url)
         assert content_of(await answer(fixed, "hi again")) == "Echo: hi again"
-
