@@ -105,6 +105,21 @@ async def test_a_cancelled_queued_chat_leaves_the_line_at_once(fake):
     assert not any("impatient" in body for body in sent), "the cancelled chat was never sent"
 
 
+async def test_a_chat_cancelled_while_waiting_to_retry_frees_its_slot_at_once(fake):
+    pipe = new_pipe(fake.base_url, MAX_CONCURRENT_REQUESTS=1, MAX_QUEUED_REQUESTS=1)
+    fake.enqueue({"error": 503, "headers": {"Retry-After": "30"}})
+    retrying = await start(pipe, "unlucky")
+    assert "retrying in 30 s" in await first_status(retrying)
+    reader = asyncio.create_task(first_status(retrying))
+    queued = await start(pipe, "next in line")
+    assert await first_status(queued) == WAITING
+    started = time.perf_counter()
+    await cancelled(reader)
+    rest = parse_lines([line async for line in queued])
+    assert content_of(rest) == "Echo: next in line"
+    assert time.perf_counter() - started < 5, "the slot was freed without waiting for the retry"
+
+
 async def test_raising_the_limit_takes_effect_without_a_restart(fake):
     narrow = new_pipe(fake.base_url, MAX_CONCURRENT_REQUESTS=1, MAX_QUEUED_REQUESTS=5)
     holder = await hanging_chat(narrow, fake)
