@@ -8,11 +8,11 @@
 //! 3. admission ([`super::admission`]): a free slot, or a place in line with the status
 //!    "Waiting for a free slot…", or, when the line is full, the busy card at once.
 //!
-//! Afterwards [`answered`] and [`failed`] feed the breaker and the key check. Which
-//! failures count against a user: only those that survived the retries and that the
-//! user's message did not cause: connection failures, timeouts, 408, 425, 429 and 5xx.
-//! A 400 (context too long, bad input), 401, 402, 403, 404 or 413 is explained by its
-//! own card and repeating it would not hammer anything the breaker protects.
+//! Afterwards [`answered`] and [`failed`] feed the breaker (and an answer confirms the
+//! key). Which failures count against a user: only chats' failures that survived the
+//! retries and that the user's message did not cause: connection failures, timeouts,
+//! 408, 425, 429 and 5xx. A 400 (context too long, bad input), 401, 402, 403, 404 or 413
+//! is explained by its own card, and repeating it hammers nothing the breaker protects.
 
 use std::sync::OnceLock;
 
