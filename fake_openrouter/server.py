@@ -65,7 +65,7 @@ class FakeOpenRouter:
     def reset_stats(self):
         self.stats = {"active_streams": 0, "streams_started": 0, "streams_completed": 0,
                       "client_aborted": 0, "server_disconnects": 0, "api_connections": 0,
-                      "last_abort_latency_ms": None, "last_abort_ts": None}
+                      "last_abort_latency_ms": None, "last_abort_ts": None, "peak_active_streams": 0}
 
     def pricing(self, model):
         if self._prices is None:
@@ -206,6 +206,7 @@ class FakeOpenRouter:
         st = self.stats
         st["streams_started"] += 1
         st["active_streams"] += 1
+        st["peak_active_streams"] = max(st["peak_active_streams"], st["active_streams"])
         conn.start_watch()
         try:
             keep = await self.serve_plan(conn, req, rec, plan, body, is_chat)
@@ -420,7 +421,7 @@ class FakeOpenRouter:
         if what == "stats" and m == "DELETE":
             active = self.stats["active_streams"]
             self.reset_stats()
-            self.stats["active_streams"] = active
+            self.stats["active_streams"] = self.stats["peak_active_streams"] = active
             return await self.send_json(conn, {"ok": True})
         if what == "models" and m == "POST":
             return await self.set_models(conn, req.json())
@@ -439,7 +440,7 @@ class FakeOpenRouter:
             self.reset_models()
             active = self.stats["active_streams"]
             self.reset_stats()
-            self.stats["active_streams"] = active
+            self.stats["active_streams"] = self.stats["peak_active_streams"] = active
             return await self.send_json(conn, {"ok": True})
         return await self.send_simple(conn, 404, error_json(404, f"unknown control call {m} /_fake/{what}"))
 

@@ -74,6 +74,27 @@ fn cache_is_shared_survives_outages_and_backs_off() {
         .unwrap_err();
     assert!(err.to_string().contains("503"), "{err}");
 
+    // An empty list is not a catalog: the last good one is kept, and it counts as a
+    // failed refresh (backing off).
+    let fresh = Fake::start();
+    let fresh_settings = self::settings(&fresh.base_url);
+    assert_eq!(
+        rt.block_on(catalog::models(&fresh_settings)).unwrap().len(),
+        13
+    );
+    fresh.set_models(r#"{"data": []}"#);
+    catalog::expire();
+    assert_eq!(
+        rt.block_on(catalog::models(&fresh_settings)).unwrap().len(),
+        13
+    );
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(
+        rt.block_on(catalog::models(&fresh_settings)).unwrap().len(),
+        13
+    );
+    assert_eq!(catalog_fetches(&fresh), 2, "one refresh, then backing off");
+
     // No key at all: said plainly.
     let no_key = Settings::new(
         json!({"API_KEY": "", "BASE_URL": "http://127.0.0.1:9/api/v1"})

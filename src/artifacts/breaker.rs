@@ -5,19 +5,23 @@
 //! [`Breaker::record_success`]. While it is open the engine skips persistence and
 //! replay for that user (with a warning) instead of hammering a dead database. Its
 //! limits can change while it runs ([`Breaker::reconfigure`]); counted failures stay.
+//! The same mechanism guards tool types and, per user, requests to OpenRouter.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// When a breaker opens: `max_failures` failures within `window` (from the valves
-/// `BREAKER_MAX_FAILURES` and `BREAKER_WINDOW_SECONDS`).
+/// When a breaker opens: `max_failures` failures within `window`, of the last `history`
+/// remembered (from the valves `BREAKER_MAX_FAILURES`, `BREAKER_WINDOW_SECONDS` and
+/// `BREAKER_HISTORY_SIZE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BreakerLimits {
     /// Failures within `window` that open the breaker (at least 1).
     pub max_failures: usize,
     /// How far back failures count.
     pub window: Duration,
+    /// Failures remembered per user (the newest); below `max_failures` it never opens.
+    pub history: usize,
 }
 
 /// Source of the current instant (injectable for tests).
@@ -53,6 +57,7 @@ impl Breaker {
         let limits = BreakerLimits {
             max_failures: max_failures.max(1),
             window,
+            history: MAX_REMEMBERED,
         };
         Self {
             clock,
@@ -74,7 +79,11 @@ impl Breaker {
         cell: &'static std::sync::OnceLock<Breaker>,
         limits: BreakerLimits,
     ) -> &'static Breaker {
-        let breaker = cell.get_or_init(|| Breaker::new(limits.max_failures, limits.window));
+        let breaker = cell.get_or_init(|| {
+            let breaker = Breaker::new(limits.max_failures, limits.window);
+            breaker.reconfigure(limits);
+            breaker
+        });
         if breaker.limits() != limits {
             breaker.reconfigure(limits);
         }
@@ -85,6 +94,7 @@ impl Breaker {
     pub fn reconfigure(&self, limits: BreakerLimits) {
         self.lock().limits = BreakerLimits {
             max_failures: limits.max_failures.max(1),
+            history: limits.history.clamp(1, MAX_REMEMBERED),
             ..limits
         };
     }
@@ -120,10 +130,28 @@ impl Breaker {
         let q = state.failures.entry(user_id.to_string()).or_default();
         evict(q, now, limits.window);
         q.push_back(now);
-        // Only the newest failures up to the highest limit matter for the decision.
-        while q.len() > limits.max_failures.max(MAX_REMEMBERED) {
+        while q.len() > limits.history {
             q.pop_front();
         }
+    }
+
+    /// How long `user_id` stays blocked: `None` while operations may run, else the time
+    /// until enough failures have aged out of the window for it to close by itself.
+    pub fn blocked_for(&self, user_id: &str) -> Option<Duration> {
+        if user_id.is_empty() {
+            return None;
+        }
+        let now = (self.clock)();
+        let mut state = self.lock();
+        let limits = state.limits;
+        let q = state.failures.get_mut(user_id)?;
+        evict(q, now, limits.window);
+        if q.len() < limits.max_failures {
+            return None;
+        }
+        // It closes once the failure at this position has left the window.
+        let closing = q[q.len() - limits.max_failures];
+        Some((closing + limits.window).saturating_duration_since(now))
     }
 
     /// Forgets `user_id`'s failures (the operation succeeded).
@@ -154,9 +182,9 @@ impl Breaker {
     }
 }
 
-/// The most failures kept per user whatever the limit, so raising the limit later
-/// (up to `BREAKER_MAX_FAILURES`' upper bound) still sees recent history.
-const MAX_REMEMBERED: usize = 50;
+/// The most failures kept per user: `BREAKER_HISTORY_SIZE`'s upper bound, and what a
+/// breaker made without limits from the valves remembers.
+const MAX_REMEMBERED: usize = 200;
 
 fn evict(q: &mut VecDeque<Instant>, now: Instant, window: Duration) {
     while let Some(&first) = q.front() {
@@ -259,6 +287,7 @@ mod tests {
         b.reconfigure(BreakerLimits {
             max_failures: 3,
             window: Duration::from_secs(60),
+            history: 5,
         });
         assert!(
             !b.allows("u"),
@@ -267,13 +296,44 @@ mod tests {
         b.reconfigure(BreakerLimits {
             max_failures: 3,
             window: Duration::from_secs(10),
+            history: 5,
         });
         t.store(11_000, Ordering::SeqCst);
         assert!(b.allows("u"), "the shorter window lets them age out");
         b.reconfigure(BreakerLimits {
             max_failures: 0,
             window: Duration::from_secs(10),
+            history: 0,
         });
         assert_eq!(b.limits().max_failures, 1);
+        assert_eq!(b.limits().history, 1);
+    }
+
+    #[test]
+    fn a_short_history_never_opens_and_blocked_for_says_when_it_closes() {
+        let (clock, t) = fake_clock();
+        let b = Breaker::with_clock(3, Duration::from_secs(60), clock);
+        b.reconfigure(BreakerLimits {
+            max_failures: 3,
+            window: Duration::from_secs(60),
+            history: 2,
+        });
+        for _ in 0..5 {
+            b.record_failure("u");
+        }
+        assert!(b.allows("u"), "only 2 remembered, 3 needed");
+        b.reconfigure(BreakerLimits {
+            max_failures: 2,
+            window: Duration::from_secs(60),
+            history: 4,
+        });
+        assert_eq!(b.blocked_for("u"), Some(Duration::from_secs(60)));
+        t.store(10_000, Ordering::SeqCst);
+        b.record_failure("u");
+        // Three remembered (0 s, 0 s, 10 s): open until the second 0 s failure ages out.
+        assert_eq!(b.blocked_for("u"), Some(Duration::from_secs(50)));
+        t.store(60_001, Ordering::SeqCst);
+        assert_eq!(b.blocked_for("u"), None);
+        assert_eq!(b.blocked_for("other"), None);
     }
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod capabilities;
 pub(crate) mod icons;
+pub(crate) mod key_check;
 mod model;
 mod registry;
 pub(crate) mod select;

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::key_check;
 use super::model::{parse_catalog, Model};
 use crate::emit::LogLevel;
 use crate::http;
@@ -91,10 +92,16 @@ pub async fn models(settings: &Settings) -> Result<Arc<Vec<Model>>, CatalogError
     refresh(settings).await
 }
 
-fn in_backoff(base_url: &str) -> bool {
+/// Whether refreshing the catalog at `base_url` waits out a backoff after failures.
+pub(super) fn in_backoff(base_url: &str) -> bool {
     let state = lock();
     state.failing_base_url.as_deref() == Some(base_url)
         && state.retry_after.is_some_and(|t| Instant::now() < t)
+}
+
+/// Fetches the catalog again now (unless it backs off, or another task just did).
+pub(super) async fn refetch(settings: &Settings) -> Result<Arc<Vec<Model>>, CatalogError> {
+    refresh(settings).await
 }
 
 /// Fetches the catalog unless another task already did while this one waited.
@@ -186,13 +193,21 @@ async fn fetch(settings: &Settings, base_url: &str, api_key: &str) -> Result<Vec
         .bytes()
         .await
         .map_err(|e| http::describe_error(&e))?;
+    if status.as_u16() == 401 {
+        key_check::mark_refused(base_url, api_key, refusal_message(&body));
+    }
     if !status.is_success() {
         let snippet: String = String::from_utf8_lossy(&body).chars().take(300).collect();
         return Err(crate::errors::redact::redact(&format!(
             "HTTP {status}: {snippet}"
         )));
     }
+    key_check::mark_accepted(base_url, api_key);
     let (models, skipped) = parse_catalog(&body)?;
+    if models.is_empty() {
+        // An empty list is a broken answer, not a catalog: the last good one is kept.
+        return Err("OpenRouter returned an empty model list".into());
+    }
     if skipped > 0 {
         logsink::log(
             LogLevel::Warning,
@@ -200,6 +215,13 @@ async fn fetch(settings: &Settings, base_url: &str, api_key: &str) -> Result<Vec
         );
     }
     Ok(models)
+}
+
+/// OpenRouter's `error.message` of a 401 body, redacted.
+fn refusal_message(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let message = value.pointer("/error/message")?.as_str()?;
+    Some(crate::errors::redact::redact(message)).filter(|m| !m.trim().is_empty())
 }
 
 fn base_url_of(state: &State) -> &str {

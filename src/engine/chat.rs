@@ -7,6 +7,7 @@
 use serde_json::Value;
 
 use super::artifacts::ArtifactSession;
+use super::gate;
 use super::history;
 use super::host::Host;
 use super::intake;
@@ -45,6 +46,12 @@ pub async fn run<S: Sink, H: Host>(
     sink: &mut S,
     host: &H,
 ) -> Outcome {
+    // Admission, the user's request breaker and a refused key come first: a request
+    // turned away costs no database, catalog or upstream work.
+    let Some(_admitted) = gate::admit(req, settings, sink).await else {
+        let _ = sink.flush().await;
+        return Outcome::Failed;
+    };
     let mut session = ArtifactSession::open(req, settings).await;
     let outcome = {
         let mut tap = Tap {
@@ -58,6 +65,9 @@ pub async fn run<S: Sink, H: Host>(
     };
     let closing = session.closing_markers();
     send_all(sink, closing).await;
+    if outcome == Outcome::Answered {
+        gate::answered(req, settings);
+    }
     session.finish(settings, outcome == Outcome::Answered).await;
     let _ = sink.flush().await;
     outcome
@@ -192,6 +202,7 @@ async fn answer<S: Sink, H: Host>(
                         attempt += 1;
                     }
                     None => {
+                        gate::failed(req, settings, &failure);
                         send_all(sink, final_failure(&failure, &target, &card_style)).await;
                         let _ = sink.flush().await;
                         return Outcome::Failed;

@@ -1,11 +1,13 @@
 //! Orchestration of one request: settings, model, history replay, translation, the rounds
 //! of upstream requests, and the port to the Python host.
 
+mod admission;
 mod artifact_store;
 mod artifacts;
 mod cards;
 mod chat;
 pub(crate) mod entry;
+mod gate;
 pub mod history;
 pub(crate) mod host;
 mod intake;

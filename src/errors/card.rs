@@ -117,6 +117,19 @@ pub fn texts(r: &ErrorReport) -> (String, String, String) {
                 "Try again, or pick another model.".into()
             },
         ),
+        ErrorKind::Busy => (
+            "⏳ The server is busy".into(),
+            "Too many chats are being answered right now and the waiting line is full, so this one was not sent.",
+            "Try again in a moment.".into(),
+        ),
+        ErrorKind::UserPaused => (
+            match r.retry_after.as_ref().and_then(|ra| ra.seconds) {
+                Some(s) => format!("⏸️ Paused for {s} s after repeated failures"),
+                None => "⏸️ Paused after repeated failures".into(),
+            },
+            "Your last requests failed repeatedly, so new ones are not sent for a short while. This one was not sent.",
+            retry,
+        ),
     };
     (heading, explain.to_owned(), hint)
 }

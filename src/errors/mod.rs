@@ -150,6 +150,65 @@ pub fn interrupted(detail: Option<&str>, ctx: &ErrorContext) -> ErrorEmits {
     )
 }
 
+/// Status shown when this worker turned a request away or paused it before sending.
+pub const NOT_SENT_STATUS: &str = "Not sent. See details below.";
+
+/// Every slot is taken and `queued` requests already wait (the waiting line is full).
+pub fn busy_emits(in_flight: usize, queued: usize, style: &CardStyle) -> Vec<Emit> {
+    let mut report = ErrorReport::new(ErrorKind::Busy);
+    report.status = Some(503);
+    report.retryable = true;
+    report.detail = Some(format!(
+        "{in_flight} requests in progress, {queued} waiting"
+    ));
+    ErrorEmits::new(
+        report,
+        NOT_SENT_STATUS,
+        "Request refused, worker busy",
+        style,
+    )
+    .into_vec()
+}
+
+/// The user's request breaker is open for `wait` more.
+pub fn paused_emits(wait: std::time::Duration, ctx: &ErrorContext) -> Vec<Emit> {
+    let mut report = ErrorReport::new(ErrorKind::UserPaused);
+    report.model_label = ctx.model_label.clone();
+    report.model_id = ctx.model_id.clone();
+    report.retryable = true;
+    report.retry_after = Some(RetryAfter {
+        seconds: Some(wait.as_secs_f64().ceil().max(1.0) as u64),
+        reset_at: None,
+    });
+    ErrorEmits::new(
+        report,
+        NOT_SENT_STATUS,
+        "Request paused after repeated failures",
+        &ctx.style,
+    )
+    .into_vec()
+}
+
+/// OpenRouter refused this API key (HTTP 401) when the model catalog was last checked;
+/// `message` is what it said. Nothing was sent this time.
+pub fn key_rejected_emits(message: Option<&str>, ctx: &ErrorContext) -> Vec<Emit> {
+    let mut report = ErrorReport::new(ErrorKind::Authentication);
+    report.model_label = ctx.model_label.clone();
+    report.model_id = ctx.model_id.clone();
+    report.status = Some(401);
+    report.message = message.and_then(non_empty_detail);
+    report.detail = Some(
+        "OpenRouter refused this key at its last check; the request was not sent again".into(),
+    );
+    ErrorEmits::new(
+        report,
+        PROVIDER_ERROR_STATUS,
+        "Request refused, API key rejected",
+        &ctx.style,
+    )
+    .into_vec()
+}
+
 fn non_empty_detail(detail: &str) -> Option<String> {
     let d = redact::inline(&redact::redact(detail), 500);
     (!d.is_empty()).then_some(d)

@@ -46,6 +46,10 @@ pub enum ErrorKind {
     Internal,
     /// The model is outside the admin's `MODEL_ID` selection; nothing was sent.
     ModelRestricted,
+    /// Every slot of this worker is taken and its waiting line is full; nothing was sent.
+    Busy,
+    /// This user's requests failed repeatedly, so new ones are paused; nothing was sent.
+    UserPaused,
 }
 
 impl ErrorKind {
@@ -84,6 +88,8 @@ impl ErrorKind {
             Self::StreamFailure => "stream_failure",
             Self::Internal => "internal",
             Self::ModelRestricted => "model_restricted",
+            Self::Busy => "busy",
+            Self::UserPaused => "user_paused",
         }
     }
 }

@@ -43,6 +43,9 @@ pub enum CardClass {
     Internal,
     /// `MODEL_RESTRICTED_TEMPLATE`: the model is outside the admin's selection.
     ModelRestricted,
+    /// `SERVER_BUSY_TEMPLATE`: this worker did not send the request: every slot and
+    /// place in line taken, or the user's requests paused after repeated failures.
+    ServerBusy,
 }
 
 impl CardClass {
@@ -66,6 +69,7 @@ impl CardClass {
             ErrorKind::Interrupted => Self::StreamInterrupted,
             ErrorKind::Internal => Self::Internal,
             ErrorKind::ModelRestricted => Self::ModelRestricted,
+            ErrorKind::Busy | ErrorKind::UserPaused => Self::ServerBusy,
         }
     }
 }

@@ -62,8 +62,6 @@ const fn compat(spec: ValveSpec, why: &'static str) -> ValveSpec {
 // What planned valves wait for, each naming the issue that makes them live.
 const LOGGING: &str = "request-scoped logging lands (issue #14)";
 const SESSION_LOGS: &str = "session log archives land (issue #14)";
-const ADMISSION: &str = "admission control lands (issue #12)";
-const USER_BREAKER: &str = "the per-user request breaker lands (issue #12)";
 const REDIS: &str = "Redis support lands (issue #13)";
 const COSTS: &str = "cost snapshots in Redis land (issue #13)";
 const BROWSER: &str = "the pipe can run code in the browser (issues #9 and #15)";
@@ -141,7 +139,7 @@ pub static VALVES: &[ValveSpec] = &[
     planned(ranged("SESSION_LOG_MAX_LINES", T::Int, D::Int(20_000), Some(100.0), Some(200_000.0), "Most log records kept in memory for one request; the oldest are dropped first."), SESSION_LOGS),
     planned(valve("SESSION_LOG_FORMAT", T::Choice(&["jsonl", "text", "both"]), D::Str("jsonl"), "Log format inside each archive: JSON lines, plain text, or both."), SESSION_LOGS),
     // --- Concurrency and streaming ---
-    planned(ranged("MAX_CONCURRENT_REQUESTS", T::Int, D::Int(200), Some(1.0), Some(2000.0), "Most chat requests handled at the same time; further requests wait for a free slot."), ADMISSION),
+    ranged("MAX_CONCURRENT_REQUESTS", T::Int, D::Int(200), Some(1.0), Some(2000.0), "Most requests this worker process sends to OpenRouter at the same time; further ones wait for a free slot, with a status saying so. Title and tag tasks count too but never take more than a quarter of the slots. A change applies to the next request, without a restart."),
     compat(ranged("SSE_WORKERS_PER_REQUEST", T::Int, D::Int(4), Some(1.0), Some(8.0), "Number of workers that decode the incoming event stream of each request."), "this pipe parses each answer's event stream on its engine threads as the bytes arrive, so there are no decode workers to size"),
     compat(ranged("STREAMING_CHUNK_QUEUE_MAXSIZE", T::Int, D::Int(0), Some(0.0), None, "Most raw stream chunks buffered per request. 0 means no limit, which is recommended; small limits can stall a stream."), "there is no raw chunk queue: bytes go from the connection straight into the parser"),
     compat(ranged("STREAMING_EVENT_QUEUE_MAXSIZE", T::Int, D::Int(0), Some(0.0), None, "Most decoded stream events buffered per request. 0 means no limit, which is recommended; small limits can stall a stream."), "there is no decoded-event queue: each event is handled as soon as it is parsed"),
@@ -164,9 +162,9 @@ pub static VALVES: &[ValveSpec] = &[
     // --- Tool execution ---
     ranged("MAX_PARALLEL_TOOLS_GLOBAL", T::Int, D::Int(200), Some(1.0), Some(2000.0), "Most tool calls running at the same time across all requests."),
     ranged("MAX_PARALLEL_TOOLS_PER_REQUEST", T::Int, D::Int(5), Some(1.0), Some(50.0), "Most tool calls running at the same time within one request."),
-    ranged("BREAKER_MAX_FAILURES", T::Int, D::Int(5), Some(1.0), Some(50.0), "Database errors within the time window below after which the pipe stops storing and replaying a user's reasoning and tool results for a while; their chats go on without them. A change applies with the next chat message."),
+    ranged("BREAKER_MAX_FAILURES", T::Int, D::Int(5), Some(1.0), Some(50.0), "Failures within the time window below after which a user's breaker opens: requests to OpenRouter that failed even after retries (connection failures, timeouts, rate limits, server errors) pause the user's chats for a while, answered at once without a request; database errors stop storing and replaying their reasoning and tool results; failures of one kind of tool skip those tools. Each breaker closes by itself. A change applies with the next chat message."),
     ranged("BREAKER_WINDOW_SECONDS", T::Int, D::Int(60), Some(5.0), Some(900.0), "Length in seconds of the window in which those errors are counted. A change applies with the next chat message."),
-    planned(ranged("BREAKER_HISTORY_SIZE", T::Int, D::Int(5), Some(1.0), Some(200.0), "How many recent failures are remembered for each user and kind of breaker. Keep it at least as large as the failure limit, or nothing is ever paused."), USER_BREAKER),
+    ranged("BREAKER_HISTORY_SIZE", T::Int, D::Int(5), Some(1.0), Some(200.0), "How many recent failures are remembered for each user and kind of breaker. Keep it at least as large as the failure limit, or nothing is ever paused."),
     ranged("TOOL_BATCH_CAP", T::Int, D::Int(4), Some(1.0), Some(32.0), "Most independent calls of the same tool that are run together as one batch."),
     ranged("TOOL_OUTPUT_RETENTION_TURNS", T::Int, D::Int(10), Some(0.0), None, "Number of recent turns whose tool results are sent back to the model in full; long results from older turns are shortened. 0 always sends them in full."),
     ranged("TOOL_TIMEOUT_SECONDS", T::Int, D::Int(60), Some(1.0), Some(600.0), "Seconds a single tool call may run before it is cancelled."),
@@ -210,8 +208,9 @@ pub static VALVES: &[ValveSpec] = &[
     // Error templates of the newer reference pipe (not in 1.0.19).
     valve("PAYLOAD_TOO_LARGE_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter refuses a request as too large (HTTP 413). Empty uses the built-in card."),
     valve("STREAM_INTERRUPTED_TEMPLATE", T::Str, D::Str(""), "Markdown added after the partial text when a streamed answer breaks off before it finished. Empty uses the built-in card."),
-    planned(valve("SERVER_BUSY_TEMPLATE", T::Str, D::Str(""), "Markdown shown at once when every request slot is taken and the waiting queue is full. Empty uses the built-in card."), ADMISSION),
+    valve("SERVER_BUSY_TEMPLATE", T::Str, D::Str(""), "Markdown shown at once when this worker does not send a request: every slot is taken and the waiting queue is full, or the user's requests are paused after repeated failures. Empty uses the built-in card."),
     valve("MODEL_RESTRICTED_TEMPLATE", T::Str, D::Str(""), "Markdown shown when a chat asks for a model outside the MODEL_ID selection; nothing is sent to OpenRouter. Empty uses the built-in card."),
+    ranged("MAX_QUEUED_REQUESTS", T::Int, D::Int(500), Some(0.0), Some(100_000.0), "Most requests of this worker process waiting for a free slot; a request beyond that is answered at once with a \"server busy, try again\" message. 0 means none wait."),
 ];
 
 #[cfg(test)]
@@ -260,7 +259,7 @@ mod tests {
             VALVES[REFERENCE_VALVES - 1].name,
             "AUTO_DEFAULT_OPENROUTER_SEARCH_FILTER"
         );
-        assert_eq!(VALVES.len(), REFERENCE_VALVES + 11);
+        assert_eq!(VALVES.len(), REFERENCE_VALVES + 12);
         assert!(ValveSpec::find("REDIS_URL").is_none());
     }
 

@@ -1,8 +1,6 @@
 //! How reasoning and tool results are kept, encoded and written, and the process-wide
 //! breaker and cleanup that guard the store (both follow these values as they change).
 
-use std::time::Duration;
-
 use super::raw::{Raw, SecretValve};
 use crate::artifacts::breaker::BreakerLimits;
 use crate::artifacts::store::CleanupSchedule;
@@ -50,10 +48,7 @@ impl ArtifactSettings {
             compression: raw.bool("ENABLE_LZ4_COMPRESSION"),
             min_compress_bytes: raw.int("MIN_COMPRESS_BYTES").max(0) as usize,
             batch_size: raw.int("DB_BATCH_SIZE").max(1) as usize,
-            breaker: BreakerLimits {
-                max_failures: raw.int("BREAKER_MAX_FAILURES").max(1) as usize,
-                window: Duration::from_secs(raw.int("BREAKER_WINDOW_SECONDS").max(0) as u64),
-            },
+            breaker: super::admission::breaker_limits(raw),
             cleanup: CleanupSchedule {
                 days: raw.int("ARTIFACT_CLEANUP_DAYS").clamp(1, u32::MAX as i64) as u32,
                 interval_hours: raw.float("ARTIFACT_CLEANUP_INTERVAL_HOURS"),

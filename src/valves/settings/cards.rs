@@ -22,6 +22,7 @@ const TEMPLATE_VALVES: &[(CardClass, &str)] = &[
     (CardClass::StreamInterrupted, "STREAM_INTERRUPTED_TEMPLATE"),
     (CardClass::Internal, "INTERNAL_ERROR_TEMPLATE"),
     (CardClass::ModelRestricted, "MODEL_RESTRICTED_TEMPLATE"),
+    (CardClass::ServerBusy, "SERVER_BUSY_TEMPLATE"),
 ];
 
 /// Reads the template valves (blank = built-in card) and the support contacts.

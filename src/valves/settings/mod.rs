@@ -2,6 +2,7 @@
 //! valves. Each concern has its own struct; callers read fields, never valve names, and
 //! every default and bound comes from the declaration (see [`super::numbers`]).
 
+mod admission;
 mod artifacts;
 mod cards;
 mod catalog;
@@ -16,6 +17,7 @@ mod tools;
 
 use serde_json::{Map, Value};
 
+pub use admission::AdmissionSettings;
 pub use artifacts::ArtifactSettings;
 pub use catalog::CatalogSettings;
 pub use connection::ConnectionSettings;
@@ -51,6 +53,8 @@ pub struct Settings {
     pub files: FileSettings,
     /// The operator's error-card templates and support contacts.
     pub cards: crate::errors::CardTemplates,
+    /// How many requests run at once, and the per-user request breaker.
+    pub admission: AdmissionSettings,
 }
 
 impl Settings {
@@ -68,6 +72,7 @@ impl Settings {
             endpoints: EndpointSettings::read(&raw),
             files: FileSettings::read(&raw),
             cards: cards::read(&raw),
+            admission: AdmissionSettings::read(&raw),
         }
     }
 

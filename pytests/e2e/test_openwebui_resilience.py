@@ -1,0 +1,37 @@
+"""End to end: resilience in a real Open WebUI 0.12.4. A chat whose first upstream attempt
+is rate limited is retried by the pipe and saved complete, with the retry status the user
+saw while waiting."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from owui import FUNCTION_ID, saved_message, ui_path_chat
+
+MODEL = f"{FUNCTION_ID}.openai.gpt-4o-mini"
+RESPONSES = "/api/v1/responses"
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_rate_limited_chat_is_retried_and_saved_complete(admin_api, openrouter, fake):
+    fake.enqueue({"error": 429, "headers": {"Retry-After": "1"}})
+    text = "Hello after a rate limit"
+    turn = ui_path_chat(admin_api.base_url, admin_api.token, MODEL, text)
+    msg = saved_message(admin_api, turn.chat_id, turn.message_id)
+    assert not msg.get("error"), f"the saved message has an error: {msg.get('error')}"
+    content = msg.get("content", "")
+    assert f"Echo: {text}" in content, f"saved content: {content!r}"
+    assert "Rate limit reached" not in content and "Error ID" not in content, content
+    statuses = [r["status"] for r in fake.requests(RESPONSES)]
+    assert statuses == [429, 200], statuses
+    live = json.dumps(turn.events, ensure_ascii=False)
+    assert "Rate limited by the provider, retrying in 1 s" in live, turn.event_types()
+
+
+def test_the_admission_valves_are_in_the_admin_form_and_live(admin_api, openrouter):
+    form = admin_api.get(f"/api/v1/functions/id/{FUNCTION_ID}/valves/spec")["properties"]
+    for name in ("MAX_CONCURRENT_REQUESTS", "MAX_QUEUED_REQUESTS", "BREAKER_HISTORY_SIZE"):
+        assert name in form, sorted(form)
+        assert "Not active yet" not in form[name].get("description", ""), form[name]
