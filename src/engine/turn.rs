@@ -10,9 +10,10 @@ use serde_json::Value;
 use tokio::time::sleep_until;
 
 use super::sink::{send_all, Sink};
-use crate::emit::FunctionCall;
+use crate::emit::{FunctionCall, LogLevel};
 use crate::http::body::{collect_capped, is_blank, is_document, read_capped, release_connection};
 use crate::http::{self, UpstreamError};
+use crate::logsink;
 use crate::runtime::pace;
 use crate::sse::{SseFrame, SseParser};
 use crate::stream::mapper::{MapperOptions, ResponseMapper, Termination};
@@ -68,6 +69,7 @@ pub async fn run_turn<S: Sink>(
     input: &TurnInput<'_>,
     sink: &mut S,
 ) -> Result<TurnResult, UpstreamError> {
+    log_outbound(input);
     let response = http::post_responses(
         input.settings,
         input.outbound.body.to_string(),
@@ -80,6 +82,7 @@ pub async fn run_turn<S: Sink>(
         pump_stream(response, &mut mapper, sink).await;
     } else {
         let text = read_capped(response, MAX_JSON_BODY).await;
+        logsink::log_with(LogLevel::Debug, || format!("OpenRouter payload: {text}"));
         let mut emits = Vec::new();
         mapper.on_complete_body(&text, &mut emits);
         send_all(sink, emits).await;
@@ -109,6 +112,8 @@ async fn pump_stream<S: Sink>(
     let mut drained = false;
     // Whether the body was checked for being a whole document instead of an event stream.
     let mut sniffed = false;
+    // Checked once per round: a filtered-out event costs one comparison.
+    let debug = logsink::enabled(LogLevel::Debug);
     loop {
         let next = match sink.deadline() {
             Some(deadline) => tokio::select! {
@@ -156,6 +161,9 @@ async fn pump_stream<S: Sink>(
         for frame in frames.drain(..) {
             match frame {
                 SseFrame::Data(data) if !done && !terminal => {
+                    if debug && !is_delta(&data) {
+                        logsink::log(LogLevel::Debug, format!("OpenRouter payload: {data}"));
+                    }
                     terminal = mapper.on_data(&data, &mut emits);
                 }
                 SseFrame::Data(_) => {}
@@ -182,4 +190,37 @@ async fn until(due: Instant) {
     if due > Instant::now() {
         sleep_until(due.into()).await;
     }
+}
+
+/// At DEBUG: the outbound headers and body (#14), secrets redacted by the log sink.
+fn log_outbound(input: &TurnInput<'_>) {
+    if !logsink::enabled(LogLevel::Debug) {
+        return;
+    }
+    let usual = http::request_headers(input.settings, "[redacted]", input.streaming);
+    let headers: Vec<String> = usual
+        .iter()
+        .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap_or("?")))
+        .chain(
+            input
+                .outbound
+                .headers
+                .iter()
+                .map(|(name, value)| format!("{name}: {value}")),
+        )
+        .collect();
+    logsink::log(
+        LogLevel::Debug,
+        format!("OpenRouter request headers: {}", headers.join(", ")),
+    );
+    logsink::log(
+        LogLevel::Debug,
+        format!("OpenRouter request payload: {}", input.outbound.body),
+    );
+}
+
+/// Whether an event is a text or argument delta (`response.….delta`), which DEBUG skips.
+fn is_delta(data: &str) -> bool {
+    let head = &data.as_bytes()[..data.len().min(120)];
+    head.windows(7).any(|w| w == b".delta\"")
 }

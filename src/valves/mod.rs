@@ -17,3 +17,4 @@ pub use settings::{
     OutboundSettings, ReasoningSettings, Settings, StreamSettings, ThinkingMode, ToolMode,
     ToolSettings,
 };
+pub use settings::{ArchiveCompression, ArchiveFormat, ArchiveSettings, LogSettings, LogThreshold};

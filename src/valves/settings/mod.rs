@@ -5,6 +5,7 @@
 mod artifacts;
 mod catalog;
 mod connection;
+mod logging;
 mod outbound;
 mod raw;
 mod reasoning;
@@ -16,6 +17,7 @@ use serde_json::{Map, Value};
 pub use artifacts::ArtifactSettings;
 pub use catalog::CatalogSettings;
 pub use connection::ConnectionSettings;
+pub use logging::{ArchiveCompression, ArchiveFormat, ArchiveSettings, LogSettings, LogThreshold};
 pub use outbound::{AnthropicSettings, IdentifierSettings, OutboundSettings};
 pub use reasoning::ReasoningSettings;
 pub use stream::{StreamSettings, ThinkingMode};
@@ -40,6 +42,8 @@ pub struct Settings {
     pub stream: StreamSettings,
     /// Running the tools a model calls.
     pub tools: ToolSettings,
+    /// The request's log level and session-log archive.
+    pub logging: LogSettings,
 }
 
 impl Settings {
@@ -54,6 +58,7 @@ impl Settings {
             artifacts: ArtifactSettings::read(&raw),
             stream: StreamSettings::read(&raw),
             tools: ToolSettings::read(&raw),
+            logging: LogSettings::read(&raw),
         }
     }
 
