@@ -317,3 +317,46 @@ fn no_archive_for_tasks_missing_ids_or_when_off() {
         "INFO without an archive skips DEBUG"
     );
 }
+
+#[tokio::test]
+async fn a_filtered_line_is_never_formatted() {
+    let (req, settings) = request(false, "INFO");
+    let log = Arc::new(RequestLog::new(&req, &settings, Instant::now()));
+    super::scope(log, async {
+        assert!(!crate::logsink::enabled(LogLevel::Debug));
+        crate::logsink::log_with(LogLevel::Debug, || {
+            unreachable!("formatted a filtered line")
+        });
+        assert!(crate::logsink::enabled(LogLevel::Info));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_cancelled_request_still_leaves_its_archive() {
+    let base = temp_dir("cancel");
+    let (mut req, mut settings) = request(true, "INFO");
+    req.message_id = Some("cancelled".into());
+    settings.logging.archive.dir = base.to_string_lossy().into_owned();
+    let log = Arc::new(RequestLog::new(&req, &settings, Instant::now()));
+    let work = super::scope(log, async {
+        crate::logsink::log(LogLevel::Info, "started");
+        std::future::pending::<()>().await;
+    });
+    let aborted = tokio::time::timeout(Duration::from_millis(50), work).await;
+    assert!(aborted.is_err(), "the request never ends by itself");
+    let path = base.join("u1/c1/cancelled.zip");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "no archive for the cancelled request"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(read_member(&bytes, "logs.jsonl", "zip-password-value")
+        .unwrap()
+        .contains("started"));
+    std::fs::remove_dir_all(base).unwrap();
+}
