@@ -20,9 +20,10 @@ import traceback
 from collections import deque
 
 try:
-    from . import plans
+    from . import chat, plans
     from .httpio import MAX_BODY, ClientGone, Conn, HttpError, Reply, error_json, reason
 except ImportError:  # run as a script
+    import chat
     import plans
     from httpio import MAX_BODY, ClientGone, Conn, HttpError, Reply, error_json, reason
 
@@ -174,15 +175,15 @@ class FakeOpenRouter:
             return await self.send_simple(conn, 200, self.models_body)
         if path in ("/api/frontend/v1/catalog/models", "/api/frontend/models") and req.method == "GET":
             return await self.send_simple(conn, 200, self.fixture_bytes("frontend_models.json"))
-        if path == "/api/v1/responses" and req.method == "POST":
-            return await self.responses(conn, req, rec)
-        if path in ("/api/v1/models", "/api/v1/responses"):
+        if path in ("/api/v1/responses", "/api/v1/chat/completions") and req.method == "POST":
+            return await self.responses(conn, req, rec, is_chat=path.endswith("/chat/completions"))
+        if path in ("/api/v1/models", "/api/v1/responses", "/api/v1/chat/completions"):
             return await self.send_simple(conn, 405, error_json(405, "Method Not Allowed"))
         return await self.send_simple(conn, 404, error_json(404, "Not Found"))
 
     # -- /api/v1/responses ------------------------------------------------------------------------
 
-    async def responses(self, conn, req, rec):
+    async def responses(self, conn, req, rec, is_chat=False):
         auth = req.headers.get("authorization", "")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
         if not token:
@@ -194,7 +195,7 @@ class FakeOpenRouter:
         if not isinstance(body, dict):
             return await self.send_simple(conn, 400, error_json(400, "Request body must be a JSON object"))
         try:
-            plan, source = self.next_plan(body)
+            plan, source = self.next_plan(chat.as_responses_request(body) if is_chat else body)
         except plans.PlanError as exc:
             return await self.send_simple(conn, 400, error_json(400, f"fake: bad directive: {exc}"))
         rec.update(plan=plan, plan_source=source, outcome="in_progress", response_text=None)
@@ -203,7 +204,7 @@ class FakeOpenRouter:
         st["active_streams"] += 1
         conn.start_watch()
         try:
-            keep = await self.serve_plan(conn, req, rec, plan, body)
+            keep = await self.serve_plan(conn, req, rec, plan, body, is_chat)
             if keep is None:
                 st["server_disconnects"] += 1
                 rec["outcome"] = "disconnected"
@@ -223,14 +224,14 @@ class FakeOpenRouter:
             st["active_streams"] -= 1
             await conn.stop_watch()
 
-    async def serve_plan(self, conn, req, rec, plan, body):
+    async def serve_plan(self, conn, req, rec, plan, body, is_chat=False):
         if plan.get("delay_ms"):
             await conn.sleep(plan["delay_ms"] / 1000)
         if plan.get("hang"):
             await conn.gone.wait()
             raise ClientGone
         stream = body.get("stream") is True
-        reply = self.build_reply(plan, body, stream, rec)
+        reply = self.build_reply(plan, body, stream, rec, is_chat)
         if not stream and plan.get("synth") and plan.get("rate"):
             await conn.sleep(plan["synth"] / plan["rate"])  # non-stream: simulate generation time
         rec["status"] = reply.status
@@ -254,9 +255,13 @@ class FakeOpenRouter:
             headers = [tuple(x.strip() for x in ln.split(":", 1)) for ln in lines[1:] if ":" in ln]
         return Reply(status, headers, [body], chunked=False, reason_phrase=phrase)
 
-    def build_reply(self, plan, body, stream, rec):
+    def build_reply(self, plan, body, stream, rec, is_chat=False):
         model = plan.get("model") or body.get("model") or "openai/gpt-4o-mini"
-        if "error" in plan or "error_fixture" in plan:
+        if is_chat:
+            body = chat.as_responses_request(body)
+        if plan.get("responses_unsupported") and not is_chat:
+            reply = self.error_reply(400, "error_400_responses_unsupported.json")
+        elif "error" in plan or "error_fixture" in plan:
             status = plan.get("error")
             if status is None:  # derive from the name: error_400_context_length.json -> 400
                 digits = plan["error_fixture"].split("_")[1].split(".")[0]
@@ -299,7 +304,15 @@ class FakeOpenRouter:
                                        [("think%d " % i, '"think%d "' % i) for i in range(plan["reasoning"])], **kw)
             rec["calls"] = [c["name"] for c in ans.calls]
             rec.update(response_text=ans.text, reasoning_text=ans.reasoning_text, response_id=ans.id)
-            if stream:
+            if stream and is_chat:
+                events, ticks = chat.sse_events(ans)
+                headers = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache"),
+                           ("X-Generation-Id", ans.id)]
+                reply = Reply(200, headers, events, chunked=True, ticks=ticks)
+            elif is_chat:
+                reply = Reply(200, [("Content-Type", "application/json"), ("X-Generation-Id", ans.id)],
+                              [chat.json_body(ans)], chunked=False)
+            elif stream:
                 events, ticks = ans.sse_events()
                 headers = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache"),
                            ("X-Generation-Id", ans.id)]

@@ -535,3 +535,50 @@ def test_request_body_limits_and_chunked_upload(fake):
     fake.enqueue({"text": "ok"})
     r = call(fake, req(stream=False, input="word " * 2_000_000))  # ~10 MB body
     assert r.status == 200 and fake.requests()[-1]["body"]["input"].startswith("word word")
+
+
+# -- /chat/completions ----------------------------------------------------------------------------
+
+CHAT = "/api/v1/chat/completions"
+
+
+def chat_req(text="hello brave world", stream=True, **kw):
+    return {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": text}], "stream": stream, **kw}
+
+
+def test_chat_completions_echo_streams_chunks_then_usage(fake):
+    r = call(fake, chat_req(), path=CHAT)
+    assert r.status == 200 and r.headers["content-type"] == "text/event-stream" and r.complete
+    evs = r.events()
+    assert evs[-1] == "[DONE]"
+    chunks = evs[:-1]
+    assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert text == "Echo: hello brave world"
+    finish = [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]]
+    assert finish[-1] == "stop"
+    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["completion_tokens"] == 4
+    rec = fake.requests(CHAT)[-1]
+    assert rec["response_text"] == text and rec["body"]["messages"][0]["content"] == "hello brave world"
+
+
+def test_chat_completions_tool_calls_reasoning_and_json(fake):
+    fake.enqueue({"call": "get_weather", "call_args": '{"city":"Paris"}', "reasoning": 2})
+    chunks = call(fake, chat_req(), path=CHAT).events()[:-1]
+    fragments = [tc for c in chunks if c["choices"] for tc in c["choices"][0]["delta"].get("tool_calls") or []]
+    assert fragments[0]["function"]["name"] == "get_weather" and fragments[0]["id"].startswith("call_")
+    assert "".join(f["function"].get("arguments", "") for f in fragments) == '{"city":"Paris"}'
+    reasoning = "".join(c["choices"][0]["delta"].get("reasoning") or "" for c in chunks if c["choices"])
+    assert reasoning == "think0 think1 "
+    doc = call(fake, chat_req("the tool said", stream=False), path=CHAT).json()
+    assert doc["object"] == "chat.completion"
+    assert doc["choices"][0]["message"]["content"] == "Echo: the tool said"
+    assert doc["usage"]["prompt_tokens"] > 0
+
+
+def test_responses_unsupported_applies_to_responses_only(fake):
+    fake.enqueue({"responses_unsupported": True, "times": 0})
+    r = call(fake, req())
+    assert r.status == 400 and r.body == fixture("error_400_responses_unsupported.json")
+    doc = call(fake, chat_req(stream=False), path=CHAT).json()
+    assert doc["choices"][0]["message"]["content"] == "Echo: hello brave world"

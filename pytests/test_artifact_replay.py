@@ -70,6 +70,31 @@ async def test_streamed_reasoning_is_marked_stored_and_replayed_in_order(fake, d
     assert not MARKER.search(json.dumps(sent)), "markers never reach the model"
 
 
+async def test_no_answer_text_comes_before_the_reasoning_ends(fake, data_dir):
+    """Open WebUI 0.12.4 files reasoning that arrives after any answer text as finished
+    (duration 0, "Thought for less than a second" while the model still thinks): the
+    reasoning item's marker must not be streamed before its reasoning."""
+    fake.clear()
+    pipe = new_pipe(fake.base_url)
+    fake.enqueue({"text": "All done.", "reasoning": 6})
+    meta = {"chat_id": "chat-order", "message_id": "msg-o1", "session_id": "s1"}
+    result = await pipe.pipe(
+        body([{"role": "user", "content": "think first"}]), __user__={"id": "user-1"}, __metadata__=meta
+    )
+    payloads = parse_lines([line async for line in result])
+    deltas = [p["choices"][0]["delta"] for p in payloads if p.get("choices")]
+    kinds = [
+        "reasoning" if d.get("reasoning_content") else "content"
+        for d in deltas
+        if d.get("reasoning_content") or d.get("content")
+    ]
+    assert "reasoning" in kinds and "content" in kinds, kinds
+    last_reasoning = max(i for i, k in enumerate(kinds) if k == "reasoning")
+    assert "content" not in kinds[:last_reasoning], kinds
+    answer = content_of(payloads)
+    assert len(MARKER.findall(answer)) == 1, "the reasoning is still marked for replay"
+
+
 async def test_unknown_markers_are_skipped_not_fatal(fake, data_dir):
     fake.clear()
     pipe = new_pipe(fake.base_url)

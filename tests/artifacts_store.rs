@@ -814,8 +814,11 @@ fn shared_between_threads_through_spawn_blocking() {
     assert_send_sync::<Breaker>();
 
     let dir = TempDir::new("threads");
-    let store =
-        Arc::new(ArtifactStore::open(config(&dir.path().join("a.db"), keyed("k", true))).unwrap());
+    // Eight writers on two cores: the 200 ms of the other tests is too short when the
+    // machine is busy (a writer was seen waiting longer); the product's default is 5 s.
+    let mut cfg = config(&dir.path().join("a.db"), keyed("k", true));
+    cfg.busy_timeout = Duration::from_secs(5);
+    let store = Arc::new(ArtifactStore::open(cfg).unwrap());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .build()

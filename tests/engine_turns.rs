@@ -4,11 +4,11 @@
 mod common;
 
 use common::fake::Fake;
-use openrouter_pipe::engine::{run_turn, CollectSink, TurnInput};
+use openrouter_pipe::engine::{run_turn, CollectSink, Routing, TurnInput};
 use openrouter_pipe::stream::add_usage;
 use openrouter_pipe::stream::Termination;
 use openrouter_pipe::translate::Outbound;
-use openrouter_pipe::valves::Settings;
+use openrouter_pipe::valves::{Endpoint, Settings};
 use openrouter_pipe::{StatusClass, UpstreamError};
 use serde_json::json;
 
@@ -47,6 +47,7 @@ fn two_rounds_each_answer_and_their_usage_adds_up() {
                 outbound: &outbound,
                 streaming: stream,
                 mapper: options,
+                routing: &Routing::fixed(Endpoint::Responses),
             };
             let mut sink = CollectSink::default();
             let result = run_turn(&input, &mut sink).await.expect("an answer");
@@ -88,6 +89,7 @@ fn a_rejected_round_is_a_typed_error_with_nothing_shown() {
             outbound: &outbound,
             streaming: true,
             mapper: common::options(),
+            routing: &Routing::fixed(Endpoint::Responses),
         };
         let mut sink = CollectSink::default();
         let throttled = run_turn(&input, &mut sink).await.unwrap_err();
@@ -121,11 +123,75 @@ fn an_unreachable_server_is_a_retryable_transport_error() {
             outbound: &outbound,
             streaming: false,
             mapper: common::options(),
+            routing: &Routing::fixed(Endpoint::Responses),
         };
         let err = run_turn(&input, &mut CollectSink::default())
             .await
             .unwrap_err();
         assert_eq!(err.status_class(), StatusClass::Transport);
         assert!(err.retryable());
+    });
+}
+
+#[test]
+fn a_chat_completions_round_answers_streamed_and_whole() {
+    let fake = Fake::start();
+    let settings = settings(&fake);
+    common::runtime().block_on(async {
+        for stream in [true, false] {
+            let outbound = outbound("over chat completions", stream);
+            let input = TurnInput {
+                settings: &settings,
+                outbound: &outbound,
+                streaming: stream,
+                mapper: common::options(),
+                routing: &Routing::fixed(Endpoint::ChatCompletions),
+            };
+            let mut sink = CollectSink::default();
+            let result = run_turn(&input, &mut sink).await.expect("an answer");
+            assert_eq!(
+                result.termination,
+                Termination::Completed,
+                "stream {stream}"
+            );
+            assert!(
+                sink.text.contains("Echo: over chat completions"),
+                "{}",
+                sink.text
+            );
+            assert!(result.usage.unwrap()["input_tokens"].as_u64().unwrap() > 0);
+        }
+        let log = fake.requests();
+        assert_eq!(log.matches("/api/v1/chat/completions").count(), 2, "{log}");
+        assert!(!log.contains("/api/v1/responses"));
+    });
+}
+
+#[test]
+fn a_model_without_the_responses_api_is_sent_to_chat_completions_before_anything_shows() {
+    let fake = Fake::start();
+    let settings = settings(&fake);
+    fake.enqueue(r#"{"responses_unsupported": true}"#);
+    common::runtime().block_on(async {
+        let outbound = outbound("fall back", true);
+        let routing = Routing::for_answer(&settings, "openai/gpt-4o-mini", false);
+        let input = TurnInput {
+            settings: &settings,
+            outbound: &outbound,
+            streaming: true,
+            mapper: common::options(),
+            routing: &routing,
+        };
+        let mut sink = CollectSink::default();
+        let result = run_turn(&input, &mut sink).await.expect("an answer");
+        assert!(result.answered());
+        assert_eq!(
+            sink.text.matches("Echo: fall back").count(),
+            1,
+            "{}",
+            sink.text
+        );
+        assert!(!sink.text.contains("Error"), "{}", sink.text);
+        assert_eq!(routing.endpoint(), Endpoint::ChatCompletions);
     });
 }

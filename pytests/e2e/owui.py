@@ -1,7 +1,7 @@
 """Drive a real Open WebUI 0.12.4 on loopback: start/stop/restart, admin, Functions, chats.
 
 Shared by the e2e tests (``pytests/e2e``) and by ``scripts/run.sh`` (through
-``scripts/demo_setup.py``). Runs with the Open WebUI venv's Python: it needs ``httpx`` and,
+``scripts/demo.py``). Runs with the Open WebUI venv's Python: it needs ``httpx`` and,
 for the UI path, ``python-socketio`` with ``aiohttp``, all of which that venv has.
 
 The recipe behind it is the headless one of Open WebUI 0.12.4: a fresh ``DATA_DIR``, offline

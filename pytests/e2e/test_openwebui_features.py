@@ -36,6 +36,19 @@ def test_reasoning_shows_as_a_thinking_block_with_usage_status(admin_api, openro
     assert TEST_API_KEY not in json.dumps(msg)
 
 
+def test_reasoning_keeps_its_real_duration(admin_api, openrouter, fake):
+    """Open WebUI times the thinking box from the first reasoning delta to the first
+    answer text: nothing of the answer (no marker) may come before the reasoning ends."""
+    turn = ui_path_chat(
+        admin_api.base_url, admin_api.token, REASONING_MODEL, '[[fake reasoning=8 rate=4 text="Thought it over."]] go'
+    )
+    msg = saved_message(admin_api, turn.chat_id, turn.message_id)
+    assert "Thought it over." in msg.get("content", "")
+    [item] = reasoning_items(msg)
+    assert item.get("status") == "completed", item
+    assert (item.get("duration") or 0) >= 1, f"reasoning streamed for ~2 s but was saved as {item.get('duration')} s"
+
+
 def test_web_search_answer_lists_its_sources(admin_api, openrouter, fake):
     turn = ui_path_chat(
         admin_api.base_url, admin_api.token, SEARCH_MODEL, "[[fake fixture=stream_web_search.sse]] rust 1.85?"
@@ -91,8 +104,6 @@ def test_reasoning_is_replayed_on_the_next_turn_after_a_restart(admin_api, openr
     assert "reasoning" in kinds, f"turn 2 did not replay the reasoning item: {kinds}"
     reasoning = last["input"][kinds.index("reasoning")]
     assert reasoning.get("encrypted_content"), reasoning
-    answer_at = next(
-        i for i, item in enumerate(last["input"]) if item.get("role") == "assistant"
-    )
+    answer_at = next(i for i, item in enumerate(last["input"]) if item.get("role") == "assistant")
     assert kinds.index("reasoning") < answer_at, "reasoning replays before the answer it preceded"
     assert not MARKER.search(json.dumps(last)), "markers never reach the model"

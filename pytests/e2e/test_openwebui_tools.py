@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from owui import FUNCTION_ID, saved_message, ui_path_chat
+from owui import FUNCTION_ID, saved_message, ui_path_chat, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -158,3 +158,37 @@ def test_a_result_open_webui_cites_shows_as_a_source(admin_api, openrouter, fake
     cited = [(s.get("source") or {}).get("id") for s in msg.get("sources") or []]
     assert url in cited, msg.get("sources")
     assert "Tool results: Rust 1.85 stabilised the 2024 edition." in msg.get("content", "")
+
+
+def _model_entry(api, model_id):
+    r = api.request("GET", f"/api/v1/models/model?id={model_id}", expect=None)
+    return r.json() if r.status_code == 200 and r.content and r.json() else None
+
+
+def test_a_legacy_model_entry_is_switched_to_native_and_then_runs_tools(admin_api, openrouter, fake, text_tool):
+    """§6.2: Open WebUI's prompt-based ("legacy") tool step cannot use the model's own
+    function calling, so the pipe switches the entry to native once and says so."""
+    model = f"{FUNCTION_ID}.openai.gpt-4.1"
+    admin_api.models(refresh=True)
+    entry = wait_until(lambda: _model_entry(admin_api, model), 20, what="synced model entry")
+    form = {k: entry.get(k) for k in ("id", "base_model_id", "name", "meta", "params")}
+    legacy = {**(entry.get("params") or {}), "function_calling": "legacy"}
+    admin_api.post("/api/v1/models/model/update", {**form, "params": legacy})
+    try:
+        first = ui_path_chat(admin_api.base_url, admin_api.token, model, "hello", extra_body={"tool_ids": [text_tool]})
+        notices = [n.get("content") for n in first.events_of("notification")]
+        assert f"Enabling native function calling for model: {model}. Please re-run your query." in notices, notices
+        switched = _model_entry(admin_api, model)
+        assert switched["params"]["function_calling"] == "native", switched["params"]
+        again = ui_path_chat(
+            admin_api.base_url,
+            admin_api.token,
+            model,
+            """[[fake call=reverse_text call_args='{"text": "drawer"}']] reverse it""",
+            extra_body={"tool_ids": [text_tool]},
+        )
+        msg = saved_message(admin_api, again.chat_id, again.message_id)
+        assert "Tool results: reward" in msg.get("content", ""), msg.get("content")
+        assert not [n for n in again.events_of("notification") if "native" in (n.get("content") or "")]
+    finally:
+        admin_api.post("/api/v1/models/model/update", form)

@@ -175,14 +175,15 @@ impl ArtifactSession {
     pub fn intercept(&mut self, emit: Emit) -> Vec<Emit> {
         match emit {
             Emit::Content(text) => {
-                self.placement.text(&text);
-                vec![Emit::Content(text)]
+                let mut out = self.placement.text(&text);
+                out.push(Emit::Content(text));
+                out
             }
             Emit::ItemStarted { key, item_type } => {
-                if !self.persists(&item_type) {
-                    return Vec::new();
+                if self.persists(&item_type) {
+                    self.placement.item_started(key);
                 }
-                self.placement.item_started(key)
+                Vec::new()
             }
             Emit::ItemDone { key, item } => {
                 let Some(item) = self.storable(&item) else {

@@ -11,6 +11,7 @@ use super::history;
 use super::host::Host;
 use super::request::ChatRequest;
 use super::retry;
+use super::routing::Routing;
 use super::sink::{send_all, Sink};
 use super::target::{self, Target};
 use super::tool_offer;
@@ -153,6 +154,7 @@ async fn answer<S: Sink, H: Host>(
     // Calls of offered tools nobody can run here (a filter's `extra_tools`) are answered
     // "Tool not found", as the reference does, so the model still finishes its answer.
     let runs_tools = !offered.is_empty() && settings.tools.mode == ToolMode::Pipeline;
+    let routing = Routing::for_answer(settings, &target.id, req.task.is_some());
     let started = std::time::Instant::now();
     let mut rounds = Rounds::default();
     for round in 1.. {
@@ -167,6 +169,7 @@ async fn answer<S: Sink, H: Host>(
                 usage_before: rounds.usage.clone(),
                 defer_final_on_calls: runs_tools,
             },
+            routing: &routing,
         };
         let mut attempt = 1;
         let result = loop {

@@ -1,7 +1,13 @@
 //! Where a marker line goes in the streamed answer.
 //!
 //! Every stored item leaves a hidden marker line at the point of the answer where it
-//! happened, so the next turn can replay it in true order. A marker line must follow a
+//! happened, so the next turn can replay it in true order. A started item's marker waits
+//! until the next answer text (or the item's end, whichever comes first): a marker is
+//! answer text, and Open WebUI 0.12.4 files reasoning that arrives after any answer text
+//! as already finished ("Thought for less than a second" while the model still thinks,
+//! `duration: 0` saved). OpenRouter ends a reasoning item only after the message that
+//! followed it, so waiting for the end alone would put the marker after the text it
+//! preceded. An item that never ends leaves no marker (nothing was stored). A marker line must follow a
 //! blank line, and never lands inside a code fence (it would show as text): those wait
 //! and are placed when the answer ends. This module only places; what is stored, and
 //! whether at all, is the artifact session's business ([`super::artifacts`]).
@@ -50,33 +56,51 @@ pub struct Placed {
 #[derive(Debug, Default)]
 pub struct MarkerPlacement {
     shape: TextShape,
-    /// Stream keys of items whose marker was placed when they started.
+    /// Stream keys of started items, and their marker ids.
     started: HashMap<String, String>,
+    /// Markers of started items, not placed yet: they go before the next answer text.
+    waiting: Vec<String>,
     deferred: Vec<String>,
 }
 
 impl MarkerPlacement {
-    /// Answer text on its way to the user.
-    pub fn text(&mut self, text: &str) {
+    /// Answer text on its way to the user; returns the markers that must go before it.
+    pub fn text(&mut self, text: &str) -> Vec<Emit> {
+        if text.is_empty() {
+            return Vec::new();
+        }
+        let waiting = std::mem::take(&mut self.waiting);
+        let mut emits = Vec::new();
+        for id in waiting {
+            emits.extend(self.place(id));
+        }
         self.shape.feed(text);
+        emits
     }
 
-    /// A streamed item began: its marker goes here, before whatever the item shows.
-    pub fn item_started(&mut self, key: String) -> Vec<Emit> {
+    /// A streamed item began: its marker waits for the next answer text or its end.
+    pub fn item_started(&mut self, key: String) {
         let id = ids::new_id();
         self.started.insert(key, id.clone());
-        self.place(id)
+        self.waiting.push(id);
     }
 
-    /// A streamed item is complete: it keeps the marker placed at its start, or gets
-    /// one here when its start was not seen.
+    /// A streamed item is complete: it keeps the marker placed since it started, is
+    /// placed here when it still waits, or gets one here when its start was not seen.
     pub fn item_done(&mut self, key: &str) -> Placed {
-        match self.started.remove(key) {
-            Some(id) => Placed {
+        let Some(id) = self.started.remove(key) else {
+            return self.engine_item();
+        };
+        match self.waiting.iter().position(|w| *w == id) {
+            Some(at) => {
+                self.waiting.remove(at);
+                let emits = self.place(id.clone());
+                Placed { id, emits }
+            }
+            None => Placed {
                 id,
                 emits: Vec::new(),
             },
-            None => self.engine_item(),
         }
     }
 
@@ -128,7 +152,7 @@ mod tests {
 
     /// Streams `text` as answer text, keeping the whole answer in `out`.
     fn answer(placement: &mut MarkerPlacement, text: &str, out: &mut String) {
-        placement.text(text);
+        out.push_str(&text_of(&placement.text(text)));
         out.push_str(text);
     }
 
@@ -150,12 +174,35 @@ mod tests {
     }
 
     #[test]
-    fn a_started_item_keeps_its_marker_and_done_places_nothing() {
+    fn a_started_item_is_marked_before_the_next_text_not_at_its_start() {
         let mut placement = MarkerPlacement::default();
-        let first = text_of(&placement.item_started("r1".into()));
+        let mut out = String::new();
+        placement.item_started("r1".into());
+        assert!(out.is_empty(), "nothing shows while the item streams");
+        answer(&mut placement, "The answer.", &mut out);
         let done = placement.item_done("r1");
-        assert!(done.emits.is_empty());
-        assert_eq!(markers::marker_ids(&first), vec![done.id.as_str()]);
+        assert!(done.emits.is_empty(), "placed once");
+        assert_eq!(markers::marker_ids(&out), vec![done.id.as_str()]);
+        assert!(out.ends_with("]: #\n\nThe answer."), "{out:?}");
+    }
+
+    #[test]
+    fn a_started_item_that_ends_before_any_text_is_marked_at_its_end() {
+        let mut placement = MarkerPlacement::default();
+        placement.item_started("r1".into());
+        let done = placement.item_done("r1");
+        assert_eq!(
+            markers::marker_ids(&text_of(&done.emits)),
+            vec![done.id.as_str()]
+        );
+        assert!(placement.text("after").is_empty());
+    }
+
+    #[test]
+    fn an_item_that_never_ends_leaves_no_marker() {
+        let mut placement = MarkerPlacement::default();
+        placement.item_started("cut-off".into());
+        assert!(placement.closing().is_empty());
     }
 
     #[test]
@@ -175,8 +222,8 @@ mod tests {
         placement.text("Look:\n```rust\nfn main() {}\n");
         let inside = placement.engine_item();
         assert!(inside.emits.is_empty());
-        let also = placement.item_started("t1".into());
-        assert!(also.is_empty());
+        placement.item_started("t1".into());
+        assert!(placement.text("more code\n").is_empty());
         placement.text("```\n");
         let closing = text_of(&placement.closing());
         let started = placement.item_done("t1").id;

@@ -1,5 +1,6 @@
-//! One upstream round: send a translated request to `/responses` and turn the answer
-//! (event stream or whole document) into emits for a [`Sink`]. The answer loop in
+//! One upstream round: send a translated request to `/responses` (or, when the answer's
+//! [`Routing`] says so, `/chat/completions`) and turn the answer (event stream or whole
+//! document) into emits for a [`Sink`]. The answer loop in
 //! [`super::chat`] calls it once per round; a round that got no answer returns the
 //! [`UpstreamError`] unrendered, so the loop can retry, fall back or show a card.
 
@@ -9,16 +10,18 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use tokio::time::sleep_until;
 
+use super::round_mapper::RoundMapper;
+use super::routing::Routing;
 use super::sink::{send_all, Sink};
-use crate::emit::{FunctionCall, LogLevel};
+use crate::emit::{Emit, FunctionCall, LogLevel};
 use crate::http::body::{collect_capped, is_blank, is_document, read_capped, release_connection};
 use crate::http::{self, UpstreamError};
 use crate::logsink;
 use crate::runtime::pace;
 use crate::sse::{SseFrame, SseParser};
-use crate::stream::mapper::{MapperOptions, ResponseMapper, Termination};
+use crate::stream::mapper::{MapperOptions, Termination};
 use crate::translate::Outbound;
-use crate::valves::Settings;
+use crate::valves::{Endpoint, Settings};
 
 /// Largest non-streaming body read into memory.
 const MAX_JSON_BODY: usize = 64 * 1024 * 1024;
@@ -33,6 +36,8 @@ pub struct TurnInput<'a> {
     pub streaming: bool,
     /// How the answer is mapped (thinking mode, usage of earlier rounds).
     pub mapper: MapperOptions,
+    /// Which API the round goes to, and the fallbacks the answer already used.
+    pub routing: &'a Routing,
 }
 
 /// What one round produced, beyond the emits already sent.
@@ -69,15 +74,35 @@ pub async fn run_turn<S: Sink>(
     input: &TurnInput<'_>,
     sink: &mut S,
 ) -> Result<TurnResult, UpstreamError> {
-    log_outbound(input);
-    let response = http::post_responses(
-        input.settings,
-        input.outbound.body.to_string(),
-        &input.outbound.headers,
-        input.streaming,
-    )
-    .await?;
-    let mut mapper = ResponseMapper::new(input.mapper.clone());
+    let response = loop {
+        let endpoint = input.routing.endpoint();
+        let body = input.routing.body_for(input.outbound);
+        let headers = &input.outbound.headers;
+        log_outbound(input, endpoint, &body);
+        let sent = match endpoint {
+            Endpoint::Responses => {
+                http::post_responses(input.settings, body, headers, input.streaming).await
+            }
+            Endpoint::ChatCompletions => {
+                http::post_chat_completions(input.settings, body, headers, input.streaming).await
+            }
+        };
+        match sent {
+            Ok(response) => break (response, endpoint),
+            // Each fallback applies at most once, so this loop ends.
+            Err(failure) => match input.routing.recover(&failure, input.outbound) {
+                Some(line) => {
+                    if !sink.send(Emit::status(line, false)).await {
+                        return Err(failure);
+                    }
+                    let _ = sink.flush().await;
+                }
+                None => return Err(failure),
+            },
+        }
+    };
+    let (response, endpoint) = response;
+    let mut mapper = RoundMapper::new(endpoint, input.mapper.clone());
     if input.streaming {
         pump_stream(response, &mut mapper, sink).await;
     } else {
@@ -87,6 +112,7 @@ pub async fn run_turn<S: Sink>(
         mapper.on_complete_body(&text, &mut emits);
         send_all(sink, emits).await;
     }
+    let mapper = mapper.into_results();
     Ok(TurnResult {
         termination: mapper.termination,
         function_calls: mapper.function_calls,
@@ -98,11 +124,7 @@ pub async fn run_turn<S: Sink>(
 }
 
 /// Reads the SSE body, feeding the mapper and flushing coalesced text on time.
-async fn pump_stream<S: Sink>(
-    response: reqwest::Response,
-    mapper: &mut ResponseMapper,
-    sink: &mut S,
-) {
+async fn pump_stream<S: Sink>(response: reqwest::Response, mapper: &mut RoundMapper, sink: &mut S) {
     let mut body = response.bytes_stream();
     let mut parser = SseParser::new();
     let mut frames = Vec::new();
@@ -167,7 +189,10 @@ async fn pump_stream<S: Sink>(
                     terminal = mapper.on_data(&data, &mut emits);
                 }
                 SseFrame::Data(_) => {}
-                SseFrame::Done => done = true,
+                SseFrame::Done => {
+                    done = true;
+                    mapper.on_done();
+                }
             }
         }
         if done || ended || terminal {
@@ -193,7 +218,7 @@ async fn until(due: Instant) {
 }
 
 /// At DEBUG: the outbound headers and body (#14), secrets redacted by the log sink.
-fn log_outbound(input: &TurnInput<'_>) {
+fn log_outbound(input: &TurnInput<'_>, endpoint: Endpoint, body: &str) {
     if !logsink::enabled(LogLevel::Debug) {
         return;
     }
@@ -215,12 +240,13 @@ fn log_outbound(input: &TurnInput<'_>) {
     );
     logsink::log(
         LogLevel::Debug,
-        format!("OpenRouter request payload: {}", input.outbound.body),
+        format!("OpenRouter request payload: {endpoint:?} {body}"),
     );
 }
 
-/// Whether an event is a text or argument delta (`response.….delta`), which DEBUG skips.
+/// Whether an event is a text or argument delta (`response.….delta`, or a Chat Completions
+/// chunk's `"delta":{…}`), which DEBUG skips.
 fn is_delta(data: &str) -> bool {
-    let head = &data.as_bytes()[..data.len().min(120)];
-    head.windows(7).any(|w| w == b".delta\"")
+    let head = &data.as_bytes()[..data.len().min(160)];
+    head.windows(7).any(|w| w == b".delta\"") || head.windows(9).any(|w| w == b"\"delta\":{")
 }

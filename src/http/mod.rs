@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 pub use headers::{referer, request_headers};
-pub use upstream::{post_responses, StatusClass, UpstreamError};
+pub use upstream::{post_chat_completions, post_responses, StatusClass, UpstreamError};
 
 use crate::valves::Settings;
 

@@ -112,9 +112,29 @@ pub async fn post_responses(
     extra_headers: &[(String, String)],
     streaming: bool,
 ) -> Result<reqwest::Response, UpstreamError> {
+    post_json(settings, "responses", body, extra_headers, streaming).await
+}
+
+/// The same as [`post_responses`], to `<BASE_URL>/chat/completions`.
+pub async fn post_chat_completions(
+    settings: &Settings,
+    body: String,
+    extra_headers: &[(String, String)],
+    streaming: bool,
+) -> Result<reqwest::Response, UpstreamError> {
+    post_json(settings, "chat/completions", body, extra_headers, streaming).await
+}
+
+async fn post_json(
+    settings: &Settings,
+    path: &str,
+    body: String,
+    extra_headers: &[(String, String)],
+    streaming: bool,
+) -> Result<reqwest::Response, UpstreamError> {
     let client = super::client(super::Timeouts::from_settings(settings));
     let mut request = client
-        .post(format!("{}/responses", settings.connection.base_url))
+        .post(format!("{}/{path}", settings.connection.base_url))
         .headers(super::request_headers(
             settings,
             &settings.connection.api_key(),

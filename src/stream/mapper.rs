@@ -407,11 +407,14 @@ impl ResponseMapper {
         out: &mut Vec<Emit>,
     ) {
         let (kind, key, first) = self.items.done(output_index, item);
-        if kind != ItemKind::Message && first {
-            out.push(Emit::ItemDone {
-                key: key.clone(),
-                item: item.clone(),
-            });
+        // After the last of the item's reasoning: its marker is answer text, and answer
+        // text ends Open WebUI's thinking box.
+        let mut done = (kind != ItemKind::Message && first).then(|| Emit::ItemDone {
+            key: key.clone(),
+            item: item.clone(),
+        });
+        if kind != ItemKind::Reasoning {
+            out.extend(done.take());
         }
         match kind {
             ItemKind::Message => {
@@ -433,6 +436,7 @@ impl ResponseMapper {
                     self.show_reasoning(shown, out);
                 }
                 self.flush_reasoning_status(out);
+                out.extend(done.take());
                 if self.active_reasoning.as_deref() == Some(key.as_str()) {
                     self.active_reasoning = None;
                 }

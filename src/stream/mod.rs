@@ -4,6 +4,7 @@
 //! it (event parsing, lenient JSON, reasoning, citations, items, usage). [`Coalescer`]
 //! merges text deltas and [`owui_item`] serialises an emit for Open WebUI.
 
+pub(crate) mod chat_mapper;
 mod citations;
 mod clock;
 pub(crate) mod coalesce;
@@ -16,6 +17,7 @@ mod reasoning;
 pub(crate) mod usage;
 mod web_search;
 
+pub use chat_mapper::ChatCompletionsMapper;
 pub use clock::{Clock, ManualClock};
 pub use coalesce::Coalescer;
 pub use mapper::{MapperOptions, ResponseMapper, Termination};

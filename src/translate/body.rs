@@ -27,6 +27,7 @@ pub fn build(chat_body: &Value, mut input: Vec<Value>, ctx: &TranslateContext) -
     body.insert("model".into(), json!(ctx.model_id));
     body.insert("input".into(), Value::Array(input));
     body.insert("stream".into(), json!(ctx.stream));
+    options::model_fallbacks(chat_body, &mut body);
     options::sampling(chat_body, ctx, &mut body);
     options::output_limit(chat_body, ctx, &mut body);
     reasoning::apply(chat_body, ctx, &mut body);

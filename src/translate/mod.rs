@@ -3,11 +3,13 @@
 
 mod anthropic;
 mod body;
+mod chat_completions;
 mod context;
 pub(crate) mod messages;
 mod options;
 mod reasoning;
 
 pub use body::{build, Outbound};
+pub use chat_completions::to_chat_completions;
 pub use context::TranslateContext;
 pub use messages::to_input;

@@ -195,3 +195,29 @@ pub fn identifiers(ctx: &TranslateContext, body: &mut Map<String, Value>) {
         body.insert("metadata".into(), Value::Object(metadata));
     }
 }
+
+/// OpenRouter's model fallback list: the body's `models` (strings, tried in order after
+/// `model` when it fails), plus a comma-separated `model_fallback` as the reference pipe
+/// accepts it. Blank and repeated entries are dropped; nothing is sent when none remain.
+pub fn model_fallbacks(chat_body: &Value, body: &mut Map<String, Value>) {
+    let listed = chat_body
+        .get("models")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str);
+    let csv = chat_body
+        .get("model_fallback")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .split(',');
+    let mut models: Vec<String> = Vec::new();
+    for model in listed.chain(csv).map(str::trim).filter(|m| !m.is_empty()) {
+        if !models.iter().any(|m| m == model) {
+            models.push(model.to_string());
+        }
+    }
+    if !models.is_empty() {
+        body.insert("models".into(), json!(models));
+    }
+}

@@ -13,8 +13,8 @@ mod status_tests;
 
 pub use merge::{merge, INHERIT};
 pub use settings::{
-    AnthropicSettings, ArtifactSettings, CatalogSettings, ConnectionSettings, IdentifierSettings,
-    OutboundSettings, ReasoningSettings, Settings, StreamSettings, ThinkingMode, ToolMode,
-    ToolSettings,
+    AnthropicSettings, ArtifactSettings, CatalogSettings, ConnectionSettings, Endpoint,
+    EndpointSettings, IdentifierSettings, OutboundSettings, ReasoningSettings, Settings,
+    StreamSettings, ThinkingMode, ToolMode, ToolSettings,
 };
 pub use settings::{ArchiveCompression, ArchiveFormat, ArchiveSettings, LogSettings, LogThreshold};

@@ -60,7 +60,6 @@ const fn compat(spec: ValveSpec, why: &'static str) -> ValveSpec {
 }
 
 // What planned valves wait for, each naming the issue that makes them live.
-const ENDPOINTS: &str = "the Chat Completions route lands (issue #12)";
 const FILES: &str = "the pipe handles files, images and downloads itself (issue #11)";
 const SSRF: &str = "the pipe downloads remote files itself, with SSRF checks (issue #11)";
 const STORAGE_USER: &str = "the pipe stores files in Open WebUI itself (issue #11)";
@@ -85,10 +84,10 @@ impl ValveSpec {
 pub static VALVES: &[ValveSpec] = &[
     // --- Connection and endpoints ---
     valve("BASE_URL", T::Str, D::Env { var: "OPENROUTER_API_BASE_URL", fallback: "https://openrouter.ai/api/v1" }, "OpenRouter API base URL. Change it only to go through a gateway or proxy."),
-    planned(valve("DEFAULT_LLM_ENDPOINT", T::Choice(&["responses", "chat_completions"]), D::Str("responses"), "Which OpenRouter API chat requests use by default: the Responses API or Chat Completions. Background tasks such as titles always use the Responses API."), ENDPOINTS),
-    planned(valve("FORCE_CHAT_COMPLETIONS_MODELS", T::Str, D::Str(""), "Comma-separated model patterns (wildcards allowed, e.g. anthropic/*) that always go through Chat Completions. Empty means none."), ENDPOINTS),
-    planned(valve("FORCE_RESPONSES_MODELS", T::Str, D::Str(""), "Comma-separated model patterns that always go through the Responses API; a match here wins over the Chat Completions list. Empty means none."), ENDPOINTS),
-    planned(valve("AUTO_FALLBACK_CHAT_COMPLETIONS", T::Bool, D::Bool(true), "When a model turns out not to support the Responses API, retry through Chat Completions, as long as nothing has been shown to the user yet."), ENDPOINTS),
+    valve("DEFAULT_LLM_ENDPOINT", T::Choice(&["responses", "chat_completions"]), D::Str("responses"), "Which OpenRouter API chat requests use by default: the Responses API or Chat Completions. Background tasks such as titles always use the Responses API."),
+    valve("FORCE_CHAT_COMPLETIONS_MODELS", T::Str, D::Str(""), "Comma-separated model patterns (wildcards allowed, e.g. anthropic/*) that always go through Chat Completions. Empty means none."),
+    valve("FORCE_RESPONSES_MODELS", T::Str, D::Str(""), "Comma-separated model patterns that always go through the Responses API; a match here wins over the Chat Completions list. Empty means none."),
+    valve("AUTO_FALLBACK_CHAT_COMPLETIONS", T::Bool, D::Bool(true), "When a model turns out not to support the Responses API, retry through Chat Completions, as long as nothing has been shown to the user yet."),
     valve("API_KEY", T::Secret, D::Env { var: "OPENROUTER_API_KEY", fallback: "" }, "Your OpenRouter API key (sk-or-…). Falls back to the OPENROUTER_API_KEY environment variable."),
     valve("HTTP_REFERER_OVERRIDE", T::Str, D::Str(""), "Site URL sent to OpenRouter as HTTP-Referer, which names your app in OpenRouter's statistics. It must start with http:// or https://; empty sends the project's own URL."),
     ranged("HTTP_CONNECT_TIMEOUT_SECONDS", T::Int, D::Int(10), Some(1.0), None, "Seconds to wait for a connection to OpenRouter."),

@@ -5,6 +5,7 @@
 mod artifacts;
 mod catalog;
 mod connection;
+mod endpoints;
 mod logging;
 mod outbound;
 mod raw;
@@ -17,6 +18,7 @@ use serde_json::{Map, Value};
 pub use artifacts::ArtifactSettings;
 pub use catalog::CatalogSettings;
 pub use connection::ConnectionSettings;
+pub use endpoints::{Endpoint, EndpointSettings};
 pub use logging::{ArchiveCompression, ArchiveFormat, ArchiveSettings, LogSettings, LogThreshold};
 pub use outbound::{AnthropicSettings, IdentifierSettings, OutboundSettings};
 pub use reasoning::ReasoningSettings;
@@ -42,6 +44,8 @@ pub struct Settings {
     pub stream: StreamSettings,
     /// Running the tools a model calls.
     pub tools: ToolSettings,
+    /// Which OpenRouter API chats are sent to.
+    pub endpoints: EndpointSettings,
     /// The request's log level and session-log archive.
     pub logging: LogSettings,
 }
@@ -58,6 +62,7 @@ impl Settings {
             artifacts: ArtifactSettings::read(&raw),
             stream: StreamSettings::read(&raw),
             tools: ToolSettings::read(&raw),
+            endpoints: EndpointSettings::read(&raw),
             logging: LogSettings::read(&raw),
         }
     }
