@@ -212,7 +212,11 @@ class PipeClient:
     def __init__(self, module: types.ModuleType, base_url: str, window_ms: int, label: str):
         self.label = label
         self.pipe = module.Pipe()
-        self.pipe.valves = module.Pipe.Valves(API_KEY=API_KEY, BASE_URL=base_url, STREAM_COALESCE_WINDOW_MS=window_ms)
+        # BENCH_PIPE_VALVES: more valves as a JSON object (e.g. session-log archives on, #14).
+        extra = json.loads(os.environ.get("BENCH_PIPE_VALVES") or "{}")
+        self.pipe.valves = module.Pipe.Valves(
+            API_KEY=API_KEY, BASE_URL=base_url, STREAM_COALESCE_WINDOW_MS=window_ms, **extra
+        )
 
     async def start(self, n: int, rate: float, seq: int):
         return await self.pipe.pipe(

@@ -46,6 +46,7 @@ mod http;
 mod ids;
 mod logsink;
 mod runtime;
+pub mod sessionlog;
 mod time;
 
 pub use emit::{Emit, FunctionCall, LogLevel, NoticeLevel};

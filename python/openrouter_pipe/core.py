@@ -42,9 +42,19 @@ def pipe_id_from_module(module_name: str, default: str = "openrouter") -> str:
 
 
 def flush_logs() -> None:
-    """Moves the engine's queued log lines into Python's ``logging``."""
+    """Moves the engine's queued log lines into Python's ``logging``.
+
+    The engine already filtered each line by its request's ``LOG_LEVEL`` (a user's own
+    level, else the admin's). A line below what this logger shows (a user asked for DEBUG
+    while Open WebUI runs at INFO) is logged at the logger's own level with its level name
+    in front, so it still reaches Open WebUI's log."""
+    shown = log.getEffectiveLevel()
     for level, message in _native.drain_logs():
-        log.log(_LOG_LEVELS.get(level, logging.INFO), message)
+        levelno = _LOG_LEVELS.get(level, logging.INFO)
+        if levelno >= shown:
+            log.log(levelno, message)
+        else:
+            log.log(shown, "[%s] %s", level, message)
 
 
 def _dump(value: Any) -> dict[str, Any] | None:

@@ -84,6 +84,7 @@ struct Tap<'a, S: Sink> {
 
 impl<S: Sink> Sink for Tap<'_, S> {
     async fn send(&mut self, emit: Emit) -> bool {
+        crate::sessionlog::note_emit(&emit);
         let emit = match (emit, self.hand_off.as_mut()) {
             (Emit::FunctionCall(call), Some(count)) => {
                 *count += 1;
@@ -189,7 +190,10 @@ async fn answer<S: Sink, H: Host>(
         };
         let mut attempt = 1;
         let result = loop {
-            match run_turn(&input, sink).await {
+            let upstream = crate::sessionlog::phase(crate::sessionlog::timing::Phase::Upstream);
+            let sent = run_turn(&input, sink).await;
+            drop(upstream);
+            match sent {
                 Ok(result) => break result,
                 Err(failure) => match retry::next_wait(&failure, attempt, started.elapsed()) {
                     Some(wait) => {
@@ -217,6 +221,7 @@ async fn answer<S: Sink, H: Host>(
         // Without this, napping workers would delay every host reply and the next
         // round's first bytes (measured: 40–120 ms per round).
         sink.await_next_token();
+        let tools = crate::sessionlog::phase(crate::sessionlog::timing::Phase::Tools);
         let outcomes = run_calls(
             &result.function_calls,
             &toolbox,
@@ -226,6 +231,7 @@ async fn answer<S: Sink, H: Host>(
             sink,
         )
         .await;
+        drop(tools);
         if !continue_with(&mut outbound, &result, &outcomes, sink).await {
             return Outcome::Failed;
         }
@@ -295,6 +301,7 @@ impl Rounds {
             (total, now) => now.clone().or(total),
         };
         self.last_answered = round.answered();
+        crate::sessionlog::note_usage(self.usage.as_ref());
     }
 }
 

@@ -1,7 +1,8 @@
 //! Entry points taking the request exactly as the Python layer serialised it. Parsing
 //! happens here, on a tokio thread, so a huge chat body never stalls Python's event loop.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
@@ -10,9 +11,11 @@ use super::host::{ChannelHost, Outgoing};
 use super::notices;
 use super::request::ChatRequest;
 use super::sink::{send_all, CollectSink, OnSend, StreamSink};
+use crate::logsink;
 use crate::runtime::pace::Urgent;
+use crate::sessionlog::{self, RequestLog};
 use crate::stream::coalesce::Coalescer;
-use crate::valves::Settings;
+use crate::valves::{LogSettings, Settings};
 
 /// The coalescing policy the valves ask for.
 pub fn coalescer(settings: &Settings) -> Coalescer {
@@ -25,33 +28,63 @@ pub fn coalescer(settings: &Settings) -> Coalescer {
 /// Streams the answer to `request_json` into `tx` as ready SSE lines; host calls go
 /// through the same channel. `on_send` runs after items were queued; `first_token` is
 /// held until the first token.
-pub async fn stream(
+pub fn stream(
     request_json: String,
     tx: mpsc::Sender<Outgoing>,
     on_send: OnSend,
     first_token: Urgent,
-) -> Outcome {
-    let host = ChannelHost::new(tx.clone(), on_send.clone());
-    let parsed = ChatRequest::from_json(&request_json);
-    drop(request_json); // attachments make it large; the parsed request holds the same
-    match parsed {
-        Ok(request) => {
-            let settings = request.settings();
-            let mut sink = StreamSink::new(tx, coalescer(&settings), on_send, first_token);
-            run(&request, &settings, &mut sink, &host).await
-        }
-        Err(why) => {
-            let no_window = Coalescer::new(Duration::ZERO, 1);
-            let mut sink = StreamSink::new(tx, no_window, on_send, first_token);
-            send_all(&mut sink, notices::unreadable_request(&why)).await;
-            Outcome::Failed
+) -> impl std::future::Future<Output = Outcome> + Send {
+    let accepted = Instant::now();
+    async move {
+        let host = ChannelHost::new(tx.clone(), on_send.clone());
+        let parsed = ChatRequest::from_json(&request_json);
+        drop(request_json); // attachments make it large; the parsed request holds the same
+        match parsed {
+            Ok(request) => {
+                let settings = request.settings();
+                let log = request_log(&request, &settings, accepted);
+                let mut sink = StreamSink::new(tx, coalescer(&settings), on_send, first_token);
+                sessionlog::scope(log, run(&request, &settings, &mut sink, &host)).await
+            }
+            Err(why) => unreadable_stream(why, tx, on_send, first_token).await,
         }
     }
 }
 
+/// The log context of `request` (#14): its ids, level and archive; the admin's level
+/// becomes the level of lines outside any request.
+fn request_log(request: &ChatRequest, settings: &Settings, accepted: Instant) -> Arc<RequestLog> {
+    logsink::set_process_threshold(LogSettings::process_threshold(&request.system_valves));
+    Arc::new(RequestLog::new(request, settings, accepted))
+}
+
+async fn unreadable_stream(
+    why: String,
+    tx: mpsc::Sender<Outgoing>,
+    on_send: OnSend,
+    first_token: Urgent,
+) -> Outcome {
+    let no_window = Coalescer::new(Duration::ZERO, 1);
+    let mut sink = StreamSink::new(tx, no_window, on_send, first_token);
+    send_all(&mut sink, notices::unreadable_request(&why)).await;
+    Outcome::Failed
+}
+
 /// The complete answer to `request_json`. With a `host`, a chat's events reach Open
 /// WebUI while it runs; background tasks (titles, tags) never send any.
-pub async fn complete(request_json: String, host: Option<ChannelHost>) -> (CollectSink, Outcome) {
+pub fn complete(
+    request_json: String,
+    host: Option<ChannelHost>,
+) -> impl std::future::Future<Output = (CollectSink, Outcome)> + Send {
+    let accepted = Instant::now();
+    complete_accepted(request_json, host, accepted)
+}
+
+async fn complete_accepted(
+    request_json: String,
+    host: Option<ChannelHost>,
+    accepted: Instant,
+) -> (CollectSink, Outcome) {
     let parsed = ChatRequest::from_json(&request_json);
     drop(request_json);
     let request = match parsed {
@@ -67,6 +100,8 @@ pub async fn complete(request_json: String, host: Option<ChannelHost>) -> (Colle
         Some(host) => CollectSink::live(host.clone()),
         None => CollectSink::default(),
     };
-    let outcome = run(&request, &request.settings(), &mut sink, &host).await;
+    let settings = request.settings();
+    let log = request_log(&request, &settings, accepted);
+    let outcome = sessionlog::scope(log, run(&request, &settings, &mut sink, &host)).await;
     (sink, outcome)
 }

@@ -13,9 +13,10 @@ use tokio::time::sleep_until;
 use super::round_mapper::RoundMapper;
 use super::routing::Routing;
 use super::sink::{send_all, Sink};
-use crate::emit::{Emit, FunctionCall};
+use crate::emit::{Emit, FunctionCall, LogLevel};
 use crate::http::body::{collect_capped, is_blank, is_document, read_capped, release_connection};
 use crate::http::{self, UpstreamError};
+use crate::logsink;
 use crate::runtime::pace;
 use crate::sse::{SseFrame, SseParser};
 use crate::stream::mapper::{MapperOptions, Termination};
@@ -77,6 +78,7 @@ pub async fn run_turn<S: Sink>(
         let endpoint = input.routing.endpoint();
         let body = input.routing.body_for(input.outbound);
         let headers = &input.outbound.headers;
+        log_outbound(input, endpoint, &body);
         let sent = match endpoint {
             Endpoint::Responses => {
                 http::post_responses(input.settings, body, headers, input.streaming).await
@@ -105,6 +107,7 @@ pub async fn run_turn<S: Sink>(
         pump_stream(response, &mut mapper, sink).await;
     } else {
         let text = read_capped(response, MAX_JSON_BODY).await;
+        logsink::log_with(LogLevel::Debug, || format!("OpenRouter payload: {text}"));
         let mut emits = Vec::new();
         mapper.on_complete_body(&text, &mut emits);
         send_all(sink, emits).await;
@@ -131,6 +134,8 @@ async fn pump_stream<S: Sink>(response: reqwest::Response, mapper: &mut RoundMap
     let mut drained = false;
     // Whether the body was checked for being a whole document instead of an event stream.
     let mut sniffed = false;
+    // Checked once per round: a filtered-out event costs one comparison.
+    let debug = logsink::enabled(LogLevel::Debug);
     loop {
         let next = match sink.deadline() {
             Some(deadline) => tokio::select! {
@@ -178,6 +183,9 @@ async fn pump_stream<S: Sink>(response: reqwest::Response, mapper: &mut RoundMap
         for frame in frames.drain(..) {
             match frame {
                 SseFrame::Data(data) if !done && !terminal => {
+                    if debug && !is_delta(&data) {
+                        logsink::log(LogLevel::Debug, format!("OpenRouter payload: {data}"));
+                    }
                     terminal = mapper.on_data(&data, &mut emits);
                 }
                 SseFrame::Data(_) => {}
@@ -207,4 +215,38 @@ async fn until(due: Instant) {
     if due > Instant::now() {
         sleep_until(due.into()).await;
     }
+}
+
+/// At DEBUG: the outbound headers and body (#14), secrets redacted by the log sink.
+fn log_outbound(input: &TurnInput<'_>, endpoint: Endpoint, body: &str) {
+    if !logsink::enabled(LogLevel::Debug) {
+        return;
+    }
+    let usual = http::request_headers(input.settings, "[redacted]", input.streaming);
+    let headers: Vec<String> = usual
+        .iter()
+        .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap_or("?")))
+        .chain(
+            input
+                .outbound
+                .headers
+                .iter()
+                .map(|(name, value)| format!("{name}: {value}")),
+        )
+        .collect();
+    logsink::log(
+        LogLevel::Debug,
+        format!("OpenRouter request headers: {}", headers.join(", ")),
+    );
+    logsink::log(
+        LogLevel::Debug,
+        format!("OpenRouter request payload: {endpoint:?} {body}"),
+    );
+}
+
+/// Whether an event is a text or argument delta (`response.….delta`, or a Chat Completions
+/// chunk's `"delta":{…}`), which DEBUG skips.
+fn is_delta(data: &str) -> bool {
+    let head = &data.as_bytes()[..data.len().min(160)];
+    head.windows(7).any(|w| w == b".delta\"") || head.windows(9).any(|w| w == b"\"delta\":{")
 }

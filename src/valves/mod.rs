@@ -17,4 +17,5 @@ pub use settings::{
     EndpointSettings, IdentifierSettings, OutboundSettings, ReasoningSettings, Settings,
     StreamSettings, ThinkingMode, ToolMode, ToolSettings,
 };
+pub use settings::{ArchiveCompression, ArchiveFormat, ArchiveSettings, LogSettings, LogThreshold};
 pub use settings::{FileSettings, ImageSelection, StorageUser};

@@ -60,8 +60,6 @@ const fn compat(spec: ValveSpec, why: &'static str) -> ValveSpec {
 }
 
 // What planned valves wait for, each naming the issue that makes them live.
-const LOGGING: &str = "request-scoped logging lands (issue #14)";
-const SESSION_LOGS: &str = "session log archives land (issue #14)";
 const REDIS: &str = "Redis support lands (issue #13)";
 const COSTS: &str = "cost snapshots in Redis land (issue #13)";
 const BROWSER: &str = "the pipe can run code in the browser (issues #9 and #15)";
@@ -128,16 +126,16 @@ pub static VALVES: &[ValveSpec] = &[
     valve("MAX_FUNCTION_CALL_LOOPS", T::Int, D::Int(25), "Most rounds of tool calls a model may make while answering one message. When it is reached, the answer ends with a note."),
     ranged("WEB_SEARCH_MAX_RESULTS", T::OptionalInt, D::Int(3), Some(1.0), Some(10.0), "Number of results per OpenRouter web search. Empty leaves the choice to OpenRouter."),
     // --- Logging ---
-    planned(valve("LOG_LEVEL", T::Choice(&["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]), D::Env { var: "GLOBAL_LOG_LEVEL", fallback: "INFO" }, "Lowest level of pipe messages written to the server console. Defaults to the GLOBAL_LOG_LEVEL environment variable, else INFO."), LOGGING),
-    planned(valve("SESSION_LOG_STORE_ENABLED", T::Bool, D::Bool(false), "Save a detailed log of each request on the server as a password-protected zip file, for troubleshooting. Needs a zip password."), SESSION_LOGS),
-    planned(valve("SESSION_LOG_DIR", T::Str, D::Str("session_logs"), "Folder for the log archives. A relative path starts from the Open WebUI server's working directory."), SESSION_LOGS),
-    planned(valve("SESSION_LOG_ZIP_PASSWORD", T::Secret, D::Str(""), "Password that encrypts the log archives (AES). No archives are written while it is empty."), SESSION_LOGS),
-    planned(ranged("SESSION_LOG_RETENTION_DAYS", T::Int, D::Int(90), Some(1.0), None, "Log archives older than this many days are deleted."), SESSION_LOGS),
-    planned(ranged("SESSION_LOG_CLEANUP_INTERVAL_SECONDS", T::Int, D::Int(3600), Some(60.0), None, "How often, in seconds, old log archives are looked for and deleted."), SESSION_LOGS),
-    planned(valve("SESSION_LOG_ZIP_COMPRESSION", T::Choice(&["stored", "deflated", "bzip2", "lzma"]), D::Str("lzma"), "Compression method inside the log archives; stored means no compression."), SESSION_LOGS),
-    planned(ranged("SESSION_LOG_ZIP_COMPRESSLEVEL", T::OptionalInt, D::Null, Some(0.0), Some(9.0), "Compression level from 0 (fastest) to 9 (smallest), used only with deflated and bzip2. Empty uses the method's default."), SESSION_LOGS),
-    planned(ranged("SESSION_LOG_MAX_LINES", T::Int, D::Int(20_000), Some(100.0), Some(200_000.0), "Most log records kept in memory for one request; the oldest are dropped first."), SESSION_LOGS),
-    planned(valve("SESSION_LOG_FORMAT", T::Choice(&["jsonl", "text", "both"]), D::Str("jsonl"), "Log format inside each archive: JSON lines, plain text, or both."), SESSION_LOGS),
+    user(valve("LOG_LEVEL", T::Choice(&["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]), D::Env { var: "GLOBAL_LOG_LEVEL", fallback: "INFO" }, "Lowest level of pipe messages written to Open WebUI's log for each request, tagged with the request, user, chat and message ids; DEBUG adds the outbound request (secrets redacted) and every non-delta upstream event. A user's own setting applies to that user's requests. Defaults to the GLOBAL_LOG_LEVEL environment variable, else INFO."), "Server log level"),
+    valve("SESSION_LOG_STORE_ENABLED", T::Bool, D::Bool(false), "Save every log record of each chat request (at every level) on the server as an AES-encrypted zip file, for troubleshooting. Needs a zip password and a folder; tasks and requests without user, session, chat and message ids get none."),
+    valve("SESSION_LOG_DIR", T::Str, D::Str("session_logs"), "Folder for the log archives. A relative path starts from the Open WebUI server's working directory."),
+    valve("SESSION_LOG_ZIP_PASSWORD", T::Secret, D::Str(""), "Password that encrypts the log archives (AES). No archives are written while it is empty."),
+    ranged("SESSION_LOG_RETENTION_DAYS", T::Int, D::Int(90), Some(1.0), None, "Log archives older than this many days are deleted."),
+    ranged("SESSION_LOG_CLEANUP_INTERVAL_SECONDS", T::Int, D::Int(3600), Some(60.0), None, "How often, in seconds, old log archives are looked for and deleted."),
+    valve("SESSION_LOG_ZIP_COMPRESSION", T::Choice(&["stored", "deflated", "bzip2", "lzma"]), D::Str("lzma"), "Compression method inside the log archives; stored means no compression. lzma is written as deflated (the engine's zip writer has no LZMA encoder); every zip reader opens both."),
+    ranged("SESSION_LOG_ZIP_COMPRESSLEVEL", T::OptionalInt, D::Null, Some(0.0), Some(9.0), "Compression level from 0 (fastest) to 9 (smallest), used only with deflated and bzip2. Empty uses the method's default."),
+    ranged("SESSION_LOG_MAX_LINES", T::Int, D::Int(20_000), Some(100.0), Some(200_000.0), "Most log records kept in memory for one request; the oldest are dropped first."),
+    valve("SESSION_LOG_FORMAT", T::Choice(&["jsonl", "text", "both"]), D::Str("jsonl"), "Log format inside each archive: JSON lines, plain text, or both."),
     // --- Concurrency and streaming ---
     ranged("MAX_CONCURRENT_REQUESTS", T::Int, D::Int(200), Some(1.0), Some(2000.0), "Most requests this worker process sends to OpenRouter at the same time; further ones wait for a free slot, with a status saying so. Title and tag tasks count too but never take more than a quarter of the slots. A change applies to the next request, without a restart."),
     compat(ranged("SSE_WORKERS_PER_REQUEST", T::Int, D::Int(4), Some(1.0), Some(8.0), "Number of workers that decode the incoming event stream of each request."), "this pipe parses each answer's event stream on its engine threads as the bytes arrive, so there are no decode workers to size"),
@@ -269,7 +267,7 @@ mod tests {
             .iter()
             .filter_map(|v| v.user_title.map(|t| (v.name, t)))
             .collect();
-        assert_eq!(users.len(), 8, "{users:?}");
+        assert_eq!(users.len(), 9, "{users:?}");
         for (name, title) in [
             ("SHOW_FINAL_USAGE_STATUS", "Show usage details"),
             ("ENABLE_REASONING", "Show reasoning steps"),
@@ -282,6 +280,8 @@ mod tests {
             ("REASONING_SUMMARY_MODE", "Reasoning explanation detail"),
             ("PERSIST_REASONING_TOKENS", "How long to keep reasoning"),
             ("PERSIST_TOOL_RESULTS", "Remember tool and search results"),
+            // #14: a user can turn on DEBUG for their own requests (the reference cannot).
+            ("LOG_LEVEL", "Server log level"),
         ] {
             assert!(
                 users.contains(&(name, title)),

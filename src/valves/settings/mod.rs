@@ -9,6 +9,7 @@ mod catalog;
 mod connection;
 mod endpoints;
 mod files;
+mod logging;
 mod outbound;
 mod raw;
 mod reasoning;
@@ -23,6 +24,7 @@ pub use catalog::CatalogSettings;
 pub use connection::ConnectionSettings;
 pub use endpoints::{Endpoint, EndpointSettings};
 pub use files::{FileSettings, ImageSelection, StorageUser};
+pub use logging::{ArchiveCompression, ArchiveFormat, ArchiveSettings, LogSettings, LogThreshold};
 pub use outbound::{AnthropicSettings, IdentifierSettings, OutboundSettings};
 pub use reasoning::ReasoningSettings;
 pub use stream::{StreamSettings, ThinkingMode};
@@ -55,6 +57,8 @@ pub struct Settings {
     pub cards: crate::errors::CardTemplates,
     /// How many requests run at once, and the per-user request breaker.
     pub admission: AdmissionSettings,
+    /// The request's log level and session-log archive.
+    pub logging: LogSettings,
 }
 
 impl Settings {
@@ -73,6 +77,7 @@ impl Settings {
             files: FileSettings::read(&raw),
             cards: cards::read(&raw),
             admission: AdmissionSettings::read(&raw),
+            logging: LogSettings::read(&raw),
         }
     }
 

@@ -1,0 +1,138 @@
+//! Why this file exists: the bytes of one session-log archive, an AES-256 (WinZip AE-2)
+//! encrypted zip with the reference pipe's members: `meta.json`, and `logs.jsonl` and/or
+//! `logs.txt`. Built in memory; the writer puts it on disk atomically.
+
+use std::io::{Cursor, Write};
+
+use serde_json::{json, Value};
+use zip::write::FileOptions;
+use zip::{AesMode, CompressionMethod, DateTime, ZipWriter};
+
+use super::record::{iso_utc, Record, Stamp};
+use crate::valves::{ArchiveCompression, ArchiveFormat};
+
+/// What goes into one archive.
+#[derive(Debug, Clone)]
+pub struct ArchiveContent {
+    /// The request's ids, unsanitised.
+    pub stamp: Stamp,
+    /// Every captured record, oldest first.
+    pub records: Vec<Record>,
+    /// Records dropped because `SESSION_LOG_MAX_LINES` was reached.
+    pub dropped: usize,
+    /// The request's timing breakdown (`meta.json`'s `timing`).
+    pub timing: Value,
+    /// When the archive was made (seconds since the epoch).
+    pub created: f64,
+}
+
+/// How the members are packed.
+#[derive(Debug, Clone, Copy)]
+pub struct Packing {
+    /// Which log members.
+    pub format: ArchiveFormat,
+    /// Their compression.
+    pub compression: ArchiveCompression,
+    /// The level, for deflated and bzip2.
+    pub level: Option<i64>,
+}
+
+/// The method actually written. LZMA has no encoder in the zip writer this crate uses,
+/// so `lzma` archives are deflated (every zip reader, `pyzipper` and `7z` included,
+/// opens both).
+pub fn method(compression: ArchiveCompression) -> CompressionMethod {
+    match compression {
+        ArchiveCompression::Stored => CompressionMethod::Stored,
+        ArchiveCompression::Bzip2 => CompressionMethod::Bzip2,
+        ArchiveCompression::Deflated | ArchiveCompression::Lzma => CompressionMethod::Deflated,
+    }
+}
+
+/// `meta.json`: `created_at`, the original `ids`, `request_id`, `log_format`, plus the
+/// timing breakdown and the count of records dropped at the cap.
+pub fn meta(content: &ArchiveContent, format: ArchiveFormat) -> Value {
+    let s = &content.stamp;
+    json!({
+        "created_at": iso_utc(content.created),
+        "ids": {
+            "user_id": s.user_id,
+            "session_id": s.session_id,
+            "chat_id": s.chat_id,
+            "message_id": s.message_id,
+        },
+        "request_id": s.request_id,
+        "log_format": format.as_str(),
+        "records": content.records.len(),
+        "records_dropped": content.dropped,
+        "timing": content.timing,
+    })
+}
+
+/// `logs.jsonl`: one compact JSON object per record, ending with a newline.
+pub fn jsonl(content: &ArchiveContent) -> String {
+    let mut out = String::new();
+    for record in &content.records {
+        out.push_str(&record.jsonl(&content.stamp));
+        out.push('\n');
+    }
+    out
+}
+
+/// `logs.txt`: one entry per record.
+pub fn text(content: &ArchiveContent) -> String {
+    let mut out = String::new();
+    for record in &content.records {
+        out.push_str(&record.text(&content.stamp));
+        out.push('\n');
+    }
+    out
+}
+
+/// The encrypted zip's bytes.
+pub fn build(
+    content: &ArchiveContent,
+    packing: Packing,
+    password: &str,
+) -> zip::result::ZipResult<Vec<u8>> {
+    let mut members: Vec<(&str, String)> = Vec::with_capacity(3);
+    let meta = serde_json::to_string_pretty(&meta(content, packing.format)).unwrap_or_default();
+    members.push(("meta.json", meta));
+    if matches!(packing.format, ArchiveFormat::Jsonl | ArchiveFormat::Both) {
+        members.push(("logs.jsonl", jsonl(content)));
+    }
+    if matches!(packing.format, ArchiveFormat::Text | ArchiveFormat::Both) {
+        members.push(("logs.txt", text(content)));
+    }
+    let method = method(packing.compression);
+    let level = match method {
+        CompressionMethod::Deflated | CompressionMethod::Bzip2 => packing.level,
+        _ => None,
+    };
+    let options = FileOptions::<()>::default()
+        .compression_method(method)
+        .compression_level(level)
+        .last_modified_time(zip_time(content.created))
+        .unix_permissions(0o600)
+        .with_aes_encryption(AesMode::Aes256, password);
+    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, body) in members {
+        zip.start_file(name, options)?;
+        zip.write_all(body.as_bytes())?;
+    }
+    Ok(zip.finish()?.into_inner())
+}
+
+fn zip_time(created: f64) -> DateTime {
+    let secs = created.max(0.0) as i64;
+    let (y, m, d) = crate::time::civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    DateTime::from_date_and_time(
+        y.clamp(1980, 2107) as u16,
+        m as u8,
+        d as u8,
+        (rem / 3600) as u8,
+        (rem % 3600 / 60) as u8,
+        (rem % 60) as u8,
+    )
+    .unwrap_or_default()
+}
