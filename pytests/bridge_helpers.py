@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 import sys
 from typing import Any
 
@@ -37,15 +38,11 @@ def parse_lines(lines: list[str]) -> list[dict]:
 
 
 def content_of(payloads: list[dict]) -> str:
-    return "".join(
-        p["choices"][0]["delta"].get("content") or "" for p in payloads if p.get("choices")
-    )
+    return "".join(p["choices"][0]["delta"].get("content") or "" for p in payloads if p.get("choices"))
 
 
 def reasoning_of(payloads: list[dict]) -> str:
-    return "".join(
-        p["choices"][0]["delta"].get("reasoning_content") or "" for p in payloads if p.get("choices")
-    )
+    return "".join(p["choices"][0]["delta"].get("reasoning_content") or "" for p in payloads if p.get("choices"))
 
 
 def events_of(payloads: list[dict], kind: str) -> list[dict]:
@@ -57,8 +54,12 @@ def usage_of(payloads: list[dict]) -> dict | None:
     return usages[-1] if usages else None
 
 
-async def collect(pipe, body: dict, **kwargs) -> list[str]:
-    result = await pipe.pipe(body, __user__={"id": "user-1"}, __metadata__={}, **kwargs)
+async def collect(pipe, body: dict, user: str | None = None, **kwargs) -> list[str]:
+    """Streams one answer. Each call is its own user unless `user` says otherwise: the
+    per-user request breaker lives as long as the test process, and failures tests
+    provoke on purpose must not pause the next test's user."""
+    user = user or f"user-{uuid.uuid4().hex[:12]}"
+    result = await pipe.pipe(body, __user__={"id": user}, __metadata__={}, **kwargs)
     assert not isinstance(result, str), result
     return [line async for line in result]
 

@@ -7,6 +7,7 @@ lines without a value dropped, and the built-in card when the template cannot be
 Retried classes (408, 429, 5xx, transport) are queued for every attempt (`times: 3`).
 """
 
+import uuid
 import re
 import socket
 
@@ -114,7 +115,9 @@ async def test_an_unusable_success_body_uses_the_internal_template(fake, stream)
     if stream:
         text, _ = await answer_text(pipe)
     else:
-        text = await pipe.pipe(chat_body("hello", stream=False), __user__={"id": "user-1"}, __metadata__={})
+        text = await pipe.pipe(
+            chat_body("hello", stream=False), __user__={"id": f"user-{uuid.uuid4().hex[:12]}"}, __metadata__={}
+        )
     assert re.search(r"Internal: internal \([0-9a-f]{16}\)", text), text
     assert "Body: " in text and "proxy says hi" in text
 
