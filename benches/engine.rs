@@ -163,6 +163,7 @@ fn pipeline(body: &[u8], window: Duration) -> (usize, usize) {
     let mut parser = SseParser::new();
     let mut mapper = ResponseMapper::new(MapperOptions {
         model_label: "OpenAI: GPT-4o-mini".into(),
+        model_id: "openai/gpt-4o-mini".into(),
         ..MapperOptions::default()
     });
     let mut coalescer = Coalescer::new(window, 4096);

@@ -641,3 +641,19 @@ fn both_thinking_mode_shows_box_and_statuses() {
         .iter()
         .any(|(d, done)| !done && d.contains("haiku")));
 }
+
+#[test]
+fn a_midstream_card_names_the_model_asked_for_not_the_one_in_the_response() {
+    let opts = MapperOptions {
+        model_label: "OpenAI: GPT-4o-mini".into(),
+        model_id: "openai/gpt-4o-mini".into(),
+        ..options()
+    };
+    let r = run_with(&fixture("stream_error_midstream.sse"), &[], opts, None);
+    let text = content(&r.emits);
+    assert!(text.contains("openai/gpt-4o-mini"), "{text}");
+    assert!(
+        !text.contains("anthropic/claude-sonnet-4.5"),
+        "the response's model is not the label's: {text}"
+    );
+}

@@ -182,6 +182,7 @@ async fn answer<S: Sink, H: Host>(
                 thinking_mode: settings.stream.thinking_mode,
                 show_final_usage: settings.stream.show_final_usage,
                 model_label: target.label.clone(),
+                model_id: target.id.clone(),
                 usage_before: rounds.usage.clone(),
                 defer_final_on_calls: runs_tools,
                 card_style: card_style.clone(),

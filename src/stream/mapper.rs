@@ -36,6 +36,9 @@ pub struct MapperOptions {
     pub show_final_usage: bool,
     /// Display label of the model, used in error cards ("OpenAI: GPT-4o mini").
     pub model_label: String,
+    /// The OpenRouter id of the model asked for, shown beside the label in error cards
+    /// (the one in the response can name another model, e.g. after a `models` fallback).
+    pub model_id: String,
     /// Usage of the answer's earlier upstream rounds (tool loop, retries), added to this
     /// round's in the usage stored with the message and in the final status line.
     pub usage_before: Option<Value>,

@@ -31,6 +31,7 @@ pub fn options() -> MapperOptions {
         thinking_mode: ThinkingMode::OpenWebUi,
         show_final_usage: true,
         model_label: "Test Model".into(),
+        model_id: String::new(),
         usage_before: None,
         defer_final_on_calls: false,
         card_style: Default::default(),

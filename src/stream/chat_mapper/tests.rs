@@ -18,6 +18,7 @@ fn options() -> MapperOptions {
     MapperOptions {
         show_final_usage: true,
         model_label: "Test model".into(),
+        model_id: String::new(),
         ..MapperOptions::default()
     }
 }

@@ -54,7 +54,7 @@ impl ResponseMapper {
             if let (Some(code), false) = (http_status, has_output) {
                 // An HTTP-style error envelope delivered with a 2xx status.
                 let ctx = ErrorContext {
-                    model_id: self.model.clone().unwrap_or_default(),
+                    model_id: self.requested_model(),
                     ..ctx
                 };
                 let code = code as u16;

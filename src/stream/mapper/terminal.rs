@@ -121,7 +121,7 @@ impl ResponseMapper {
         let usage = answer_usage.as_ref().and_then(owui_usage).map(Emit::Usage);
         let ctx = ErrorContext {
             model_label: self.options.model_label.clone(),
-            model_id: self.model.clone().unwrap_or_default(),
+            model_id: self.requested_model(),
             style: self.options.card_style.clone(),
         };
         match self.termination.clone() {
@@ -161,6 +161,15 @@ impl ResponseMapper {
     }
 
     /// This round's usage plus the earlier rounds' of the same answer.
+    /// The model a card names: the one asked for, else the one the response reports.
+    pub(super) fn requested_model(&self) -> String {
+        if self.options.model_id.is_empty() {
+            self.model.clone().unwrap_or_default()
+        } else {
+            self.options.model_id.clone()
+        }
+    }
+
     fn answer_usage(&self) -> Option<Value> {
         match (&self.options.usage_before, &self.usage) {
             (Some(before), Some(now)) => Some(crate::stream::usage::add(before, now)),
