@@ -168,7 +168,9 @@ def _model_entry(api, model_id):
 def test_a_legacy_model_entry_is_switched_to_native_and_then_runs_tools(admin_api, openrouter, fake, text_tool):
     """§6.2: Open WebUI's prompt-based ("legacy") tool step cannot use the model's own
     function calling, so the pipe switches the entry to native once and says so."""
-    model = f"{FUNCTION_ID}.openai.gpt-4.1"
+    # A model no other e2e chat uses: UI chats carry builtin tools, so any earlier chat
+    # would already have settled this one as native for the life of the process.
+    model = f"{FUNCTION_ID}.x-ai.grok-4-fast"
     admin_api.models(refresh=True)
     entry = wait_until(lambda: _model_entry(admin_api, model), 20, what="synced model entry")
     form = {k: entry.get(k) for k in ("id", "base_model_id", "name", "meta", "params")}
