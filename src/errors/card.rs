@@ -223,6 +223,7 @@ pub fn render(r: &ErrorReport, templates: &CardTemplates) -> String {
         "- **Error ID:** {} (mention it when reporting this problem)",
         code(&r.error_id)
     ));
+    facts.push(format!("- **Time:** {}", crate::time::format_utc(r.at)));
     if !templates.support_email.is_empty() {
         facts.push(format!("- **Support:** {}", templates.support_email));
     }

@@ -161,3 +161,11 @@ fn card_fence_survives_backticks_in_raw_body() {
     let emits = http_error_emits(500, &[], "a ``` b ```` c", &ctx());
     assert!(card_of(&emits).contains("`````text\n"));
 }
+
+#[test]
+fn every_built_in_card_says_when_it_happened_in_utc() {
+    let mut report = ErrorReport::new(ErrorKind::ServiceError);
+    report.at = 1_764_633_600; // 2025-12-02 00:00 UTC
+    let card = card::render(&report, &Default::default());
+    assert!(card.contains("- **Time:** 2025-12-02 00:00 UTC"), "{card}");
+}
