@@ -37,16 +37,53 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// A moment in UTC, split into its calendar date and time of day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UtcParts {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+}
+
+impl UtcParts {
+    /// The parts of `unix_secs` (seconds since the epoch; negative ones count back).
+    pub fn of(unix_secs: i64) -> Self {
+        let (year, month, day) = civil_from_days(unix_secs.div_euclid(86_400));
+        let rem = unix_secs.rem_euclid(86_400) as u32;
+        Self {
+            year,
+            month,
+            day,
+            hour: rem / 3600,
+            minute: rem % 3600 / 60,
+            second: rem % 60,
+        }
+    }
+
+    /// `2026-01-02`.
+    pub fn date(&self) -> String {
+        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+
+    /// `03:04:05`.
+    pub fn time(&self) -> String {
+        format!("{:02}:{:02}:{:02}", self.hour, self.minute, self.second)
+    }
+}
+
 /// `2026-01-02 00:00 UTC`.
 pub fn format_utc(unix_secs: u64) -> String {
-    let secs = unix_secs as i64;
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
+    let t = UtcParts::of(unix_secs as i64);
+    format!("{} {:02}:{:02} UTC", t.date(), t.hour, t.minute)
+}
+
+/// `2026-01-02T03:04:05Z`.
+pub fn format_iso_utc(unix_secs: u64) -> String {
+    let t = UtcParts::of(unix_secs as i64);
+    format!("{}T{}Z", t.date(), t.time())
 }
 
 /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form `Retry-After` uses.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use super::redact::redact;
 use super::report::{ErrorKind, ErrorReport};
 use super::template;
-use crate::time::civil_from_days;
+use crate::time::format_iso_utc;
 
 /// The template valve a failure is rendered with. One variant per valve; new failure
 /// kinds are mapped in [`CardClass::of`].
@@ -273,19 +273,6 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
     ("model_id_filter", "the `MODEL_ID` valve"),
 ];
 
-/// `2026-01-02T03:04:05Z`.
-fn iso_utc(unix_secs: u64) -> String {
-    let secs = unix_secs as i64;
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 /// The HTTP reason phrase, for the 5xx card.
 fn server_reason(status: u16) -> Option<&'static str> {
     Some(match status {
@@ -306,7 +293,7 @@ pub fn request_values(style: &CardStyle, at: u64) -> BTreeMap<&'static str, Stri
     let facts = style.facts();
     let templates = style.templates();
     BTreeMap::from([
-        ("timestamp", iso_utc(at)),
+        ("timestamp", format_iso_utc(at)),
         ("session_id", facts.session_id.clone()),
         ("user_id", facts.user_id.clone()),
         ("chat_id", facts.chat_id.clone()),

@@ -123,16 +123,14 @@ pub fn build(
 }
 
 fn zip_time(created: f64) -> DateTime {
-    let secs = created.max(0.0) as i64;
-    let (y, m, d) = crate::time::civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
+    let t = crate::time::UtcParts::of(created.max(0.0) as i64);
     DateTime::from_date_and_time(
-        y.clamp(1980, 2107) as u16,
-        m as u8,
-        d as u8,
-        (rem / 3600) as u8,
-        (rem % 3600 / 60) as u8,
-        (rem % 60) as u8,
+        t.year.clamp(1980, 2107) as u16,
+        t.month as u8,
+        t.day as u8,
+        t.hour as u8,
+        t.minute as u8,
+        t.second as u8,
     )
     .unwrap_or_default()
 }

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value};
 
 use crate::emit::LogLevel;
-use crate::time::civil_from_days;
+use crate::time::UtcParts;
 
 /// One log line of a request, as captured (already redacted).
 #[derive(Debug, Clone, PartialEq)]
@@ -116,15 +116,8 @@ pub fn event_type(message: &str) -> &'static str {
 
 fn civil_parts(created: f64) -> (String, String, u32) {
     let millis_total = (created * 1000.0).max(0.0) as i64;
-    let secs = millis_total.div_euclid(1000);
-    let millis = millis_total.rem_euclid(1000) as u32;
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    (
-        format!("{y:04}-{m:02}-{d:02}"),
-        format!("{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60),
-        millis,
-    )
+    let t = UtcParts::of(millis_total.div_euclid(1000));
+    (t.date(), t.time(), millis_total.rem_euclid(1000) as u32)
 }
 
 /// `2026-01-02T03:04:05.678Z`.
