@@ -31,36 +31,16 @@ import json
 import os
 import sys
 import time
-import types
-import uuid
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-FUNCTION_FILE = REPO / "function" / "openrouter.py"
-RESULTS = Path(__file__).resolve().parent / "admission_results.json"
-sys.path.insert(0, str(REPO))
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS = BENCH_DIR / "admission_results.json"
+sys.path.insert(0, str(BENCH_DIR))
+from stream_load import API_KEY, FakeOpenRouter, load_function_module, rss_mb  # noqa: E402
 
-from fake_openrouter.client import FakeOpenRouter  # noqa: E402
-
-API_KEY = "sk-or-bench-0123456789abcdef"
 WAITING = "Waiting for a free slot…"
 ANSWER = "slow answer done"
 BUSY = "The server is busy"
-
-
-def load_function_module() -> types.ModuleType:
-    """Executes the Function file as Open WebUI 0.12.4 does (fresh module, unique name)."""
-    name = f"function_openrouter_{uuid.uuid4().hex}"
-    module = types.ModuleType(name)
-    sys.modules[name] = module
-    exec(compile(FUNCTION_FILE.read_text(encoding="utf-8"), f"<{name}>", "exec"), module.__dict__)
-    return module
-
-
-def rss_mb() -> float:
-    with open("/proc/self/statm", encoding="ascii") as f:
-        pages = int(f.read().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def percentile(values: list[float], p: float) -> float | None:
