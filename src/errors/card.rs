@@ -134,7 +134,8 @@ pub fn texts(r: &ErrorReport) -> (String, String, String) {
     (heading, explain.to_owned(), hint)
 }
 
-fn reason_phrase(status: u16) -> &'static str {
+/// The HTTP reason phrase of the statuses OpenRouter uses, or empty.
+pub(super) fn reason_phrase(status: u16) -> &'static str {
     match status {
         400 => "Bad Request",
         401 => "Unauthorized",

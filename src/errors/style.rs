@@ -273,17 +273,14 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
     ("model_id_filter", "the `MODEL_ID` valve"),
 ];
 
-/// The HTTP reason phrase, for the 5xx card.
+/// The HTTP reason phrase, for the 5xx card ("Server Error" for the ones without a name).
 fn server_reason(status: u16) -> Option<&'static str> {
-    Some(match status {
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        524 => "Timeout",
-        529 => "Overloaded",
-        501..=599 => "Server Error",
-        _ => return None,
+    if !(500..=599).contains(&status) {
+        return None;
+    }
+    Some(match super::card::reason_phrase(status) {
+        "" => "Server Error",
+        phrase => phrase,
     })
 }
 
