@@ -43,16 +43,17 @@ pub async fn admit<S: Sink>(
     settings: &Settings,
     sink: &mut S,
 ) -> Option<Admitted> {
-    let ctx = ErrorContext {
+    // Built only for a refusal: an admitted request never renders a card here.
+    let ctx = || ErrorContext {
         style: super::cards::card_style(req, settings),
         ..ErrorContext::default()
     };
     if let Some(message) = key_check::refused(settings).await {
-        send_all(sink, errors::key_rejected_emits(message.as_deref(), &ctx)).await;
+        send_all(sink, errors::key_rejected_emits(message.as_deref(), &ctx())).await;
         return None;
     }
     if let Some(wait) = request_breaker(settings).blocked_for(user(req)) {
-        send_all(sink, errors::paused_emits(wait, &ctx)).await;
+        send_all(sink, errors::paused_emits(wait, &ctx())).await;
         return None;
     }
     let lane = if req.task.is_some() {
@@ -67,7 +68,7 @@ pub async fn admit<S: Sink>(
     match Admission::shared(limits).enter(lane) {
         Entry::Admitted(slot) => Some(Admitted { _slot: slot }),
         Entry::Busy { in_flight, queued } => {
-            send_all(sink, errors::busy_emits(in_flight, queued, &ctx.style)).await;
+            send_all(sink, errors::busy_emits(in_flight, queued, &ctx().style)).await;
             None
         }
         Entry::Queued(place) => {
@@ -76,7 +77,7 @@ pub async fn admit<S: Sink>(
             }
             // Cancelling the chat drops this future, which leaves the line at once.
             let Some(slot) = place.admitted().await else {
-                send_all(sink, errors::busy_emits(0, 0, &ctx.style)).await;
+                send_all(sink, errors::busy_emits(0, 0, &ctx().style)).await;
                 return None;
             };
             let waited = format!("Waited {} ms for a free slot", slot.waited().as_millis());
