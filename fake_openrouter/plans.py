@@ -15,13 +15,17 @@ import time
 INT_KEYS = {"error", "status", "chunk", "disconnect_after", "synth", "reasoning", "times", "parallel"}
 FLOAT_KEYS = {"drip_ms", "delay_ms", "rate", "pause_ms"}
 BOOL_KEYS = {"hang", "call_always", "responses_unsupported"}
-STR_KEYS = {"fixture", "error_fixture", "framing", "text", "model", "reasoning_style", "label", "call", "call_args"}
+STR_KEYS = {"fixture", "error_fixture", "framing", "text", "model", "reasoning_style", "reasoning_text", "label",
+            "call", "call_args"}
 OTHER_KEYS = {"split", "headers", "body", "calls"}
 PLAN_KEYS = INT_KEYS | FLOAT_KEYS | BOOL_KEYS | STR_KEYS | OTHER_KEYS
 FRAMINGS = {"lf": b"\n", "crlf": b"\r\n", "cr": b"\r"}
 
 DIRECTIVE_RE = re.compile(r"\[\[fake\b(.*?)\]\]", re.S)
 KEEPALIVE = ": OPENROUTER PROCESSING\n\n"
+# Open WebUI's chat box turns typed quotes into typographic ones: read them as the plain ones.
+_PLAIN_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+                               "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'"})
 _ALNUM = string.ascii_letters + string.digits
 
 
@@ -184,7 +188,7 @@ def find_directive(text, fixtures_dir=None):
     if not m:
         return None
     try:
-        tokens = shlex.split(m.group(1))
+        tokens = shlex.split(m.group(1).translate(_PLAIN_QUOTES))
     except ValueError:
         tokens = m.group(1).split()
     raw = {}

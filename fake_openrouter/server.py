@@ -21,10 +21,11 @@ import traceback
 from collections import deque
 
 try:
-    from . import chat, plans
+    from . import chat, demo, plans
     from .httpio import MAX_BODY, ClientGone, Conn, HttpError, Reply, error_json, reason
 except ImportError:  # run as a script
     import chat
+    import demo
     import plans
     from httpio import MAX_BODY, ClientGone, Conn, HttpError, Reply, error_json, reason
 
@@ -39,8 +40,9 @@ DEFAULT_PAUSE_MS = 1.0
 class FakeOpenRouter:
     """Server state: plan queue, request log, stats, catalog; and the request handlers."""
 
-    def __init__(self, fixtures_dir=DEFAULT_FIXTURES, max_body=MAX_BODY, verbose=False):
+    def __init__(self, fixtures_dir=DEFAULT_FIXTURES, max_body=MAX_BODY, verbose=False, demo=False):
         self.fixtures = fixtures_dir
+        self.demo = demo
         self.max_body = max_body
         self.verbose = verbose
         self.plans = deque()  # [plan, remaining] pairs; remaining None = forever
@@ -59,6 +61,8 @@ class FakeOpenRouter:
 
     def reset_models(self):
         self.models_body = self.fixture_bytes("models.json")
+        if self.demo:
+            self.models_body = demo.with_demo_models(self.models_body)
         self.models_error = None
         self._prices = None
 
@@ -91,7 +95,9 @@ class FakeOpenRouter:
         return rec
 
     def next_plan(self, body):
-        """(plan, source): the oldest queued plan, else a directive in the last user text, else {}."""
+        """(plan, source): the oldest queued plan, else a task's answer (a title, tags: never the
+        directive the quoted chat carries), else a directive in the last user text, else a demo
+        model's own plan, else {}."""
         if self.plans:
             entry = self.plans[0]
             if entry[1] is not None:
@@ -99,9 +105,15 @@ class FakeOpenRouter:
                 if entry[1] <= 0:
                     self.plans.popleft()
             return entry[0], "queue"
-        plan = plans.find_directive(plans.last_user_text(body), self.fixtures)
+        text = plans.last_user_text(body)
+        if demo.is_task_prompt(text):
+            return {"text": demo.task_answer(text, plans.strip_directives)}, "task"
+        plan = plans.find_directive(text, self.fixtures)
         if plan is not None:
             return plan, "directive"
+        plan = demo.plan_for(body.get("model"))
+        if plan is not None:
+            return plans.normalize(plan, self.fixtures), "demo"
         return {}, "default"
 
     # -- connection loop ------------------------------------------------------------------------
@@ -304,7 +316,10 @@ class FakeOpenRouter:
                 elif text is None:
                     text = "Echo: " + plans.strip_directives(plans.last_user_text(body))
                 ans = plans.Answer.from_text(body, model, text, **kw)
-                if plan.get("reasoning"):
+                if plan.get("reasoning_text"):
+                    think = [(w, plans._jdump(w)) for w in plans.words(plan["reasoning_text"])]
+                    ans = plans.Answer(body, model, ans.text_tokens, think, **kw)
+                elif plan.get("reasoning"):
                     ans = plans.Answer(body, model, ans.text_tokens,
                                        [("think%d " % i, '"think%d "' % i) for i in range(plan["reasoning"])], **kw)
             rec["calls"] = [c["name"] for c in ans.calls]
@@ -487,7 +502,7 @@ class FakeOpenRouter:
 
 
 async def amain(args):
-    srv = FakeOpenRouter(args.fixtures, max_body=args.max_body, verbose=args.verbose)
+    srv = FakeOpenRouter(args.fixtures, max_body=args.max_body, verbose=args.verbose, demo=args.demo)
     server = await asyncio.start_server(srv.handle_conn, args.host, args.port, backlog=1024)
     port = server.sockets[0].getsockname()[1]
     print(f"FAKE_OPENROUTER_PORT={port}", flush=True)
@@ -514,6 +529,7 @@ def main(argv=None):
     ap.add_argument("--port-file", help="also write the port number to this file")
     ap.add_argument("--fixtures", default=DEFAULT_FIXTURES, help="fixtures directory")
     ap.add_argument("--max-body", type=int, default=MAX_BODY, help="max request body bytes")
+    ap.add_argument("--demo", action="store_true", help="list the offline demo's models (demo.py) too")
     ap.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
     args = ap.parse_args(argv)
     try:

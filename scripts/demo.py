@@ -2,8 +2,10 @@
 
 Runs with the Open WebUI venv's Python, after scripts/run.sh built and installed the wheel.
 
-- Without ``OPENROUTER_API_KEY``: starts the local fake OpenRouter and points the Function at it
-  (offline demo). With it: the Function talks to the real OpenRouter (``OPENROUTER_BASE_URL``,
+- Without ``OPENROUTER_API_KEY``: starts the local fake OpenRouter with its demo models
+  ("Demo: reasoning (offline)", "Demo: web search with sources (offline)", …, see
+  ``fake_openrouter/demo.py``) and points the Function at it (offline demo); a banner in Open WebUI
+  says so. The catalog's other models echo what they are sent. With it: the Function talks to the real OpenRouter (``OPENROUTER_BASE_URL``,
   default https://openrouter.ai/api/v1).
 - Open WebUI listens on ``HOST:PORT`` (default 127.0.0.1:8080) with a persistent ``DATA_DIR``
   (default ~/.local/share/openrouter-pipe-demo). The admin account ``admin@example.com`` gets a
@@ -39,6 +41,25 @@ from owui import (  # noqa: E402
 OPENROUTER_URL = "https://openrouter.ai/api/v1"
 ADMIN_EMAIL = "admin@example.com"
 OFFLINE_KEY = "sk-or-offline-demo"  # the fake accepts any key; this one is not secret
+OFFLINE_BANNER = {
+    "id": "openrouter-pipe-offline-demo",
+    "type": "warning",
+    "title": "Offline demo",
+    "content": (
+        "Offline demo: answers come from a local fake OpenRouter, not real models. "
+        "Pick a \"Demo: …\" model to see reasoning, web-search sources, a tool call and error cards; "
+        "the other models echo your message. Set OPENROUTER_API_KEY to use the real OpenRouter."
+    ),
+    "dismissible": True,
+}
+
+
+def set_offline_banner(api: Api, offline: bool) -> None:
+    """Show the offline banner (or take it away when running against the real OpenRouter),
+    keeping any banner an admin set up."""
+    others = [b for b in api.get("/api/v1/configs/banners") or [] if b.get("id") != OFFLINE_BANNER["id"]]
+    mine = [{**OFFLINE_BANNER, "timestamp": int(time.time())}] if offline else []
+    api.post("/api/v1/configs/banners", {"banners": mine + others})
 
 
 def load_or_create_secret(path: Path, make) -> str:
@@ -100,7 +121,7 @@ def main() -> int:
         if offline:
             from fake_openrouter.client import FakeOpenRouter
 
-            fake = FakeOpenRouter().start()
+            fake = FakeOpenRouter(args=["--demo"]).start()
             base_url = fake.base_url
             api_key = OFFLINE_KEY
         else:
@@ -122,6 +143,7 @@ def main() -> int:
             content = generate_shim(server.python, Path(tmp) / "openrouter_shim.py")
         models = install_openrouter_function(api, content, base_url, api_key=api_key)
         ours = [m for m in models if str(m.get("id", "")).startswith(FUNCTION_ID + ".")]
+        set_offline_banner(api, offline)
 
         line = "=" * 78
         print(line)
@@ -131,6 +153,8 @@ def main() -> int:
         print(f"  Function:    '{FUNCTION_ID}' installed and active, {len(ours)} OpenRouter models listed")
         if offline:
             print("  OFFLINE DEMO: answers come from a local fake OpenRouter, not real models.")
+            print('                Pick a "Demo: ..." model: reasoning, web search with sources,')
+            print("                a tool call, a rate-limit card, an error mid-answer.")
             print("                Set OPENROUTER_API_KEY to use the real OpenRouter.")
         else:
             print(f"  OpenRouter:  {base_url} (API key from OPENROUTER_API_KEY)")

@@ -8,8 +8,9 @@ set -euo pipefail
 # shellcheck source=scripts/_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
 
-TEST_DEPS=(pytest pytest-asyncio python-socketio httpx cryptography lz4 mypy pyzipper)
-SPEC="open-webui==$OWUI_VERSION ${TEST_DEPS[*]} (provision v3)"
+# playwright drives Debian's Chromium in pytests/e2e/test_browser.py (it never downloads a browser).
+TEST_DEPS=(pytest pytest-asyncio python-socketio httpx cryptography lz4 mypy pyzipper playwright==1.65.2)
+SPEC="open-webui==$OWUI_VERSION ${TEST_DEPS[*]} (provision v4)"
 MARKER="$OWUI_VENV/.openrouter-pipe-provisioned"
 PIP_LOG="$OWUI_VENV.provision.log"
 
@@ -25,7 +26,7 @@ venv_ok() {
     "$OWUI_VENV/bin/python" - "$OWUI_VERSION" >/dev/null 2>&1 <<'PY'
 import importlib.metadata as md, sys
 assert md.version("open-webui") == sys.argv[1]
-import pytest, pytest_asyncio, socketio, httpx, cryptography, lz4, aiohttp, mypy, pyzipper  # noqa: F401
+import pytest, pytest_asyncio, socketio, httpx, cryptography, lz4, aiohttp, mypy, pyzipper, playwright  # noqa: F401
 PY
 }
 

@@ -81,8 +81,11 @@ fi
 # ---- 5. pytest
 if ((ready)); then
     banner "pytest"
-    targets=(pytests)
-    [[ -f fake_openrouter/test_fake.py ]] && targets+=(fake_openrouter/test_fake.py)
+    # Every suite named here must exist: a missing one fails the run instead of shrinking it.
+    targets=(pytests fake_openrouter/test_fake.py fake_openrouter/test_demo.py)
+    for t in "${targets[@]}"; do
+        [[ -e "$t" ]] || { echo "test.sh: $t is missing" >&2; total_failed=$((total_failed + 1)); }
+    done
     t0=$SECONDS
     "$venv/bin/python" -m pytest "${targets[@]}" --junitxml="$LOGDIR/junit.xml" "$@"
     rc=$?
