@@ -4,7 +4,8 @@ Fixtures (all servers are started once per session and stopped at the end):
 
 - ``owui_server``     the running ``OpenWebUI`` (fresh temp DATA_DIR; ``.restart()`` keeps it)
 - ``admin_api``       ``Api`` signed in as the admin (the first account)
-- ``fake_server``     the fake OpenRouter (``fake_openrouter/client.py:FakeOpenRouter``)
+- ``fake_server``     the fake OpenRouter (``fake_openrouter/client.py:FakeOpenRouter``), with the
+                      offline demo's models listed (``--demo``)
 - ``fake``            the same, with its queue and request log cleared before the test
 - ``openrouter``      the product's Function installed as ``openrouter``, active, with
                       ``API_KEY=sk-or-test-key`` and ``BASE_URL`` = the fake; a dict with
@@ -42,6 +43,15 @@ def pytest_report_header(config):
             "run with the Open WebUI venv's Python (scripts/test.sh)"
         )
     return None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so a fixture can tell that its test failed
+    (the browser suite saves a screenshot then)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -108,7 +118,8 @@ if not _MISSING:
     @pytest.fixture(scope="session")
     def fake_server():
         FakeOpenRouter = _load_fake_client()
-        with FakeOpenRouter() as fake:
+        # --demo: the offline demo's models ("Demo: reasoning (offline)", …) are listed too.
+        with FakeOpenRouter(args=["--demo"]) as fake:
             yield fake
 
     @pytest.fixture
