@@ -5,8 +5,8 @@ Runs with the Open WebUI venv's Python, after scripts/run.sh built and installed
 - Without ``OPENROUTER_API_KEY``: starts the local fake OpenRouter with its demo models
   ("Demo: reasoning (offline)", "Demo: web search with sources (offline)", …, see
   ``fake_openrouter/demo.py``) and points the Function at it (offline demo); a banner in Open WebUI
-  says so. The catalog's other models echo what they are sent. With it: the Function talks to the real OpenRouter (``OPENROUTER_BASE_URL``,
-  default https://openrouter.ai/api/v1).
+  says so. The catalog's other models echo what they are sent. With it: the Function talks
+  to the real OpenRouter (``OPENROUTER_BASE_URL``, default https://openrouter.ai/api/v1).
 - Open WebUI listens on ``HOST:PORT`` (default 127.0.0.1:8080) with a persistent ``DATA_DIR``
   (default ~/.local/share/openrouter-pipe-demo). The admin account ``admin@example.com`` gets a
   generated password, saved in ``DATA_DIR/admin-credentials.json`` and reused on later runs.

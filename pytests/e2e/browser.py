@@ -7,9 +7,10 @@ own page. Screenshots go to `$OPENROUTER_PIPE_CACHE/artifacts/browser/` (kept as
 always when a test fails, and at every `shot()` when `BROWSER_SHOTS=1`.
 
 Selectors are Open WebUI 0.12.4's: `#email`/`#password` on `/auth`, the TipTap box `#chat-input`,
-one `.chat-assistant` per answer (its buttons sit beside it in the `#message-<id>` box), the copy button `.copy-response-button`, the sources toggle
-`button[aria-label^="Toggle"]`. The copy button's text is captured by replacing
-`navigator.clipboard` before the page loads (headless Chromium has no system clipboard).
+one `.chat-assistant` per answer (its buttons sit beside it in the `#message-<id>` box), the copy
+button `.copy-response-button`, the sources toggle `button[aria-label^="Toggle"]`. The copy
+button's text is captured by replacing `navigator.clipboard` before the page loads (headless
+Chromium has no system clipboard).
 """
 
 from __future__ import annotations

@@ -160,3 +160,29 @@ def test_mid_answer_failure_keeps_the_partial_text_above_the_card_also_after_a_r
     again = page.answer_text()
     assert partial in again and again.index(partial) < again.index("stopped with an error")
     assert_no_marker(page.page_text(), "the reloaded page")
+
+
+def test_offline_demo_banner_and_models_say_they_are_offline(chat, admin_api):
+    spec = importlib.util.spec_from_file_location("demo_script", REPO_ROOT / "scripts" / "demo.py")
+    demo_script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo_script)
+    demo_script.set_offline_banner(admin_api, True)
+    try:
+        page = chat(demo_model("reasoning"))
+        banner = page.page.get_by_text("Offline demo: answers come from a local fake OpenRouter")
+        banner.wait_for(state="visible", timeout=15_000)
+        page.page.get_by_label("Selected model: Demo: reasoning (offline)").wait_for(state="visible")
+        page.shot("offline-banner")
+        names = [m.get("name", "") for m in admin_api.models() if m["id"].startswith(f"{FUNCTION_ID}.demo.")]
+        assert sorted(names) == sorted(
+            [
+                "Demo: reasoning (offline)",
+                "Demo: web search with sources (offline)",
+                "Demo: tool call (offline)",
+                "Demo: rate limit error (offline)",
+                "Demo: error mid-answer (offline)",
+            ]
+        ), names
+    finally:
+        demo_script.set_offline_banner(admin_api, False)
+    assert admin_api.get("/api/v1/configs/banners") == []
