@@ -166,6 +166,25 @@ def test_title_generation_task_is_answered_by_the_pipe(admin_api, openrouter, fa
     assert task_reqs[0]["body"].get("stream") is not True, "task requests should not stream"
 
 
+def test_a_directive_never_leaks_into_the_generated_title(admin_api, openrouter, fake):
+    # Open WebUI's own title prompt quotes the chat, directive included: the title must come
+    # from the user's words, not from an echo of the prompt or the directive's 429.
+    old = admin_api.task_config()
+    admin_api.update_task_config(ENABLE_TITLE_GENERATION=True, TITLE_GENERATION_PROMPT_TEMPLATE="")
+    try:
+        text = "[[fake error=429]] how do rockets fly in space"
+        turn = ui_path_chat(
+            admin_api.base_url, admin_api.token, MODEL, text, background_tasks={"title_generation": True}
+        )
+        saved_message(admin_api, turn.chat_id, turn.message_id)
+        try:
+            wait_until(lambda: admin_api.get_chat(turn.chat_id).get("title") == "How do rockets fly", 30)
+        except TimeoutError:
+            pytest.fail(f"the chat's title is {admin_api.get_chat(turn.chat_id).get('title')!r}")
+    finally:
+        admin_api.update_task_config(**old)
+
+
 def _error_text(msg: dict) -> str:
     err = msg.get("error")
     err_text = err.get("content", "") if isinstance(err, dict) else str(err or "")
