@@ -190,3 +190,15 @@ def test_offline_demo_banner_and_models_say_they_are_offline(chat, admin_api):
     finally:
         demo_script.set_offline_banner(admin_api, False)
     assert admin_api.get("/api/v1/configs/banners") == []
+
+
+def test_tool_call_demo_runs_the_tool_and_answers_with_its_result(chat, fake):
+    page = chat(demo_model("tool-call"))
+    page.send("what time is it?")
+    done = page.wait_text(lambda t: "Tool results:" in t, 45, "the answer after the tool ran")
+    page.wait_done()
+    page.shot("tool-call")
+    assert "View Result from get_current_timestamp" in done, f"no tool block: {done!r}"
+    assert '"current_timestamp":' in done, f"the answer does not carry the tool's result: {done!r}"
+    assert done.index("View Result") < done.index("Tool results:"), "the tool block is not above the answer"
+    assert_no_marker(page.page_text(), "the page")
