@@ -50,6 +50,7 @@ pub(crate) mod import;
 pub mod markers;
 mod normalize;
 mod policy;
+pub mod postgres;
 mod replay;
 mod storage;
 pub(crate) mod store;
