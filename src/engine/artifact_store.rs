@@ -6,10 +6,12 @@
 
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
+use super::artifact_location::Location;
+use crate::artifacts::postgres::{PgConfig, PgStorage};
 use crate::artifacts::{
     next_cleanup_delay, ArtifactStorage, ArtifactStore, Breaker, BreakerLimits, CleanupSchedule,
     CodecConfig, SqliteStorage, StoreConfig, StoreError,
@@ -24,6 +26,8 @@ use crate::valves::settings::ArtifactSettings;
 pub enum StorageConfig {
     /// The pipe's own SQLite file.
     Sqlite(StoreConfig),
+    /// A PostgreSQL database.
+    Postgres(PgConfig),
 }
 
 impl StorageConfig {
@@ -36,9 +40,25 @@ impl StorageConfig {
                     && crate::artifacts::table_name(&a.pipe_id, &a.codec.key)
                         == crate::artifacts::table_name(&b.pipe_id, &b.codec.key)
             }
+            (Self::Postgres(a), Self::Postgres(b)) => {
+                a.target == b.target
+                    && crate::artifacts::table_name(&a.pipe_id, &a.codec.key)
+                        == crate::artifacts::table_name(&b.pipe_id, &b.codec.key)
+            }
+            _ => false,
         }
     }
+
+    /// A network database is not tried again for [`REOPEN_AFTER`] after a failed open, so
+    /// requests during an outage do not each wait for a connect timeout.
+    fn remembers_failures(&self) -> bool {
+        matches!(self, Self::Postgres(_))
+    }
 }
+
+/// How long a database that could not be opened is left alone before the next request
+/// tries again (an outage costs one connect attempt per 30 s, not one per request).
+pub const REOPEN_AFTER: Duration = Duration::from_secs(30);
 
 /// An open storage and the schedule its cleanup loop follows.
 struct OpenStore {
@@ -60,7 +80,16 @@ impl OpenStore {
 
 // An async mutex: opening a storage awaits (a blocking-pool task, a network connect)
 // while it is held, so two requests never open the same database twice.
-static STORES: tokio::sync::Mutex<Vec<OpenStore>> = tokio::sync::Mutex::const_new(Vec::new());
+static STORES: tokio::sync::Mutex<Registry> = tokio::sync::Mutex::const_new(Registry {
+    open: Vec::new(),
+    failed: Vec::new(),
+});
+
+struct Registry {
+    open: Vec<OpenStore>,
+    /// Configurations whose last open failed, when, and why.
+    failed: Vec<(StorageConfig, Instant, StoreError)>,
+}
 static BREAKER: OnceLock<Breaker> = OnceLock::new();
 
 /// The per-user breaker guarding the artifact database, with `limits` from now on.
@@ -78,11 +107,21 @@ fn codec(settings: &ArtifactSettings) -> CodecConfig {
     }
 }
 
-/// The SQLite store configuration the valves ask for, at `path`.
-pub fn config(settings: &ArtifactSettings, path: &str, pipe_id: &str) -> StorageConfig {
-    let mut config = StoreConfig::new(path, pipe_id, codec(settings));
-    config.batch_size = settings.batch_size;
-    StorageConfig::Sqlite(config)
+/// The storage configuration the valves ask for, at `location`.
+pub fn config(settings: &ArtifactSettings, location: Location, pipe_id: &str) -> StorageConfig {
+    match location {
+        Location::Sqlite(path) => {
+            let mut config = StoreConfig::new(path, pipe_id, codec(settings));
+            config.batch_size = settings.batch_size;
+            StorageConfig::Sqlite(config)
+        }
+        Location::Postgres(target) => StorageConfig::Postgres(PgConfig {
+            target,
+            pipe_id: pipe_id.to_string(),
+            codec: codec(settings),
+            batch_size: settings.batch_size.max(1),
+        }),
+    }
 }
 
 /// The storage for `config` if it is already open, without waiting: `None` when it is
@@ -93,7 +132,7 @@ pub fn cached(
     schedule: CleanupSchedule,
 ) -> Option<Arc<dyn ArtifactStorage>> {
     let stores = STORES.try_lock().ok()?;
-    let open = stores.iter().find(|s| &s.config == config)?;
+    let open = stores.open.iter().find(|s| &s.config == config)?;
     Some(open.follow(schedule))
 }
 
@@ -104,13 +143,30 @@ pub async fn get_or_open(
     schedule: CleanupSchedule,
 ) -> Result<Arc<dyn ArtifactStorage>, StoreError> {
     let mut stores = STORES.lock().await;
-    if let Some(open) = stores.iter().find(|s| s.config == config) {
+    if let Some(open) = stores.open.iter().find(|s| s.config == config) {
         return Ok(open.follow(schedule));
     }
-    let storage = open(config.clone()).await?;
-    stores.retain(|s| !s.config.same_table(&config));
+    stores
+        .failed
+        .retain(|(_, at, _)| at.elapsed() < REOPEN_AFTER);
+    if let Some((_, at, e)) = stores.failed.iter().find(|(c, _, _)| c == &config) {
+        let wait = REOPEN_AFTER.saturating_sub(at.elapsed()).as_secs().max(1);
+        return Err(StoreError::Unavailable(format!(
+            "{e} (next attempt in {wait} s)"
+        )));
+    }
+    let storage = match open(config.clone()).await {
+        Ok(storage) => storage,
+        Err(e) => {
+            if config.remembers_failures() {
+                stores.failed.push((config, Instant::now(), e.clone()));
+            }
+            return Err(e);
+        }
+    };
+    stores.open.retain(|s| !s.config.same_table(&config));
     let (sender, receiver) = watch::channel(schedule);
-    stores.push(OpenStore {
+    stores.open.push(OpenStore {
         config,
         storage: storage.clone(),
         schedule: sender,
@@ -127,6 +183,15 @@ async fn open(config: StorageConfig) -> Result<Arc<dyn ArtifactStorage>, StoreEr
                 .await
                 .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))??;
             Ok(Arc::new(SqliteStorage::new(Arc::new(store))))
+        }
+        StorageConfig::Postgres(config) => {
+            let target = config.target.redacted();
+            let storage = PgStorage::open(config).await?;
+            logsink::log(
+                LogLevel::Info,
+                format!("Artifact table ready: {} in {target}", storage.table_name()),
+            );
+            Ok(Arc::new(storage))
         }
     }
 }

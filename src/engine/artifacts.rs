@@ -7,9 +7,9 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::artifact_store;
 use super::placement::MarkerPlacement;
 use super::request::ChatRequest;
+use super::{artifact_location, artifact_store};
 use crate::artifacts::{
     normalize_item, should_persist, ArtifactStorage, Guarded, NewArtifact, ReasoningRetention,
     ReplaySettings, StoreError,
@@ -70,19 +70,28 @@ impl ArtifactSession {
             to_delete: Vec::new(),
             notices: Vec::new(),
         };
-        let path = settings
-            .db_path
-            .clone()
-            .or_else(|| non_empty(&req.artifact_db_path));
-        let (Some(path), false) = (path, session.chat_id.is_empty() || req.task.is_some()) else {
+        if session.chat_id.is_empty() || req.task.is_some() {
             return session;
+        }
+        let location = match artifact_location::choose(
+            &settings.database_url(),
+            settings.db_path.as_deref(),
+            req.owui_database.as_ref(),
+            req.artifact_db_path.as_deref(),
+        ) {
+            Ok(Some(location)) => location,
+            Ok(None) => return session,
+            Err(e) => {
+                session.unavailable(&e.to_string());
+                return session;
+            }
         };
         let breaker = artifact_store::breaker(settings.breaker);
         if !breaker.allows(&session.user_id) {
             session.unavailable(crate::artifacts::BREAKER_OPEN);
             return session;
         }
-        let config = artifact_store::config(settings, &path, &req.pipe_id);
+        let config = artifact_store::config(settings, location, &req.pipe_id);
         let storage = match artifact_store::cached(&config, settings.cleanup) {
             Some(storage) => Ok(storage), // the common case: nothing to await
             None => artifact_store::get_or_open(config, settings.cleanup).await,

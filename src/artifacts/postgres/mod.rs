@@ -14,6 +14,7 @@
 //! fresh connection a few times (every statement is idempotent), then reports
 //! [`StoreError::Unavailable`].
 
+mod import;
 mod pool;
 pub mod target;
 mod tls;
@@ -29,9 +30,10 @@ use super::codec::{Codec, CodecConfig};
 use super::storage::{ArtifactStorage, StoreFuture};
 use super::store::{format_utc, table_name, Fetched, NewArtifact, StoreError, WallClock};
 use crate::ids::new_id;
+pub use import::import_rows;
 use pool::{error_text, Pool, Pooled};
 pub use pool::{ACQUIRE_TIMEOUT, POOL_SIZE, STATEMENT_TIMEOUT};
-pub use target::{OwuiDatabase, PgHost, PgTarget, SslMode, TargetError};
+pub use target::{is_postgres_url, OwuiDatabase, PgHost, PgTarget, SslMode, TargetError};
 
 /// Waits before the retries of an operation that lost its connection: about 3.5 s in
 /// all, longer than a PostgreSQL restart takes (measured: `pg_ctl restart -m fast` of the
