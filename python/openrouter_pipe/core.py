@@ -110,7 +110,8 @@ def owui_database_settings() -> dict[str, str | None]:
     environment; the ``DATABASE_*`` parts from the environment, as Open WebUI reads them."""
     owui_env = sys.modules.get("open_webui.env")
     url = getattr(owui_env, "DATABASE_URL", None) or os.environ.get("DATABASE_URL")
-    parts = {key: os.environ.get(f"DATABASE_{key.upper()}") for key in ("type", "user", "password", "host", "port", "name")}
+    names = ("type", "user", "password", "host", "port", "name")
+    parts = {key: os.environ.get(f"DATABASE_{key.upper()}") for key in names}
     return {"url": url if isinstance(url, str) else None, **parts}
 
 
