@@ -5,9 +5,10 @@ reasoning the first stored (the fake OpenRouter records what was sent back). Row
 reference Python pipe wrote into that database beforehand replay the same way, with no
 migration.
 
-The chats go through ``POST /api/chat/completions`` with a chat and message id but no
-socket session, so Open WebUI streams the answer back on the request itself: that path
-needs no Redis across workers.
+Each turn is sent as the browser sends it (``POST /api/chat/completions`` with the user
+message, the chat and parent ids) but without a socket session: Open WebUI answers in the
+background and saves the reply into the chat, which the test reads back from either node.
+That path needs no Redis across workers.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import base64
 import hashlib
 import json
 import re
+import time
 import uuid
 from datetime import datetime, timezone
 
-import httpx
 import pytest
-from owui import FUNCTION_ID, TEST_ADMIN, Api, OpenWebUI, install_openrouter_function, parse_sse, sse_content
+from owui import FUNCTION_ID, TEST_ADMIN, Api, OpenWebUI, install_openrouter_function, saved_message
 
 import pg
 
@@ -35,7 +36,7 @@ RESPONSES = "/api/v1/responses"
 KEY = "two-node artifact key 0987"
 TABLE = "response_items_openrouter_" + hashlib.sha256((KEY + FUNCTION_ID).encode()).hexdigest()[:8]
 MARKER = re.compile(r"\[([0-9A-HJKMNP-TV-Z]{20})\]: #")
-REFERENCE_ID = "01JREFERENCEROW00001"
+REFERENCE_ID = "01JREFERENCE00000001"  # Crockford: no I, L, O or U
 REFERENCE_REASONING = {
     "type": "reasoning",
     "id": "rs_reference",
@@ -61,7 +62,9 @@ def database():
 @pytest.fixture(scope="module")
 def nodes(database, e2e_dir, fake_server):
     """Node A and node B: separate processes, ports and data directories, one database."""
-    env = {"DATABASE_URL": database, "UVICORN_WORKERS": "2"}
+    # The driver-suffixed form: the venv has psycopg 3, not psycopg2 (`postgresql://` means that).
+    owui_url = database.replace("postgresql://", "postgresql+psycopg://", 1)
+    env = {"DATABASE_URL": owui_url, "UVICORN_WORKERS": "2"}
     started = []
     try:
         for name in ("a", "b"):
@@ -87,12 +90,43 @@ def nodes(database, e2e_dir, fake_server):
             node.stop()
 
 
-def ask(api: Api, chat_id: str, message_id: str, messages: list[dict]) -> str:
-    body = {"model": MODEL, "stream": True, "messages": messages, "chat_id": chat_id, "id": message_id}
-    with httpx.Client(base_url=api.base_url, timeout=120) as client:
-        r = client.post("/api/chat/completions", json=body, headers=api.headers())
-    assert r.status_code == 200, r.text[:2000]
-    return sse_content(parse_sse(r.text))
+def new_chat(api: Api, messages: dict | None = None, current: str | None = None) -> str:
+    """A saved chat (optionally with earlier messages), as the browser creates it."""
+    messages = messages or {}
+    chat = api.post("/api/v1/chats/new", {"chat": {
+        "title": "Two nodes", "models": [MODEL],
+        "history": {"currentId": current, "messages": messages},
+        "messages": list(messages.values()),
+    }})
+    return chat["id"]
+
+
+def send_turn(api: Api, text: str, chat_id: str, parent_id: str | None = None) -> tuple[str, str]:
+    """One user turn the way the browser sends it, minus the socket: Open WebUI answers in
+    the background and saves the reply into the chat (in the shared database). Returns the
+    chat id and the assistant message id."""
+    user_id, assistant_id = str(uuid.uuid4()), str(uuid.uuid4())
+    body = {
+        "model": MODEL,
+        "stream": True,
+        "id": assistant_id,
+        "parent_id": parent_id,
+        "user_message": {
+            "id": user_id,
+            "parentId": parent_id,
+            "childrenIds": [assistant_id],
+            "role": "user",
+            "content": text,
+            "timestamp": int(time.time()),
+            "models": [MODEL],
+        },
+        "background_tasks": {},
+        "params": {},
+        "features": {},
+    }
+    body["chat_id"] = chat_id
+    api.post("/api/chat/completions", body)
+    return chat_id, assistant_id
 
 
 def sent_reasoning(fake) -> list[dict]:
@@ -101,10 +135,9 @@ def sent_reasoning(fake) -> list[dict]:
 
 def test_turn_two_on_the_other_node_replays_the_reasoning_of_turn_one(nodes, fake, database):
     api_a, api_b = nodes
-    chat_id = f"temporary:{uuid.uuid4()}"
-    first = [{"role": "user", "content": "Was 1995 thirty years ago?"}]
     fake.enqueue({"fixture": "stream_reasoning.sse"})
-    answer = ask(api_a, chat_id, str(uuid.uuid4()), first)
+    chat_id, first_id = send_turn(api_a, "Was 1995 thirty years ago?", new_chat(api_a))
+    answer = saved_message(api_b, chat_id, first_id)["content"]
     ids = MARKER.findall(answer)
     assert len(ids) == 1 and "Yes. In 2025" in answer, answer
     psycopg = pytest.importorskip("psycopg")
@@ -116,8 +149,8 @@ def test_turn_two_on_the_other_node_replays_the_reasoning_of_turn_one(nodes, fak
     assert "ciphertext" in json.loads(stored[0][3]), "encrypted at rest in Open WebUI's database"
 
     fake.clear_requests()
-    second = first + [{"role": "assistant", "content": answer}, {"role": "user", "content": "And 2000?"}]
-    ask(api_b, chat_id, str(uuid.uuid4()), second)
+    _, second_id = send_turn(api_b, "And 2000?", chat_id=chat_id, parent_id=first_id)
+    saved_message(api_a, chat_id, second_id)
     replayed = sent_reasoning(fake)
     assert len(replayed) == 1 and replayed[0]["encrypted_content"].startswith("gAAAAABpVhN0"), replayed
 
@@ -140,13 +173,25 @@ def test_reference_rows_in_the_database_replay_on_any_node_with_no_migration(nod
             (REFERENCE_ID, chat_id, "msg-ref", MODEL, "reasoning", reference_payload(REFERENCE_REASONING), True,
              created),
         )
-    history = [
-        {"role": "user", "content": "Question from the Python pipe days"},
-        {"role": "assistant", "content": f"Old answer.\n\n[{REFERENCE_ID}]: #\n"},
-        {"role": "user", "content": "Follow-up"},
-    ]
+    user_id, old_id = str(uuid.uuid4()), "msg-ref"
+    now = int(time.time())
+    old = {
+        user_id: {"id": user_id, "parentId": None, "childrenIds": [old_id], "role": "user",
+                  "content": "Question from the Python pipe days", "timestamp": now, "models": [MODEL]},
+        # The reference wrote its markers after the text.
+        old_id: {"id": old_id, "parentId": user_id, "childrenIds": [], "role": "assistant",
+                 "content": f"Old answer.\n\n[{REFERENCE_ID}]: #\n", "model": MODEL, "done": True,
+                 "timestamp": now},
+    }
+    chat_id = new_chat(api_a, old, old_id)
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute(f'UPDATE "{TABLE}" SET chat_id = %s WHERE id = %s', (chat_id, REFERENCE_ID))
+    parent = old_id
     for api in (api_a, api_b):
         fake.clear_requests()
-        ask(api, chat_id, str(uuid.uuid4()), history)
-        replayed = sent_reasoning(fake)
-        assert [r["encrypted_content"] for r in replayed] == [REFERENCE_REASONING["encrypted_content"]], replayed
+        _, parent = send_turn(api, "Follow-up", chat_id=chat_id, parent_id=parent)
+        saved_message(api, chat_id, parent)
+        replayed = [r for r in sent_reasoning(fake) if r.get("id") == REFERENCE_REASONING["id"]]
+        assert [r["encrypted_content"] for r in replayed] == [REFERENCE_REASONING["encrypted_content"]], (
+            fake.requests(RESPONSES)[-1]["body"]["input"]
+        )
