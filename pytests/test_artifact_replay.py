@@ -1,7 +1,9 @@
 """Reasoning and tool items survive the turn: stored while streaming, replayed next turn."""
 
 import json
+import logging
 import re
+import socket
 import subprocess
 import sys
 
@@ -152,3 +154,31 @@ async def test_broken_database_does_not_stop_the_answer(fake, tmp_path, monkeypa
     assert reasoning_of(payloads)
     statuses = [p["event"]["data"]["description"] for p in payloads if p.get("event", {}).get("type") == "status"]
     assert any("unavailable" in s for s in statuses), statuses
+
+
+async def test_a_postgresql_database_that_is_down_does_not_stop_the_answer_or_leak_its_password(
+    fake, tmp_path, caplog
+):
+    fake.clear()
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    secret = "pg-Secret-4242"
+    url = f"postgresql+psycopg://owui:{secret}@127.0.0.1:{port}/webui?sslmode=disable&connect_timeout=2"
+    pipe = new_pipe(fake.base_url, ARTIFACT_DATABASE_URL=url)
+    for n in range(2):
+        fake.enqueue({"fixture": "stream_reasoning.sse"})
+        meta = {"chat_id": "chat-pg", "message_id": f"m{n}"}
+        with caplog.at_level(logging.DEBUG):
+            result = await pipe.pipe(
+                body([{"role": "user", "content": "q"}]), __user__={"id": "u-pg"}, __metadata__=meta
+            )
+            payloads = parse_lines([line async for line in result])
+        assert "Yes. In 2025" in content_of(payloads), "the answer streams without its database"
+        statuses = [p["event"]["data"]["description"] for p in payloads if p.get("event", {}).get("type") == "status"]
+        assert any("unavailable" in s for s in statuses), statuses
+        assert not MARKER.search(content_of(payloads)), "nothing stored, so no marker"
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"owui:***@127.0.0.1:{port}/webui" in logged, logged
+    assert "next attempt in" in logged, "the second answer did not wait for another connect attempt"
+    assert secret not in logged and secret not in json.dumps(payloads)
