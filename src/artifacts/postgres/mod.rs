@@ -35,9 +35,9 @@ use pool::{error_text, Pool, Pooled};
 pub use pool::{ACQUIRE_TIMEOUT, POOL_SIZE, STATEMENT_TIMEOUT};
 pub use target::{is_postgres_url, OwuiDatabase, PgHost, PgTarget, SslMode, TargetError};
 
-/// Waits before the retries of an operation that lost its connection: about 3.5 s in
-/// all, longer than a PostgreSQL restart takes (measured: `pg_ctl restart -m fast` of the
-/// test cluster is back in about 0.3 s).
+/// Waits before the retries of an operation that lost its connection: 3.5 s in all, far
+/// longer than a PostgreSQL restart takes (measured on this machine under load:
+/// `pg_ctl stop -m fast` then `pg_ctl start -w` of a test cluster, 0.22 s).
 const RETRY_DELAYS: [Duration; 3] = [
     Duration::from_millis(250),
     Duration::from_millis(1000),
