@@ -456,3 +456,64 @@ fn a_server_that_is_down_or_restarted_loses_no_accepted_rows_and_no_password() {
     assert_eq!(expected, 6 * 40 * 3);
     assert_eq!(rt.block_on(storage.count()).unwrap(), expected);
 }
+
+#[test]
+fn tls_follows_sslmode() {
+    let Some((pg, ca)) = PgCluster::start_tls("tls") else {
+        return;
+    };
+    let ca = ca.display().to_string();
+    let rt = rt();
+    let open = |host: &str, query: &str, n: usize| {
+        let url = format!(
+            "postgresql://postgres@{host}:{}/postgres?connect_timeout=3&{query}",
+            pg.port
+        );
+        let mut c = pg_config(&url, "tls", CodecConfig::default(), 10);
+        c.target.application_name = format!("orp-tls-{n}");
+        rt.block_on(async {
+            let s = PgStorage::open(c).await?;
+            s.count().await.map(|_| s)
+        })
+    };
+    let uses_tls = |n: usize| {
+        pg.psql(&format!(
+            "SELECT bool_or(s.ssl)::text FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+             WHERE a.application_name = 'orp-tls-{n}'"
+        ))
+    };
+    for (n, (host, query, tls)) in [
+        ("127.0.0.1", "sslmode=disable".to_string(), "false"),
+        ("127.0.0.1", "sslmode=prefer".to_string(), "true"),
+        ("127.0.0.1", "sslmode=require".to_string(), "true"),
+        (
+            "127.0.0.1",
+            format!("sslmode=verify-ca&sslrootcert={ca}"),
+            "true",
+        ),
+        (
+            "localhost",
+            format!("sslmode=verify-full&sslrootcert={ca}"),
+            "true",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let storage = open(host, &query, n).unwrap_or_else(|e| panic!("{query}: {e}"));
+        assert_eq!(uses_tls(n), tls, "{query}");
+        drop(storage);
+    }
+    // The certificate names localhost, not 127.0.0.1; and no system CA signed it.
+    let wrong_name = open(
+        "127.0.0.1",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+        90,
+    );
+    assert!(
+        matches!(wrong_name, Err(StoreError::Unavailable(_))),
+        "{wrong_name:?}"
+    );
+    let unknown_ca = open("localhost", "sslmode=verify-full", 91);
+    assert!(unknown_ca.is_err(), "a certificate no trusted CA signed");
+}

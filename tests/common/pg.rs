@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 pub struct PgCluster {
     root: PathBuf,
     pub port: u16,
+    /// Extra server options (`-c ssl=on …` for a TLS cluster).
+    extra: String,
 }
 
 fn bin(name: &str) -> Option<PathBuf> {
@@ -89,16 +91,107 @@ impl PgCluster {
         let cluster = Self {
             root,
             port: free_port(),
+            extra: String::new(),
         };
         cluster.pg_ctl("start");
         Some(cluster)
     }
 
+    /// A cluster that also accepts TLS, with a certificate for `localhost` only, signed
+    /// by a throw-away CA (made with the `openssl` command). Returns the CA's PEM file.
+    pub fn start_tls(tag: &str) -> Option<(Self, PathBuf)> {
+        let mut cluster = Self::start(tag)?;
+        cluster.stop();
+        let dir = cluster.root.clone();
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .current_dir(&dir)
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-subj",
+            "/CN=orp-test-ca",
+            "-days",
+            "2",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ]);
+        std::fs::write(
+            dir.join("san.ext"),
+            "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
+        )
+        .unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+        ]);
+        if is_root() {
+            for f in ["server.key", "server.crt"] {
+                Command::new("chown")
+                    .args(["postgres:postgres"])
+                    .arg(dir.join(f))
+                    .status()
+                    .unwrap();
+            }
+        }
+        Command::new("chmod")
+            .arg("600")
+            .arg(dir.join("server.key"))
+            .status()
+            .unwrap();
+        cluster.extra = format!(
+            "-c ssl=on -c ssl_cert_file={0}/server.crt -c ssl_key_file={0}/server.key",
+            dir.display()
+        );
+        cluster.start_again();
+        Some((cluster, dir.join("ca.crt")))
+    }
+
     fn pg_ctl(&self, action: &str) {
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 {}",
             self.port,
-            self.root.display()
+            self.root.display(),
+            self.extra
         );
         let mut cmd = as_postgres(&bin("pg_ctl").unwrap());
         cmd.arg("-D").arg(self.root.join("data"));
