@@ -2,7 +2,8 @@
 //!
 //! Open WebUI sends only the visible text of earlier assistant messages back to the
 //! pipe, but reasoning models need their reasoning items (`encrypted_content`) and tool
-//! calls replayed. The pipe stores those items itself, in a SQLite file of its own, and
+//! calls replayed. The pipe stores those items itself (in a SQLite file of its own, or in
+//! PostgreSQL when Open WebUI runs there), and
 //! leaves hidden marker lines (`[<id>]: #`) in the assistant text. On the next turn the
 //! markers are found, the items fetched, and the history rebuilt in true order.
 //!
@@ -13,6 +14,8 @@
 //!   (`Arc<dyn ArtifactStorage>`), with [`SqliteStorage`] over an [`ArtifactStore`]
 //!   (one SQLite file, WAL, two-process safe) and [`Guarded`] (the breaker in front of
 //!   any storage).
+//! * [`postgres`]: the same table in a PostgreSQL database (usually Open WebUI's), pooled,
+//!   TLS by `sslmode`, every URL form Open WebUI accepts (passwords redacted).
 //! * [`Breaker`]: per-user breaker that pauses database access after repeated failures.
 //! * Inside the crate: normalisation of stored items, what is stored
 //!   (`should_persist`), and [`ReasoningRetention`].
