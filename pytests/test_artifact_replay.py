@@ -1,12 +1,16 @@
 """Reasoning and tool items survive the turn: stored while streaming, replayed next turn."""
 
+import asyncio
 import json
+import logging
 import re
+import socket
 import subprocess
 import sys
 
 import pytest
 
+import pg
 from bridge_helpers import content_of, new_pipe, parse_lines, reasoning_of
 
 MARKER = re.compile(r"^\[([0-9A-HJKMNP-TV-Z]{20})\]: #$", re.M)
@@ -152,3 +156,72 @@ async def test_broken_database_does_not_stop_the_answer(fake, tmp_path, monkeypa
     assert reasoning_of(payloads)
     statuses = [p["event"]["data"]["description"] for p in payloads if p.get("event", {}).get("type") == "status"]
     assert any("unavailable" in s for s in statuses), statuses
+
+
+async def test_a_postgresql_database_that_is_down_does_not_stop_the_answer_or_leak_its_password(
+    fake, tmp_path, caplog
+):
+    fake.clear()
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    secret = "pg-Secret-4242"
+    url = f"postgresql+psycopg://owui:{secret}@127.0.0.1:{port}/webui?sslmode=disable&connect_timeout=2"
+    pipe = new_pipe(fake.base_url, ARTIFACT_DATABASE_URL=url)
+    for n in range(2):
+        fake.enqueue({"fixture": "stream_reasoning.sse"})
+        meta = {"chat_id": "chat-pg", "message_id": f"m{n}"}
+        with caplog.at_level(logging.DEBUG):
+            result = await pipe.pipe(
+                body([{"role": "user", "content": "q"}]), __user__={"id": "u-pg"}, __metadata__=meta
+            )
+            payloads = parse_lines([line async for line in result])
+        assert "Yes. In 2025" in content_of(payloads), "the answer streams without its database"
+        statuses = [p["event"]["data"]["description"] for p in payloads if p.get("event", {}).get("type") == "status"]
+        assert any("unavailable" in s for s in statuses), statuses
+        assert not MARKER.search(content_of(payloads)), "nothing stored, so no marker"
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"owui:***@127.0.0.1:{port}/webui" in logged, logged
+    assert "next attempt in" in logged, "the second answer did not wait for another connect attempt"
+    assert secret not in logged and secret not in json.dumps(payloads)
+
+
+@pytest.mark.skipif(not pg.available(), reason="PostgreSQL server binaries are not installed")
+async def test_postgresql_restarted_under_load_loses_no_artifact_of_a_completed_answer(fake, tmp_path, monkeypatch):
+    psycopg = pytest.importorskip("psycopg", reason="needs psycopg")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    fake.clear()
+    with pg.postgres_cluster() as server:
+        pipe = new_pipe(fake.base_url, ARTIFACT_DATABASE_URL=server.url, ARTIFACT_ENCRYPTION_KEY="restart key")
+        answers = 16
+        for _ in range(answers):
+            fake.enqueue({"fixture": "stream_reasoning.sse"})
+
+        async def answer(n: int) -> str:
+            await asyncio.sleep(0.05 * n)
+            return await turn(pipe, [{"role": "user", "content": f"q{n}"}], f"chat-r{n}", f"m{n}")
+
+        async def restart() -> None:
+            await asyncio.sleep(0.3)
+            await asyncio.to_thread(server.restart)
+
+        # The first answer opens the table; the rest run while the server restarts.
+        first = await answer(0)
+        results = await asyncio.gather(*(answer(n) for n in range(1, answers)), restart())
+        texts = [first, *results[:-1]]
+        markers = [MARKER.findall(t) for t in texts]
+        assert all("Yes. In 2025" in t for t in texts), "every answer completed"
+        assert all(len(m) == 1 for m in markers), markers
+        with psycopg.connect(server.url) as conn:
+            stored = {r[0] for r in conn.execute(
+                "SELECT id FROM " + '"' + table_of(conn) + '"'
+            ).fetchall()}
+        missing = [m[0] for m in markers if m[0] not in stored]
+        assert not missing, f"{len(missing)} of {answers} completed answers lost their reasoning"
+        assert not list(tmp_path.glob("openrouter_pipe/*.db")), "nothing fell back to SQLite"
+
+
+def table_of(conn) -> str:
+    rows = conn.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'response_items_%'").fetchall()
+    assert len(rows) == 1, rows
+    return rows[0][0]

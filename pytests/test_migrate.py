@@ -61,10 +61,11 @@ def run_migrate(source: str, target) -> str:
     return out.stdout
 
 
-async def assert_replayed(target, monkeypatch):
-    monkeypatch.setenv("DATA_DIR", str(target.parent.parent))
+async def assert_replayed(target, monkeypatch, **valves):
+    if target is not None:
+        monkeypatch.setenv("DATA_DIR", str(target.parent.parent))
     with FakeOpenRouter() as fake:
-        pipe = new_pipe(fake.base_url, ARTIFACT_ENCRYPTION_KEY=KEY)
+        pipe = new_pipe(fake.base_url, ARTIFACT_ENCRYPTION_KEY=KEY, **valves)
         history = [
             {"role": "user", "content": "Question from the Python pipe days"},
             # The reference wrote its markers after the text.
@@ -118,3 +119,48 @@ async def test_postgresql_rows_are_copied_and_replay(tmp_path, monkeypatch):
         assert f"{TABLE}: 1 row(s), 1 copied" in run_migrate(url, target)
         assert "0 copied" in run_migrate(url, target)
     await assert_replayed(target, monkeypatch)
+
+
+def with_password(url: str, password: str) -> str:
+    """The same server with a password in the URL (trust authentication ignores it)."""
+    scheme, rest = url.split("://", 1)
+    user, host = rest.split("@", 1)
+    return f"{scheme}://{user}:{password}@{host}"
+
+
+@pytest.mark.skipif(not pg.available(), reason="PostgreSQL server binaries are not installed")
+async def test_our_sqlite_file_moves_into_postgresql_once_and_replays_from_there(tmp_path, monkeypatch):
+    source = tmp_path / "data" / "openrouter_pipe" / "artifacts.db"
+    source.parent.mkdir(parents=True)
+    conn = sqlite3.connect(source)
+    conn.execute(SCHEMA.format(t=TABLE, json="JSON"))
+    conn.execute(f'INSERT INTO "{TABLE}" VALUES (?,?,?,?,?,?,?,?)', ROW)
+    conn.commit()
+    conn.close()
+    with pg.postgres_server() as url:
+        secret = "migr%40te-s3cret"
+        target = with_password(url, secret)
+        first = run_migrate(str(source), target)
+        assert f"{TABLE}: 1 row(s), 1 copied" in first
+        assert "migr" not in first and "***" in first, first
+        assert "0 copied, 1 already present" in run_migrate(str(source), target)
+        # The node reads it from PostgreSQL: no SQLite file in this data directory.
+        monkeypatch.setenv("DATA_DIR", str(tmp_path / "elsewhere"))
+        await assert_replayed(None, monkeypatch, ARTIFACT_DATABASE_URL=target)
+
+
+@pytest.mark.skipif(not pg.available(), reason="PostgreSQL server binaries are not installed")
+async def test_reference_rows_in_open_webuis_postgresql_replay_with_no_migration(tmp_path, monkeypatch):
+    psycopg = pytest.importorskip("psycopg", reason="needs psycopg")
+    with pg.postgres_server() as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(SCHEMA.format(t=TABLE, json="JSON"))
+            conn.execute(f'INSERT INTO "{TABLE}" VALUES (%s,%s,%s,%s,%s,%s,%s,%s)', ROW)
+        # Open WebUI's own setting, in its driver-suffixed form; nothing else configured.
+        monkeypatch.setenv("DATABASE_URL", url.replace("postgresql://", "postgresql+psycopg://"))
+        monkeypatch.setenv("DATA_DIR", str(tmp_path))
+        await assert_replayed(None, monkeypatch)
+        assert not (tmp_path / "openrouter_pipe" / "artifacts.db").exists(), "nothing went to SQLite"
+        with psycopg.connect(url) as conn:
+            count = conn.execute(f'SELECT count(*) FROM "{TABLE}"').fetchone()[0]
+        assert count == 1, "the reasoning of the new answer was not stored (the fake sends none)"

@@ -25,7 +25,11 @@ def main(argv: list[str] | None = None) -> int:
         "migrate", help="copy the reference Python pipe's stored artifacts into this pipe's store"
     )
     mig.add_argument("--source", required=True, help="Open WebUI's database: a SQLite file or a URL (postgresql://…)")
-    mig.add_argument("--target", help="this pipe's artifact database (default: $DATA_DIR/openrouter_pipe/artifacts.db)")
+    mig.add_argument(
+        "--target",
+        help="this pipe's artifact database: a SQLite file or a PostgreSQL URL"
+        " (default: $DATA_DIR/openrouter_pipe/artifacts.db)",
+    )
     mig.add_argument("--dry-run", action="store_true", help="only count what would be copied")
     args = parser.parse_args(argv)
     if args.command == "migrate":
@@ -42,20 +46,25 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from .migrate import default_target, migrate
+    from .migrate import default_target, is_postgres_url, migrate, redact
 
-    target = Path(args.target) if args.target else default_target()
+    target: Path | str | None
+    if args.target and is_postgres_url(args.target):
+        target = args.target
+    else:
+        target = Path(args.target) if args.target else default_target()
     if target is None:
         print("error: give --target or set DATA_DIR to Open WebUI's data directory", file=sys.stderr)
         return 2
     try:
         report = migrate(args.source, target, dry_run=args.dry_run)
     except Exception as exc:  # noqa: BLE001 - a command line reports, it does not trace back
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(str(exc), args.source, args.target)}", file=sys.stderr)
         return 1
     for line in report.lines():
         print(line)
-    print(f"target: {target}{' (dry run: nothing written)' if args.dry_run else ''}")
+    shown = redact(str(target), args.target)
+    print(f"target: {shown}{' (dry run: nothing written)' if args.dry_run else ''}")
     return 0
 
 

@@ -103,6 +103,18 @@ def default_artifact_db_path() -> str | None:
     return str(Path(data_dir) / "openrouter_pipe" / "artifacts.db")
 
 
+def owui_database_settings() -> dict[str, str | None]:
+    """Open WebUI's database settings for the engine, which stores artifacts in its
+    PostgreSQL database when it runs on one. ``DATABASE_URL`` comes from ``open_webui.env``
+    when Open WebUI is loaded (it applies its defaults and rewrites there), else from the
+    environment; the ``DATABASE_*`` parts from the environment, as Open WebUI reads them."""
+    owui_env = sys.modules.get("open_webui.env")
+    url = getattr(owui_env, "DATABASE_URL", None) or os.environ.get("DATABASE_URL")
+    names = ("type", "user", "password", "host", "port", "name")
+    parts = {key: os.environ.get(f"DATABASE_{key.upper()}") for key in names}
+    return {"url": url if isinstance(url, str) else None, **parts}
+
+
 def _pipe_id_from_model(body: dict[str, Any], fallback: str) -> str:
     model = body.get("model")
     if isinstance(model, str) and "." in model and "/" not in model:
@@ -124,6 +136,7 @@ class PipeCore:
     def __init__(self, module_name: str) -> None:
         self.pipe_id = pipe_id_from_module(module_name)
         self.artifact_db_path = default_artifact_db_path()
+        self.owui_database = owui_database_settings()
         self._sync = SyncScheduler()
         self._warmed: tuple[Any, Any] | None = None
         self._function_calling = NativeFunctionCalling()
@@ -244,6 +257,7 @@ class PipeCore:
             "tools": [],
             "files": [] if task else describe_attached(context.get("files")),
             "artifact_db_path": self.artifact_db_path,
+            "owui_database": self.owui_database,
         }
         tools = None if task else ChatTools(context)
         if tools is not None:

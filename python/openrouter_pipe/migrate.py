@@ -1,6 +1,8 @@
 """``python -m openrouter_pipe migrate``: copy the reference Python pipe's stored artifacts
 (its ``response_items_*`` tables in Open WebUI's database) into this pipe's own store, so
-chats started with the Python pipe keep their reasoning and tool context.
+chats started with the Python pipe keep their reasoning and tool context; or copy this
+pipe's own SQLite artifact file into a PostgreSQL database (moving from one node to many).
+The target is a SQLite file or a PostgreSQL URL; the copy is done by the engine.
 
 Run it outside the Open WebUI process (two SQLite libraries must never share a file in
 one process). It reads the source read-only, never changes it, and can be re-run: rows
@@ -11,7 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
+from urllib.parse import unquote
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -119,14 +123,43 @@ def open_source(source: str):
     return _SqliteSource(path)
 
 
+def is_postgres_url(value: str) -> bool:
+    """``postgresql://``, ``postgres://`` and driver-suffixed forms (``postgresql+psycopg://``)."""
+    scheme = value.strip().split("://", 1)[0].lower() if "://" in value else ""
+    return scheme.split("+", 1)[0] in ("postgresql", "postgres")
+
+
+def _password(url: str | None) -> str | None:
+    if not url or "://" not in url:
+        return None
+    userinfo = url.split("://", 1)[1].split("?", 1)[0]
+    if "@" not in userinfo:
+        return None
+    userinfo = userinfo.rsplit("@", 1)[0]
+    return userinfo.split(":", 1)[1] if ":" in userinfo else None
+
+
+def redact(text: str, *urls: str | None) -> str:
+    """``text`` without the password of any of ``urls`` (raw or percent-decoded)."""
+    for url in urls:
+        password = _password(url)
+        if password:
+            for form in {password, unquote(password)}:
+                text = text.replace(form, "***")
+    return re.sub(r"(://[^:/@\s]*):[^@\s]*@", r"\1:***@", text)
+
+
 def default_target() -> Path | None:
     data_dir = os.environ.get("DATA_DIR")
     return Path(data_dir) / "openrouter_pipe" / "artifacts.db" if data_dir else None
 
 
-def migrate(source: str, target: Path, dry_run: bool = False) -> Report:
-    """Copies every ``response_items_*`` table of ``source`` into ``target``."""
-    if not source.count("://") and Path(source).resolve() == target.resolve():
+def migrate(source: str, target: Path | str, dry_run: bool = False) -> Report:
+    """Copies every ``response_items_*`` table of ``source`` into ``target`` (a SQLite
+    file, or a PostgreSQL URL string)."""
+    if isinstance(target, str) and not is_postgres_url(target):
+        target = Path(target)
+    if isinstance(target, Path) and not source.count("://") and Path(source).resolve() == target.resolve():
         raise ValueError("the source and the target are the same file")
     report = Report()
     src = open_source(source)

@@ -8,8 +8,9 @@
 //! writes and reads on SQLite). The file runs in WAL mode with a busy timeout, so two
 //! Open WebUI worker processes can write it at the same time.
 //!
-//! Every method is synchronous; the engine calls them from `spawn_blocking`. Failures
-//! are returned as [`StoreError`], never panics.
+//! Every method is synchronous; the engine reaches them through
+//! [`super::storage::SqliteStorage`], which runs them on the blocking pool. Failures are
+//! returned as [`StoreError`] (the one error of every storage backend), never panics.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -49,6 +50,11 @@ pub enum StoreError {
     Io(String),
     /// Any other SQLite error.
     Sqlite(String),
+    /// The database cannot be reached right now (server down, connect or statement
+    /// timeout, no free connection, a breaker that is open); worth retrying later.
+    Unavailable(String),
+    /// Any other PostgreSQL error (the server answered but refused the statement).
+    Postgres(String),
 }
 
 impl fmt::Display for StoreError {
@@ -59,6 +65,8 @@ impl fmt::Display for StoreError {
             Self::Unwritable(m) => write!(f, "artifact database is not writable: {m}"),
             Self::Io(m) => write!(f, "artifact database I/O error: {m}"),
             Self::Sqlite(m) => write!(f, "artifact database error: {m}"),
+            Self::Unavailable(m) => write!(f, "artifact database unavailable: {m}"),
+            Self::Postgres(m) => write!(f, "artifact database (PostgreSQL) error: {m}"),
         }
     }
 }

@@ -252,9 +252,10 @@ fn take_ready() -> Vec<u64> {
     waker::take_ready()
 }
 
-/// Copies reference-pipe artifact rows (`rows_json`: a JSON array of rows) into `table`
-/// of the SQLite file at `path`; returns how many were new. Blocking: for the command
-/// line, not for Open WebUI's event loop.
+/// Copies artifact rows (`rows_json`: a JSON array of rows) into `table` of the SQLite
+/// file at `path`, or of the PostgreSQL database when `path` is a `postgresql://` URL;
+/// returns how many were new. Blocking: for the command line, not for Open WebUI's event
+/// loop. Errors never show the database password.
 #[pyfunction]
 fn import_artifact_rows(
     py: Python<'_>,
@@ -265,6 +266,15 @@ fn import_artifact_rows(
     py.detach(move || {
         let rows: Vec<crate::artifacts::import::RawRow> = serde_json::from_str(&rows_json)
             .map_err(|e| PyValueError::new_err(format!("bad rows: {e}")))?;
+        if crate::artifacts::postgres::is_postgres_url(&path) {
+            let target = crate::artifacts::postgres::PgTarget::parse(&path)
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+            return crate::runtime::handle()
+                .block_on(crate::artifacts::postgres::import_rows(
+                    &target, &table, &rows,
+                ))
+                .map_err(|e| PyValueError::new_err(e.to_string()));
+        }
         crate::artifacts::import::import_rows(std::path::Path::new(&path), &table, &rows)
             .map_err(|e| PyValueError::new_err(e.to_string()))
     })

@@ -1,41 +1,95 @@
-//! Process-wide artifact stores (one per file and configuration), the per-user DB
-//! breaker, and the periodic cleanup of each store. Both the breaker and the cleanup
-//! follow the valves of the latest request, so an admin's change applies without a
-//! restart.
+//! Process-wide artifact storages (one per database and configuration), the per-user
+//! DB breaker, and the periodic cleanup of each storage. Both the breaker and the
+//! cleanup follow the valves of the latest request, so an admin's change applies
+//! without a restart. The engine only ever sees `Arc<dyn ArtifactStorage>`; which
+//! backend serves a [`StorageConfig`] is decided here.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::SystemTime;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
+use super::artifact_location::Location;
+use crate::artifacts::postgres::{PgConfig, PgStorage};
 use crate::artifacts::{
-    next_cleanup_delay, ArtifactStore, Breaker, BreakerLimits, CleanupSchedule, CodecConfig,
-    StoreConfig, StoreError,
+    next_cleanup_delay, ArtifactStorage, ArtifactStore, Breaker, BreakerLimits, CleanupSchedule,
+    CodecConfig, SqliteStorage, StoreConfig, StoreError,
 };
 use crate::emit::LogLevel;
 use crate::ids;
 use crate::logsink;
 use crate::valves::settings::ArtifactSettings;
 
-/// An open store and the schedule its cleanup loop follows.
+/// Which database holds the rows, and how they are encoded: what identifies one storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageConfig {
+    /// The pipe's own SQLite file.
+    Sqlite(StoreConfig),
+    /// A PostgreSQL database.
+    Postgres(PgConfig),
+}
+
+impl StorageConfig {
+    /// Two configurations naming the same table of the same database (only one of
+    /// them is kept open).
+    fn same_table(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Sqlite(a), Self::Sqlite(b)) => {
+                a.path == b.path
+                    && crate::artifacts::table_name(&a.pipe_id, &a.codec.key)
+                        == crate::artifacts::table_name(&b.pipe_id, &b.codec.key)
+            }
+            (Self::Postgres(a), Self::Postgres(b)) => {
+                a.target == b.target
+                    && crate::artifacts::table_name(&a.pipe_id, &a.codec.key)
+                        == crate::artifacts::table_name(&b.pipe_id, &b.codec.key)
+            }
+            _ => false,
+        }
+    }
+
+    /// A network database is not tried again for [`REOPEN_AFTER`] after a failed open, so
+    /// requests during an outage do not each wait for a connect timeout.
+    fn remembers_failures(&self) -> bool {
+        matches!(self, Self::Postgres(_))
+    }
+}
+
+/// How long a database that could not be opened is left alone before the next request
+/// tries again (an outage costs one connect attempt per 30 s, not one per request).
+pub const REOPEN_AFTER: Duration = Duration::from_secs(30);
+
+/// An open storage and the schedule its cleanup loop follows.
 struct OpenStore {
-    store: Arc<ArtifactStore>,
+    config: StorageConfig,
+    storage: Arc<dyn ArtifactStorage>,
     schedule: watch::Sender<CleanupSchedule>,
 }
 
 impl OpenStore {
-    fn follow(&self, schedule: CleanupSchedule) -> Arc<ArtifactStore> {
+    fn follow(&self, schedule: CleanupSchedule) -> Arc<dyn ArtifactStorage> {
         self.schedule.send_if_modified(|current| {
             let changed = *current != schedule;
             *current = schedule;
             changed
         });
-        self.store.clone()
+        self.storage.clone()
     }
 }
 
-static STORES: Mutex<Vec<OpenStore>> = Mutex::new(Vec::new());
+// An async mutex: opening a storage awaits (a blocking-pool task, a network connect)
+// while it is held, so two requests never open the same database twice.
+static STORES: tokio::sync::Mutex<Registry> = tokio::sync::Mutex::const_new(Registry {
+    open: Vec::new(),
+    failed: Vec::new(),
+});
+
+struct Registry {
+    open: Vec<OpenStore>,
+    /// Configurations whose last open failed, when, and why.
+    failed: Vec<(StorageConfig, Instant, StoreError)>,
+}
 static BREAKER: OnceLock<Breaker> = OnceLock::new();
 
 /// The per-user breaker guarding the artifact database, with `limits` from now on.
@@ -43,75 +97,125 @@ pub fn breaker(limits: BreakerLimits) -> &'static Breaker {
     Breaker::shared(&BREAKER, limits)
 }
 
-/// The store configuration the valves ask for, at `path`.
-pub fn config(settings: &ArtifactSettings, path: &str, pipe_id: &str) -> StoreConfig {
-    let codec = CodecConfig {
+/// The codec the valves ask for.
+fn codec(settings: &ArtifactSettings) -> CodecConfig {
+    CodecConfig {
         key: settings.encryption_key(),
         encrypt_all: settings.encrypt_all,
         compression: settings.compression,
         min_compress_bytes: settings.min_compress_bytes,
-    };
-    let mut config = StoreConfig::new(path, pipe_id, codec);
-    config.batch_size = settings.batch_size;
-    config
+    }
 }
 
-/// The store for `config` if it is already open, without blocking: `None` when it is
-/// not open yet or another thread is opening a store right now. Its cleanup follows
+/// The storage configuration the valves ask for, at `location`.
+pub fn config(settings: &ArtifactSettings, location: Location, pipe_id: &str) -> StorageConfig {
+    match location {
+        Location::Sqlite(path) => {
+            let mut config = StoreConfig::new(path, pipe_id, codec(settings));
+            config.batch_size = settings.batch_size;
+            StorageConfig::Sqlite(config)
+        }
+        Location::Postgres(target) => StorageConfig::Postgres(PgConfig {
+            target,
+            pipe_id: pipe_id.to_string(),
+            codec: codec(settings),
+            batch_size: settings.batch_size.max(1),
+        }),
+    }
+}
+
+/// The storage for `config` if it is already open, without waiting: `None` when it is
+/// not open yet or another task is opening a storage right now. Its cleanup follows
 /// `schedule` from now on.
-pub fn cached(config: &StoreConfig, schedule: CleanupSchedule) -> Option<Arc<ArtifactStore>> {
+pub fn cached(
+    config: &StorageConfig,
+    schedule: CleanupSchedule,
+) -> Option<Arc<dyn ArtifactStorage>> {
     let stores = STORES.try_lock().ok()?;
-    let open = stores.iter().find(|s| s.store.config() == config)?;
+    let open = stores.open.iter().find(|s| &s.config == config)?;
     Some(open.follow(schedule))
 }
 
-/// The open store for `config`, opening it (blocking) on first use. Opening starts the
-/// store's cleanup loop, which follows `schedule` (and later ones) from then on.
-pub fn get_or_open(
-    config: StoreConfig,
+/// The open storage for `config`, opening it on first use. Opening starts the
+/// storage's cleanup loop, which follows `schedule` (and later ones) from then on.
+pub async fn get_or_open(
+    config: StorageConfig,
     schedule: CleanupSchedule,
-) -> Result<Arc<ArtifactStore>, StoreError> {
-    let mut stores = STORES.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(open) = stores.iter().find(|s| s.store.config() == &config) {
+) -> Result<Arc<dyn ArtifactStorage>, StoreError> {
+    let mut stores = STORES.lock().await;
+    if let Some(open) = stores.open.iter().find(|s| s.config == config) {
         return Ok(open.follow(schedule));
     }
-    let store = Arc::new(ArtifactStore::open(config)?);
-    stores.retain(|s| {
-        s.store.config().path != store.config().path || s.store.table_name() != store.table_name()
-    });
+    stores
+        .failed
+        .retain(|(_, at, _)| at.elapsed() < REOPEN_AFTER);
+    if let Some((_, at, e)) = stores.failed.iter().find(|(c, _, _)| c == &config) {
+        let wait = REOPEN_AFTER.saturating_sub(at.elapsed()).as_secs().max(1);
+        return Err(StoreError::Unavailable(format!(
+            "{e} (next attempt in {wait} s)"
+        )));
+    }
+    let storage = match open(config.clone()).await {
+        Ok(storage) => storage,
+        Err(e) => {
+            if config.remembers_failures() {
+                stores.failed.push((config, Instant::now(), e.clone()));
+            }
+            return Err(e);
+        }
+    };
+    stores.open.retain(|s| !s.config.same_table(&config));
     let (sender, receiver) = watch::channel(schedule);
-    stores.push(OpenStore {
-        store: store.clone(),
+    stores.open.push(OpenStore {
+        config,
+        storage: storage.clone(),
         schedule: sender,
     });
-    spawn_cleanup(Arc::downgrade(&store), receiver);
-    Ok(store)
+    spawn_cleanup(Arc::downgrade(&storage), receiver);
+    Ok(storage)
+}
+
+/// Opens the backend `config` names.
+async fn open(config: StorageConfig) -> Result<Arc<dyn ArtifactStorage>, StoreError> {
+    match config {
+        StorageConfig::Sqlite(config) => {
+            let store = tokio::task::spawn_blocking(move || ArtifactStore::open(config))
+                .await
+                .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))??;
+            Ok(Arc::new(SqliteStorage::new(Arc::new(store))))
+        }
+        StorageConfig::Postgres(config) => {
+            let target = config.target.redacted();
+            let storage = PgStorage::open(config).await?;
+            logsink::log(
+                LogLevel::Info,
+                format!("Artifact table ready: {} in {target}", storage.table_name()),
+            );
+            Ok(Arc::new(storage))
+        }
+    }
 }
 
 /// Deletes rows older than `ARTIFACT_CLEANUP_DAYS` (age refreshed on every read) right
 /// away and then every `ARTIFACT_CLEANUP_INTERVAL_HOURS`, with jitter so several workers
 /// sharing the file do not all clean at once. Stops when the store is dropped.
 fn spawn_cleanup(
-    store: std::sync::Weak<ArtifactStore>,
+    storage: std::sync::Weak<dyn ArtifactStorage>,
     schedule: watch::Receiver<CleanupSchedule>,
 ) {
     crate::runtime::spawn(cleanup_loop(schedule, move |days| {
-        let store = store.clone();
+        let storage = storage.clone();
         async move {
-            let Some(live) = store.upgrade() else {
+            let Some(live) = storage.upgrade() else {
                 return false;
             };
-            let result =
-                tokio::task::spawn_blocking(move || live.cleanup(days, SystemTime::now())).await;
-            match result {
-                Ok(Ok(0)) | Err(_) => {}
-                Ok(Ok(n)) => logsink::log(
+            match live.cleanup(days, SystemTime::now()).await {
+                Ok(0) => {}
+                Ok(n) => logsink::log(
                     LogLevel::Info,
                     format!("Artifact cleanup removed {n} old row(s)"),
                 ),
-                Ok(Err(e)) => {
-                    logsink::log(LogLevel::Warning, format!("Artifact cleanup failed: {e}"))
-                }
+                Err(e) => logsink::log(LogLevel::Warning, format!("Artifact cleanup failed: {e}")),
             }
             true
         }

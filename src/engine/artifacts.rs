@@ -1,18 +1,18 @@
-//! Artifacts of one request, the storage side: opening the store (behind the breaker),
+//! Artifacts of one request, the storage side: opening the storage (behind the breaker),
 //! fetching what earlier turns stored, queueing the items this answer produces and
 //! persisting them (and deleting replay-once reasoning) at the end. Where their markers
 //! go is [`super::placement`]'s; how history is rebuilt is [`super::history`]'s.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::artifact_store;
 use super::placement::MarkerPlacement;
 use super::request::ChatRequest;
+use super::{artifact_location, artifact_store};
 use crate::artifacts::{
-    normalize_item, should_persist, ArtifactStore, NewArtifact, ReasoningRetention, ReplaySettings,
+    normalize_item, should_persist, ArtifactStorage, Guarded, NewArtifact, ReasoningRetention,
+    ReplaySettings, StoreError,
 };
 use crate::emit::{Emit, LogLevel};
 use crate::logsink;
@@ -20,7 +20,7 @@ use crate::valves::Settings;
 
 /// Per-request artifact state.
 pub struct ArtifactSession {
-    store: Option<Arc<ArtifactStore>>,
+    store: Option<Guarded<'static>>,
     chat_id: String,
     message_id: String,
     model_id: Option<String>,
@@ -70,33 +70,38 @@ impl ArtifactSession {
             to_delete: Vec::new(),
             notices: Vec::new(),
         };
-        let path = settings
-            .db_path
-            .clone()
-            .or_else(|| non_empty(&req.artifact_db_path));
-        let (Some(path), false) = (path, session.chat_id.is_empty() || req.task.is_some()) else {
+        if session.chat_id.is_empty() || req.task.is_some() {
             return session;
+        }
+        let location = match artifact_location::choose(
+            &settings.database_url(),
+            settings.db_path.as_deref(),
+            req.owui_database.as_ref(),
+            req.artifact_db_path.as_deref(),
+        ) {
+            Ok(Some(location)) => location,
+            Ok(None) => return session,
+            Err(e) => {
+                session.unavailable(&e.to_string());
+                return session;
+            }
         };
         let breaker = artifact_store::breaker(settings.breaker);
         if !breaker.allows(&session.user_id) {
-            session.unavailable("skipped after repeated database errors");
+            session.unavailable(crate::artifacts::BREAKER_OPEN);
             return session;
         }
-        let config = artifact_store::config(settings, &path, &req.pipe_id);
-        if let Some(store) = artifact_store::cached(&config, settings.cleanup) {
-            session.store = Some(store); // the common case: no trip to a blocking thread
-            return session;
-        }
-        let schedule = settings.cleanup;
-        match tokio::task::spawn_blocking(move || artifact_store::get_or_open(config, schedule))
-            .await
-        {
-            Ok(Ok(store)) => session.store = Some(store),
-            Ok(Err(e)) => {
+        let config = artifact_store::config(settings, location, &req.pipe_id);
+        let storage = match artifact_store::cached(&config, settings.cleanup) {
+            Some(storage) => Ok(storage), // the common case: nothing to await
+            None => artifact_store::get_or_open(config, settings.cleanup).await,
+        };
+        match storage {
+            Ok(storage) => session.store = Some(Guarded::new(storage, breaker, &session.user_id)),
+            Err(e) => {
                 breaker.record_failure(&session.user_id);
                 session.unavailable(&format!("cannot open the artifact database: {e}"));
             }
-            Err(_) => session.unavailable("the artifact database task failed"),
         }
         session
     }
@@ -127,15 +132,14 @@ impl ArtifactSession {
     /// Fetches the stored items with these marker ids (the ones found are returned).
     /// Without a store, or when the read fails, there are none and the answer goes on.
     pub async fn fetch(&mut self, ids: Vec<String>) -> HashMap<String, Value> {
-        let Some(store) = self.store.clone() else {
+        let Some(store) = self.store.as_ref() else {
             return HashMap::new();
         };
         if ids.is_empty() {
             return HashMap::new();
         }
-        let chat_id = self.chat_id.clone();
-        match tokio::task::spawn_blocking(move || store.fetch(&chat_id, None, &ids)).await {
-            Ok(Ok(fetched)) => {
+        match store.fetch(self.chat_id.clone(), None, ids).await {
+            Ok(fetched) => {
                 if !fetched.undecodable.is_empty() {
                     logsink::log(
                         LogLevel::Warning,
@@ -147,10 +151,7 @@ impl ArtifactSession {
                 }
                 return fetched.items;
             }
-            Ok(Err(e)) => {
-                self.failed(&format!("cannot read stored artifacts: {e}"));
-            }
-            Err(_) => self.failed("the artifact read task failed"),
+            Err(e) => self.failed(&format!("cannot read stored artifacts: {e}")),
         }
         HashMap::new()
     }
@@ -249,28 +250,26 @@ impl ArtifactSession {
         if pending.is_empty() && to_delete.is_empty() {
             return;
         }
-        let breaker = artifact_store::breaker(settings.artifacts.breaker);
-        let user = self.user_id.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let stored = if pending.is_empty() {
-                Ok(Vec::new())
-            } else {
-                store.persist(&pending)
-            };
-            if stored.is_ok() && !to_delete.is_empty() {
-                store.delete(&to_delete).map(|_| stored.unwrap_or_default())
-            } else {
-                stored
-            }
-        })
-        .await;
-        match result {
-            Ok(Ok(_)) => breaker.record_success(&user),
-            Ok(Err(e)) => {
-                breaker.record_failure(&user);
-                logsink::log(LogLevel::Warning, format!("Artifact persist failed: {e}"));
-            }
-            Err(_) => logsink::log(LogLevel::Warning, "Artifact persist task failed"),
+        // Follow the latest breaker limits; `store` counts the outcomes.
+        artifact_store::breaker(settings.artifacts.breaker);
+        let result = persist_then_delete(&store, pending, to_delete).await;
+        if let Err(e) = result {
+            logsink::log(LogLevel::Warning, format!("Artifact persist failed: {e}"));
         }
     }
+}
+
+/// Stores `pending`, then (only when that worked) deletes `to_delete`.
+async fn persist_then_delete(
+    store: &dyn ArtifactStorage,
+    pending: Vec<NewArtifact>,
+    to_delete: Vec<String>,
+) -> Result<(), StoreError> {
+    if !pending.is_empty() {
+        store.persist(pending).await?;
+    }
+    if !to_delete.is_empty() {
+        store.delete(to_delete).await?;
+    }
+    Ok(())
 }

@@ -2,6 +2,7 @@
 //! of upstream requests, and the port to the Python host.
 
 mod admission;
+mod artifact_location;
 mod artifact_store;
 mod artifacts;
 mod cards;

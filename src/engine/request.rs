@@ -39,6 +39,9 @@ pub struct ChatRequest {
     /// Default location of the artifact database (`<DATA_DIR>/openrouter_pipe/artifacts.db`),
     /// used unless the `ARTIFACT_DB_PATH` valve names one.
     pub artifact_db_path: Option<String>,
+    /// Open WebUI's own database settings (`DATABASE_URL`, `DATABASE_*`): artifacts go to
+    /// its PostgreSQL database when it runs on one and no valve says otherwise.
+    pub owui_database: Option<crate::artifacts::postgres::OwuiDatabase>,
 }
 
 /// One tool of the chat, as the Python layer describes it.

@@ -198,7 +198,8 @@ pub static VALVES: &[ValveSpec] = &[
     // --- Added by this pipe (not in the reference) ---
     ranged("STREAM_COALESCE_WINDOW_MS", T::Int, D::Int(40), Some(0.0), Some(1000.0), "Text arriving within this many milliseconds of the last chunk sent is merged into one chunk before it reaches Open WebUI; the first token is never held back. 0 turns merging off."),
     ranged("STREAM_COALESCE_MAX_CHARS", T::Int, D::Int(4096), Some(1.0), Some(1_000_000.0), "A merged chunk is sent as soon as it holds this many characters."),
-    valve("ARTIFACT_DB_PATH", T::Str, D::Str(""), "Path of the SQLite file where the pipe stores reasoning and tool results. Empty means openrouter_pipe/artifacts.db inside Open WebUI's data directory."),
+    valve("ARTIFACT_DB_PATH", T::Str, D::Str(""), "Path of the SQLite file where the pipe stores reasoning and tool results. Empty means Open WebUI's PostgreSQL database when Open WebUI runs on one, else openrouter_pipe/artifacts.db inside Open WebUI's data directory. Ignored when ARTIFACT_DATABASE_URL is set."),
+    valve("ARTIFACT_DATABASE_URL", T::Secret, D::Str(""), "Database for stored reasoning and tool results: a PostgreSQL URL (postgresql://user:password@host:5432/dbname, sslmode and other libpq options allowed) or a SQLite file (sqlite:////path/artifacts.db or a plain path). Empty follows Open WebUI: its own PostgreSQL database when it runs on one, else the SQLite file of ARTIFACT_DB_PATH. Stored encrypted; the password never appears in logs."),
     valve("UPDATE_MODEL_DESCRIPTIONS", T::Bool, D::Bool(true), "Copy each model's OpenRouter description into its Open WebUI model entry. Descriptions an admin edited by hand are left alone."),
     valve("TOOL_EXECUTION_MODE", T::Choice(&["Pipeline", "Open-WebUI"]), D::Str("Pipeline"), "Who runs the tools a model calls: Pipeline (the pipe runs them and continues the answer) or Open-WebUI (the pipe hands the calls to Open WebUI's own tool loop)."),
     valve("ALLOW_INSECURE_HTTP", T::Bool, D::Bool(false), "Also download files and images over plain http:// (unencrypted) from any host. Off means https only, except the hosts listed below."),
@@ -257,7 +258,7 @@ mod tests {
             VALVES[REFERENCE_VALVES - 1].name,
             "AUTO_DEFAULT_OPENROUTER_SEARCH_FILTER"
         );
-        assert_eq!(VALVES.len(), REFERENCE_VALVES + 12);
+        assert_eq!(VALVES.len(), REFERENCE_VALVES + 13);
         assert!(ValveSpec::find("REDIS_URL").is_none());
     }
 
@@ -354,7 +355,8 @@ mod tests {
             [
                 "API_KEY",
                 "ARTIFACT_ENCRYPTION_KEY",
-                "SESSION_LOG_ZIP_PASSWORD"
+                "SESSION_LOG_ZIP_PASSWORD",
+                "ARTIFACT_DATABASE_URL"
             ]
         );
     }

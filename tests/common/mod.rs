@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod fake;
+pub mod pg;
 
 use openrouter_pipe::stream::MapperOptions;
 use openrouter_pipe::valves::ThinkingMode;

@@ -17,6 +17,8 @@ pub struct ArtifactSettings {
     pub tool_output_retention_turns: usize,
     /// `ARTIFACT_DB_PATH` when set; otherwise the request's default location is used.
     pub db_path: Option<String>,
+    /// `ARTIFACT_DATABASE_URL`: a database chosen explicitly (may hold a password).
+    database_url: SecretValve,
     encryption_key: SecretValve,
     /// With a key, encrypt every item rather than only reasoning (`ENCRYPT_ALL`).
     pub encrypt_all: bool,
@@ -43,6 +45,7 @@ impl ArtifactSettings {
             persist_tools: raw.bool("PERSIST_TOOL_RESULTS"),
             tool_output_retention_turns: raw.int("TOOL_OUTPUT_RETENTION_TURNS").max(0) as usize,
             db_path: Some(db_path).filter(|p| !p.is_empty()),
+            database_url: raw.secret("ARTIFACT_DATABASE_URL"),
             encryption_key: raw.secret("ARTIFACT_ENCRYPTION_KEY"),
             encrypt_all: raw.bool("ENCRYPT_ALL"),
             compression: raw.bool("ENABLE_LZ4_COMPRESSION"),
@@ -59,6 +62,12 @@ impl ArtifactSettings {
     /// Every artifact valve at its declared default.
     pub fn declared() -> Self {
         Self::read(&Raw(&serde_json::Map::new()))
+    }
+
+    /// `ARTIFACT_DATABASE_URL` in plain text (it may hold a password: never log it;
+    /// parse it and log the redacted form); empty follows Open WebUI.
+    pub fn database_url(&self) -> String {
+        self.database_url.reveal()
     }
 
     /// The passphrase that encrypts stored items; empty stores them unencrypted.
