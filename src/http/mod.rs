@@ -50,15 +50,26 @@ pub fn client(timeouts: Timeouts) -> reqwest::Client {
         .clone()
 }
 
-fn build(timeouts: Timeouts) -> reqwest::Client {
+/// A client builder whose TLS uses the `ring` provider. reqwest is built without a
+/// provider of its own (`rustls-no-provider`), so every client starts here.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    static PROVIDER: std::sync::Once = std::sync::Once::new();
+    PROVIDER.call_once(|| {
+        // Err means another crate in the process installed one first; that one is used.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
     reqwest::Client::builder()
+}
+
+fn build(timeouts: Timeouts) -> reqwest::Client {
+    client_builder()
         .connect_timeout(timeouts.connect)
         .read_timeout(timeouts.read_idle)
         .pool_idle_timeout(Duration::from_secs(90))
         .tcp_nodelay(true)
         .user_agent(concat!("openrouter-pipe/", env!("CARGO_PKG_VERSION")))
         .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+        .unwrap_or_else(|_| client_builder().build().unwrap_or_default())
 }
 
 /// A transport failure described for humans: reqwest's own message hides the cause
