@@ -88,13 +88,19 @@ class _Client:
     def sign_in(self, creds: Credentials) -> None:
         if creds.token:
             self.token = creds.token
-            return
-        status, answer = self.call("POST", "/api/v1/auths/signin", {"email": creds.email, "password": creds.password})
-        if status != 200 or not isinstance(answer, dict) or not answer.get("token"):
-            raise PreloadError(f"signing in as {creds.email} failed (HTTP {status})")
-        if answer.get("role") != "admin":
-            raise PreloadError(f"{creds.email} is not an admin; only admins can install Functions")
-        self.token = answer["token"]
+        else:
+            body = {"email": creds.email, "password": creds.password}
+            status, answer = self.call("POST", "/api/v1/auths/signin", body)
+            if status != 200 or not isinstance(answer, dict) or not answer.get("token"):
+                raise PreloadError(f"signing in as {creds.email} failed (HTTP {status})")
+            self.token = answer["token"]
+        # Open WebUI answers 401 for a Function that does not exist, so whether the token is
+        # an admin's is asked once, here.
+        status, me = self.call("GET", "/api/v1/auths/")
+        if status != 200 or not isinstance(me, dict):
+            raise PreloadError(f"Open WebUI refused the admin credentials (HTTP {status})")
+        if me.get("role") != "admin":
+            raise PreloadError(f"{me.get('email') or 'this account'} is not an admin; only admins install Functions")
 
 
 def _detail(answer: Any) -> str:
@@ -121,8 +127,6 @@ def preload(
     status, existing = client.call("GET", f"/api/v1/functions/id/{function_id}")
     if status == 200 and isinstance(existing, dict):
         outcome = _upgrade(client, function_id, existing, content)
-    elif status in (401, 403):
-        raise PreloadError(f"Open WebUI refused the admin credentials (HTTP {status})")
     else:
         meta = {"description": DEFAULT_DESCRIPTION}
         form = {"id": function_id, "name": DEFAULT_NAME, "content": content, "meta": meta}

@@ -97,3 +97,24 @@ fn strip_url(text: &str) -> String {
         None => text.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tls_tests {
+    /// reqwest has no TLS provider of its own in this build: a client built any other way
+    /// than through `client_builder` would panic on the first chat.
+    #[test]
+    fn clients_get_the_ring_tls_provider() {
+        let client = super::client_builder().build();
+        assert!(client.is_ok(), "{client:?}");
+        let provider =
+            rustls::crypto::CryptoProvider::get_default().expect("a process-wide provider");
+        assert!(!provider.cipher_suites.is_empty());
+        assert!(super::client(super::Timeouts {
+            connect: std::time::Duration::from_secs(1),
+            read_idle: std::time::Duration::from_secs(1),
+        })
+        .get("https://127.0.0.1:9/")
+        .build()
+        .is_ok());
+    }
+}
