@@ -47,13 +47,11 @@ install() {
         "$PYTHON" -m venv "$OWUI_VENV"
     fi
     rm -f "$MARKER"
-    log "installing open-webui==$OWUI_VERSION ${TEST_DEPS[*]} (a fresh install takes ~3 min, ~7 GB; log: $PIP_LOG)"
+    log "installing Open WebUI $OWUI_VERSION (about $OWUI_INSTALL_MINUTES min, 7 GB; log: $PIP_LOG)..."
     local start=$SECONDS
-    if ! "$OWUI_VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off \
-            "open-webui==$OWUI_VERSION" "${TEST_DEPS[@]}" >"$PIP_LOG" 2>&1; then
-        tail -n 30 "$PIP_LOG" >&2
-        return 1
-    fi
+    run_quietly "$PIP_LOG" "installing Open WebUI $OWUI_VERSION" \
+        "$OWUI_VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off \
+        "open-webui==$OWUI_VERSION" "${TEST_DEPS[@]}" || return 1
     venv_ok || { log "the venv does not pass the import check after install"; return 1; }
     log "installed in $((SECONDS - start)) s"
 }

@@ -13,6 +13,10 @@ set -euo pipefail
 # shellcheck source=scripts/_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
 
+if [[ ! -f "$OWUI_VENV/.openrouter-pipe-provisioned" ]]; then
+    log "first run: building the engine and installing Open WebUI $OWUI_VERSION (about" \
+        "$((COLD_BUILD_MINUTES + OWUI_INSTALL_MINUTES)) min in all); later runs start in under a minute"
+fi
 if [[ "${SKIP_BUILD:-0}" == 1 && -n "$(newest_wheel)" ]]; then
     log "SKIP_BUILD=1: using $(newest_wheel)"
 else

@@ -252,6 +252,10 @@ class OpenWebUI:
         env.update(self.extra_env)
         return env
 
+    def command(self) -> list[str]:
+        """What starts the server (the Docker recipe's test wraps it in the image's entry point)."""
+        return [str(self.venv / "bin" / "open-webui"), "serve", "--host", self.host, "--port", str(self.port)]
+
     def start(self, timeout: float = 120.0) -> OpenWebUI:
         if self.proc and self.proc.poll() is None:
             raise HarnessError("Open WebUI is already running")
@@ -264,7 +268,7 @@ class OpenWebUI:
             log.write(f"\n===== start #{self.starts + 1} at {time.strftime('%H:%M:%S')} =====\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
-                [str(exe), "serve", "--host", self.host, "--port", str(self.port)],
+                self.command(),
                 cwd=self.data_dir,
                 env=self.environment(),
                 stdin=subprocess.DEVNULL,

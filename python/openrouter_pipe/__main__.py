@@ -1,4 +1,4 @@
-"""Command line: ``python -m openrouter_pipe shim|valves-doc [--output FILE]``."""
+"""Command line: ``python -m openrouter_pipe shim|valves-doc|migrate|preload``."""
 
 from __future__ import annotations
 
@@ -31,9 +31,19 @@ def main(argv: list[str] | None = None) -> int:
         " (default: $DATA_DIR/openrouter_pipe/artifacts.db)",
     )
     mig.add_argument("--dry-run", action="store_true", help="only count what would be copied")
+    pre = commands.add_parser(
+        "preload", help="install or upgrade the Function in a running Open WebUI (for container images)"
+    )
+    pre.add_argument("--url", default=None, help="Open WebUI's address (default: http://127.0.0.1:$PORT, PORT=8080)")
+    pre.add_argument(
+        "--function-id", default=None, help="the Function's id (default: $OPENROUTER_PIPE_FUNCTION_ID or openrouter)"
+    )
+    pre.add_argument("--wait", type=float, default=600.0, help="seconds to wait for Open WebUI to become healthy")
     args = parser.parse_args(argv)
     if args.command == "migrate":
         return _migrate(args)
+    if args.command == "preload":
+        return _preload(args)
     if args.command == "shim":
         from .shim import render
 
@@ -65,6 +75,22 @@ def _migrate(args: argparse.Namespace) -> int:
         print(line)
     shown = redact(str(target), args.target)
     print(f"target: {shown}{' (dry run: nothing written)' if args.dry_run else ''}")
+    return 0
+
+
+def _preload(args: argparse.Namespace) -> int:
+    import os
+
+    from .preload import DEFAULT_FUNCTION_ID, Credentials, PreloadError, preload
+
+    url = args.url or f"http://127.0.0.1:{os.environ.get('PORT') or 8080}"
+    function_id = args.function_id or os.environ.get("OPENROUTER_PIPE_FUNCTION_ID") or DEFAULT_FUNCTION_ID
+    try:
+        outcome = preload(url, Credentials.from_environment(), function_id, wait_seconds=args.wait)
+    except (PreloadError, OSError) as exc:
+        print(f"openrouter-pipe preload: {exc}", file=sys.stderr)
+        return 1
+    print(f"openrouter-pipe preload: {outcome}", file=sys.stderr)
     return 0
 
 

@@ -76,7 +76,7 @@ pub fn pinned_client(
     addrs: &[SocketAddr],
     limits: &FetchLimits,
 ) -> Result<reqwest::Client, FetchError> {
-    let mut builder = reqwest::Client::builder()
+    let mut builder = crate::http::client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .dns_resolver(Arc::new(NoLookups))

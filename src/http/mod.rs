@@ -50,15 +50,26 @@ pub fn client(timeouts: Timeouts) -> reqwest::Client {
         .clone()
 }
 
-fn build(timeouts: Timeouts) -> reqwest::Client {
+/// A client builder whose TLS uses the `ring` provider. reqwest is built without a
+/// provider of its own (`rustls-no-provider`), so every client starts here.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    static PROVIDER: std::sync::Once = std::sync::Once::new();
+    PROVIDER.call_once(|| {
+        // Err means another crate in the process installed one first; that one is used.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
     reqwest::Client::builder()
+}
+
+fn build(timeouts: Timeouts) -> reqwest::Client {
+    client_builder()
         .connect_timeout(timeouts.connect)
         .read_timeout(timeouts.read_idle)
         .pool_idle_timeout(Duration::from_secs(90))
         .tcp_nodelay(true)
         .user_agent(concat!("openrouter-pipe/", env!("CARGO_PKG_VERSION")))
         .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+        .unwrap_or_else(|_| client_builder().build().unwrap_or_default())
 }
 
 /// A transport failure described for humans: reqwest's own message hides the cause
@@ -84,5 +95,26 @@ fn strip_url(text: &str) -> String {
             format!("{}{}", &text[..at], &text[end..])
         }
         None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tls_tests {
+    /// reqwest has no TLS provider of its own in this build: a client built any other way
+    /// than through `client_builder` would panic on the first chat.
+    #[test]
+    fn clients_get_the_ring_tls_provider() {
+        let client = super::client_builder().build();
+        assert!(client.is_ok(), "{client:?}");
+        let provider =
+            rustls::crypto::CryptoProvider::get_default().expect("a process-wide provider");
+        assert!(!provider.cipher_suites.is_empty());
+        assert!(super::client(super::Timeouts {
+            connect: std::time::Duration::from_secs(1),
+            read_idle: std::time::Duration::from_secs(1),
+        })
+        .get("https://127.0.0.1:9/")
+        .build()
+        .is_ok());
     }
 }

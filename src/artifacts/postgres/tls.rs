@@ -1,5 +1,5 @@
 //! TLS for PostgreSQL connections with libpq's `sslmode` meanings, on the rustls (and
-//! aws-lc-rs provider) that reqwest already builds: `prefer`/`require` encrypt without
+//! ring provider) that reqwest already builds: `prefer`/`require` encrypt without
 //! checking the certificate, `verify-ca` checks the chain only, `verify-full` the chain
 //! and the host name. Trusted roots: the `sslrootcert` PEM file, else the system's.
 
@@ -16,7 +16,7 @@ use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, Error, RootC
 use super::target::SslMode;
 
 fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+    Arc::new(rustls::crypto::ring::default_provider())
 }
 
 /// The rustls client configuration for `mode` (`None` for `disable`).
