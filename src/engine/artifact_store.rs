@@ -108,6 +108,9 @@ pub async fn get_or_open(
         return Ok(open.follow(schedule));
     }
     let storage = open(config.clone()).await?;
+    let storage = match &config {
+        StorageConfig::Sqlite(c) => crate::scaleout::wrap(storage, &c.pipe_id, c.codec.clone()),
+    };
     stores.retain(|s| !s.config.same_table(&config));
     let (sender, receiver) = watch::channel(schedule);
     stores.push(OpenStore {

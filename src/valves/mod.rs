@@ -19,3 +19,4 @@ pub use settings::{
 };
 pub use settings::{ArchiveCompression, ArchiveFormat, ArchiveSettings, LogSettings, LogThreshold};
 pub use settings::{FileSettings, ImageSelection, StorageUser};
+pub use settings::RedisSettings;
