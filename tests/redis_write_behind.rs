@@ -36,29 +36,49 @@ fn free_port() -> u16 {
 impl RedisServer {
     /// A throw-away server; `aof` keeps its data across a restart (fsync on every write).
     fn start(aof: bool) -> Option<Self> {
-        if Command::new("redis-server").arg("--version").output().is_err() {
+        if Command::new("redis-server")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
             eprintln!("SKIPPED: redis-server is not installed (apt-get install redis-server)");
             return None;
         }
-        let dir = std::env::temp_dir().join(format!("wb-redis-{}-{}", std::process::id(), free_port()));
+        let dir =
+            std::env::temp_dir().join(format!("wb-redis-{}-{}", std::process::id(), free_port()));
         std::fs::create_dir_all(&dir).unwrap();
         let port = free_port();
         let child = Self::spawn(port, &dir, aof);
-        let server = Self { child, port, dir, aof };
+        let server = Self {
+            child,
+            port,
+            dir,
+            aof,
+        };
         server.wait_ready();
         Some(server)
     }
 
     fn spawn(port: u16, dir: &Path, aof: bool) -> Child {
         let mut cmd = Command::new("redis-server");
-        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
-            .args(["--dir", dir.to_str().unwrap()]);
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--dir", dir.to_str().unwrap()]);
         if aof {
             cmd.args(["--appendonly", "yes", "--appendfsync", "always"]);
         } else {
             cmd.args(["--appendonly", "no"]);
         }
-        cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("redis-server starts")
+        cmd.stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts")
     }
 
     fn wait_ready(&self) {
@@ -104,7 +124,9 @@ fn codec() -> CodecConfig {
 fn sqlite(path: &Path) -> Arc<dyn ArtifactStorage> {
     let mut config = StoreConfig::new(path, "openrouter", codec());
     config.batch_size = 10;
-    Arc::new(SqliteStorage::new(Arc::new(ArtifactStore::open(config).unwrap())))
+    Arc::new(SqliteStorage::new(Arc::new(
+        ArtifactStore::open(config).unwrap(),
+    )))
 }
 
 fn rows(chat: &str, n: usize) -> Vec<NewArtifact> {
@@ -143,7 +165,11 @@ async fn redis_conn(url: &str) -> redis::aio::MultiplexedConnection {
 
 async fn llen(url: &str, key: &str) -> usize {
     let mut c = redis_conn(url).await;
-    redis::cmd("LLEN").arg(key).query_async(&mut c).await.unwrap()
+    redis::cmd("LLEN")
+        .arg(key)
+        .query_async(&mut c)
+        .await
+        .unwrap()
 }
 
 async fn stored_ids(storage: &Arc<dyn ArtifactStorage>, chat: &str, ids: &[String]) -> usize {
@@ -164,12 +190,24 @@ fn temp_db(name: &str) -> PathBuf {
 
 #[tokio::test]
 async fn queued_rows_are_replayed_from_redis_at_once_and_reach_the_database_in_batches() {
-    let Some(server) = RedisServer::start(false) else { return };
+    let Some(server) = RedisServer::start(false) else {
+        return;
+    };
     let db = sqlite(&temp_db("basic"));
-    let wb = WriteBehind::without_flusher(db.clone(), link(&server.url()).await, "openrouter", codec(), options(Duration::from_secs(30)));
+    let wb = WriteBehind::without_flusher(
+        db.clone(),
+        link(&server.url()).await,
+        "openrouter",
+        codec(),
+        options(Duration::from_secs(30)),
+    );
     let ids = wb.persist(rows("chat-a", 25)).await.unwrap();
     assert_eq!(ids.len(), 25);
-    assert_eq!(db.count().await.unwrap(), 0, "nothing written before a flush");
+    assert_eq!(
+        db.count().await.unwrap(),
+        0,
+        "nothing written before a flush"
+    );
     assert_eq!(llen(&server.url(), "openrouter:pending").await, 25);
     // The next turn replays from the cache before any flush.
     let replayed = wb.fetch("chat-a".into(), None, ids.clone()).await.unwrap();
@@ -177,24 +215,51 @@ async fn queued_rows_are_replayed_from_redis_at_once_and_reach_the_database_in_b
     assert_eq!(replayed.items[&ids[3]]["summary"][0]["text"], "step 3");
     // Encrypted items stay encrypted in Redis.
     let mut c = redis_conn(&server.url()).await;
-    let cached: String = redis::cmd("GET").arg(format!("openrouter:artifact:chat-a:{}", ids[0])).query_async(&mut c).await.unwrap();
+    let cached: String = redis::cmd("GET")
+        .arg(format!("openrouter:artifact:chat-a:{}", ids[0]))
+        .query_async(&mut c)
+        .await
+        .unwrap();
     assert!(!cached.contains("step 0") && cached.contains("ciphertext"));
     let report = wb.flush().await.unwrap();
-    assert_eq!((report.written, report.batches), (25, 3), "batches of DB_BATCH_SIZE");
+    assert_eq!(
+        (report.written, report.batches),
+        (25, 3),
+        "batches of DB_BATCH_SIZE"
+    );
     assert_eq!(db.count().await.unwrap(), 25);
     assert_eq!(llen(&server.url(), "openrouter:pending").await, 0);
     assert_eq!(llen(&server.url(), "openrouter:processing").await, 0);
     // A row of another chat is not served from this chat's cache.
-    assert!(wb.fetch("chat-b".into(), None, ids.clone()).await.unwrap().items.is_empty());
+    assert!(wb
+        .fetch("chat-b".into(), None, ids.clone())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
 }
 
 #[tokio::test]
 async fn two_workers_flushing_at_once_store_every_row_once() {
-    let Some(server) = RedisServer::start(false) else { return };
+    let Some(server) = RedisServer::start(false) else {
+        return;
+    };
     let path = temp_db("two");
     let (db_a, db_b) = (sqlite(&path), sqlite(&path));
-    let a = WriteBehind::without_flusher(db_a.clone(), link(&server.url()).await, "openrouter", codec(), options(Duration::from_secs(30)));
-    let b = WriteBehind::without_flusher(db_b, link(&server.url()).await, "openrouter", codec(), options(Duration::from_secs(30)));
+    let a = WriteBehind::without_flusher(
+        db_a.clone(),
+        link(&server.url()).await,
+        "openrouter",
+        codec(),
+        options(Duration::from_secs(30)),
+    );
+    let b = WriteBehind::without_flusher(
+        db_b,
+        link(&server.url()).await,
+        "openrouter",
+        codec(),
+        options(Duration::from_secs(30)),
+    );
     let mut all = Vec::new();
     for round in 0..20 {
         let (x, y) = tokio::join!(a.persist(rows("chat", 5)), b.persist(rows("chat", 5)));
@@ -216,19 +281,36 @@ async fn two_workers_flushing_at_once_store_every_row_once() {
         fb.unwrap();
     }
     assert_eq!(all.len(), 200);
-    assert_eq!(db_a.count().await.unwrap(), 200, "every row stored exactly once");
+    assert_eq!(
+        db_a.count().await.unwrap(),
+        200,
+        "every row stored exactly once"
+    );
     assert_eq!(stored_ids(&db_a, "chat", &all).await, 200);
 }
 
 #[tokio::test]
 async fn malformed_entries_in_the_queue_are_skipped_not_fatal() {
-    let Some(server) = RedisServer::start(false) else { return };
+    let Some(server) = RedisServer::start(false) else {
+        return;
+    };
     let db = sqlite(&temp_db("malformed"));
-    let wb = WriteBehind::without_flusher(db.clone(), link(&server.url()).await, "openrouter", codec(), options(Duration::from_secs(30)));
+    let wb = WriteBehind::without_flusher(
+        db.clone(),
+        link(&server.url()).await,
+        "openrouter",
+        codec(),
+        options(Duration::from_secs(30)),
+    );
     let good = wb.persist(rows("chat", 3)).await.unwrap();
     let mut c = redis_conn(&server.url()).await;
     for junk in ["not json", "[1]", "{\"id\":\"x\"}", "\u{0}\u{ff}"] {
-        let _: () = redis::cmd("RPUSH").arg("openrouter:pending").arg(junk).query_async(&mut c).await.unwrap();
+        let _: () = redis::cmd("RPUSH")
+            .arg("openrouter:pending")
+            .arg(junk)
+            .query_async(&mut c)
+            .await
+            .unwrap();
     }
     let more = wb.persist(rows("chat", 2)).await.unwrap();
     let report = wb.flush().await.unwrap();
@@ -240,10 +322,23 @@ async fn malformed_entries_in_the_queue_are_skipped_not_fatal() {
 
 #[tokio::test]
 async fn a_database_that_is_down_keeps_the_rows_queued_until_it_is_back() {
-    let Some(server) = RedisServer::start(false) else { return };
+    let Some(server) = RedisServer::start(false) else {
+        return;
+    };
     let db = sqlite(&temp_db("dbdown"));
-    let down = Arc::new(Switchable { inner: db.clone(), down: AtomicBool::new(true), on_persist: None, calls: AtomicUsize::new(0) });
-    let wb = WriteBehind::without_flusher(down.clone(), link(&server.url()).await, "openrouter", codec(), options(Duration::from_secs(30)));
+    let down = Arc::new(Switchable {
+        inner: db.clone(),
+        down: AtomicBool::new(true),
+        on_persist: None,
+        calls: AtomicUsize::new(0),
+    });
+    let wb = WriteBehind::without_flusher(
+        down.clone(),
+        link(&server.url()).await,
+        "openrouter",
+        codec(),
+        options(Duration::from_secs(30)),
+    );
     let ids = wb.persist(rows("chat", 12)).await.unwrap();
     assert!(matches!(wb.flush().await, Err(FlushError::Database(_))));
     assert_eq!(wb.backlog().await, Some(12), "nothing left Redis");
@@ -255,7 +350,9 @@ async fn a_database_that_is_down_keeps_the_rows_queued_until_it_is_back() {
 
 #[tokio::test]
 async fn redis_stopped_and_restarted_mid_flush_loses_nothing() {
-    let Some(mut server) = RedisServer::start(true) else { return };
+    let Some(mut server) = RedisServer::start(true) else {
+        return;
+    };
     let url = server.url();
     let db = sqlite(&temp_db("restart"));
     let stop_now = Arc::new(AtomicBool::new(false));
@@ -267,12 +364,20 @@ async fn redis_stopped_and_restarted_mid_flush_loses_nothing() {
         down: AtomicBool::new(false),
         on_persist: Some(Box::new(move || {
             if !hook.swap(true, Ordering::SeqCst) {
-                let _ = Command::new("redis-cli").args(["-p", &port.to_string(), "shutdown", "nosave"]).output();
+                let _ = Command::new("redis-cli")
+                    .args(["-p", &port.to_string(), "shutdown", "nosave"])
+                    .output();
             }
         })),
         calls: AtomicUsize::new(0),
     });
-    let wb = WriteBehind::without_flusher(storage, link(&url).await, "openrouter", codec(), options(Duration::from_secs(2)));
+    let wb = WriteBehind::without_flusher(
+        storage,
+        link(&url).await,
+        "openrouter",
+        codec(),
+        options(Duration::from_secs(2)),
+    );
     let first = wb.persist(rows("chat", 15)).await.unwrap();
     let flushed = wb.flush().await;
     assert!(matches!(flushed, Err(FlushError::Redis(_))), "{flushed:?}");
@@ -299,24 +404,44 @@ async fn redis_stopped_and_restarted_mid_flush_loses_nothing() {
 /// claims a batch and hangs in the database write until it is killed.
 #[tokio::test]
 async fn child_flusher_that_hangs_in_the_database() {
-    let Ok(url) = std::env::var(CHILD_ENV) else { return };
+    let Ok(url) = std::env::var(CHILD_ENV) else {
+        return;
+    };
     let marker = PathBuf::from(std::env::var("WRITE_BEHIND_MARKER").unwrap());
     let hang = Arc::new(Hang { marker });
-    let wb = WriteBehind::without_flusher(hang, link(&url).await, "openrouter", codec(), options(Duration::from_secs(2)));
+    let wb = WriteBehind::without_flusher(
+        hang,
+        link(&url).await,
+        "openrouter",
+        codec(),
+        options(Duration::from_secs(2)),
+    );
     let _ = wb.flush().await;
     unreachable!("the parent kills this process mid-flush");
 }
 
 #[tokio::test]
 async fn a_worker_killed_mid_flush_loses_nothing() {
-    let Some(server) = RedisServer::start(false) else { return };
+    let Some(server) = RedisServer::start(false) else {
+        return;
+    };
     let db = sqlite(&temp_db("kill"));
-    let wb = WriteBehind::without_flusher(db.clone(), link(&server.url()).await, "openrouter", codec(), options(Duration::from_secs(2)));
+    let wb = WriteBehind::without_flusher(
+        db.clone(),
+        link(&server.url()).await,
+        "openrouter",
+        codec(),
+        options(Duration::from_secs(2)),
+    );
     let ids = wb.persist(rows("chat", 25)).await.unwrap();
     let marker = std::env::temp_dir().join(format!("wb-marker-{}", std::process::id()));
     let _ = std::fs::remove_file(&marker);
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_flusher_that_hangs_in_the_database", "--nocapture"])
+        .args([
+            "--exact",
+            "child_flusher_that_hangs_in_the_database",
+            "--nocapture",
+        ])
         .env(CHILD_ENV, server.url())
         .env("WRITE_BEHIND_MARKER", &marker)
         .stdout(Stdio::null())
@@ -325,10 +450,17 @@ async fn a_worker_killed_mid_flush_loses_nothing() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while !marker.exists() {
-        assert!(Instant::now() < deadline, "the child never started its flush");
+        assert!(
+            Instant::now() < deadline,
+            "the child never started its flush"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(llen(&server.url(), "openrouter:processing").await, 10, "a batch in flight");
+    assert_eq!(
+        llen(&server.url(), "openrouter:processing").await,
+        10,
+        "a batch in flight"
+    );
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     assert!(wb.flush().await.unwrap().skipped, "its lease still holds");
@@ -344,17 +476,38 @@ async fn a_worker_killed_mid_flush_loses_nothing() {
 async fn with_redis_down_from_the_start_writes_and_reads_go_to_the_database() {
     let db = sqlite(&temp_db("noredis"));
     let url = format!("redis://127.0.0.1:{}/0", free_port());
-    let wb = WriteBehind::without_flusher(db.clone(), RedisLink::new(&url).unwrap(), "openrouter", codec(), options(Duration::from_secs(2)));
+    let wb = WriteBehind::without_flusher(
+        db.clone(),
+        RedisLink::new(&url).unwrap(),
+        "openrouter",
+        codec(),
+        options(Duration::from_secs(2)),
+    );
     let ids = wb.persist(rows("chat", 4)).await.unwrap();
     assert_eq!(db.count().await.unwrap(), 4);
-    assert_eq!(wb.fetch("chat".into(), None, ids).await.unwrap().items.len(), 4);
+    assert_eq!(
+        wb.fetch("chat".into(), None, ids)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        4
+    );
 }
 
 #[tokio::test]
 async fn deleted_rows_are_neither_served_from_the_cache_nor_flushed_back() {
-    let Some(server) = RedisServer::start(false) else { return };
+    let Some(server) = RedisServer::start(false) else {
+        return;
+    };
     let db = sqlite(&temp_db("delete"));
-    let wb = WriteBehind::without_flusher(db.clone(), link(&server.url()).await, "openrouter", codec(), options(Duration::from_secs(30)));
+    let wb = WriteBehind::without_flusher(
+        db.clone(),
+        link(&server.url()).await,
+        "openrouter",
+        codec(),
+        options(Duration::from_secs(30)),
+    );
     let ids = wb.persist(rows("chat", 3)).await.unwrap();
     wb.delete(vec![ids[0].clone()]).await.unwrap();
     let left = wb.fetch("chat".into(), None, ids.clone()).await.unwrap();

@@ -112,7 +112,10 @@ pub fn record(caller: &Caller, usage: Option<&Value>, ttl: Duration, cache_enabl
         }
     };
     let Some(mut conn) = link.connection() else {
-        logsink::log(LogLevel::Debug, "Cost snapshot skipped: Redis is not connected");
+        logsink::log(
+            LogLevel::Debug,
+            "Cost snapshot skipped: Redis is not connected",
+        );
         return;
     };
     crate::runtime::spawn(async move {

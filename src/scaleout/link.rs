@@ -164,7 +164,10 @@ impl RedisLink {
             if let Err(e) = link.connect().await {
                 logsink::log(
                     LogLevel::Warning,
-                    format!("Redis cache disabled ({e}); retrying in {}s", PROBE_EVERY.as_secs()),
+                    format!(
+                        "Redis cache disabled ({e}); retrying in {}s",
+                        PROBE_EVERY.as_secs()
+                    ),
                 );
             }
             link.connecting.store(false, Ordering::SeqCst);

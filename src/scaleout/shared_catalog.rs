@@ -104,7 +104,10 @@ impl Shared {
             .query_async(&mut conn)
             .await;
         if let Err(e) = stored {
-            logsink::log(LogLevel::Debug, format!("Catalog not shared through Redis: {e}"));
+            logsink::log(
+                LogLevel::Debug,
+                format!("Catalog not shared through Redis: {e}"),
+            );
         }
     }
 

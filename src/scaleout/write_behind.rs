@@ -270,7 +270,11 @@ fn parse_entry(raw: &str, codec: &Codec) -> Option<(String, NewArtifact)> {
 }
 
 fn new_token() -> String {
-    format!("{:016x}{}", (crate::ids::random_unit() * u64::MAX as f64) as u64, crate::ids::new_id())
+    format!(
+        "{:016x}{}",
+        (crate::ids::random_unit() * u64::MAX as f64) as u64,
+        crate::ids::new_id()
+    )
 }
 
 impl WriteBehind {
@@ -357,7 +361,10 @@ impl Core {
                 return latest;
             }
         }
-        self.options.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.options
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Redis for queueing and caching: `None` when it is down, switched off, or the
@@ -406,7 +413,9 @@ impl Core {
             report.skipped = true;
             return Ok(report);
         }
-        let result = self.flush_batches(&mut conn, &token, &options, &mut report).await;
+        let result = self
+            .flush_batches(&mut conn, &token, &options, &mut report)
+            .await;
         let released: Result<i64, _> = redis::Script::new(RELEASE)
             .key(&self.keys.lock)
             .arg(&token)
@@ -421,7 +430,10 @@ impl Core {
                     self.keys.lock
                 ),
             ),
-            Err(e) => logsink::log(LogLevel::Debug, format!("Redis flush lock release failed: {e}")),
+            Err(e) => logsink::log(
+                LogLevel::Debug,
+                format!("Redis flush lock release failed: {e}"),
+            ),
         }
         result.map(|()| report)
     }
@@ -474,7 +486,11 @@ impl Core {
             self.drop_deleted(conn, &mut rows).await?;
             if !rows.is_empty() {
                 let started = Instant::now();
-                let stored = self.inner.persist(rows).await.map_err(FlushError::Database)?;
+                let stored = self
+                    .inner
+                    .persist(rows)
+                    .await
+                    .map_err(FlushError::Database)?;
                 logsink::log(
                     LogLevel::Debug,
                     format!(
@@ -513,7 +529,8 @@ impl Core {
             .iter()
             .map(|r| self.keys.deleted(r.id.as_deref().unwrap_or_default()))
             .collect();
-        let tombstones: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query_async(conn).await?;
+        let tombstones: Vec<Option<String>> =
+            redis::cmd("MGET").arg(&keys).query_async(conn).await?;
         let mut marks = tombstones.into_iter();
         rows.retain(|_| marks.next().flatten().is_none());
         Ok(())
@@ -538,7 +555,12 @@ impl Core {
         pipe.query_async::<()>(conn).await
     }
 
-    async fn cache(&self, conn: &mut ConnectionManager, chat_id: &str, items: &HashMap<String, Value>) {
+    async fn cache(
+        &self,
+        conn: &mut ConnectionManager,
+        chat_id: &str,
+        items: &HashMap<String, Value>,
+    ) {
         if items.is_empty() {
             return;
         }
@@ -554,8 +576,12 @@ impl Core {
                 model_id: None,
                 item: item.clone(),
             };
-            pipe.set_ex(self.keys.artifact(chat_id, id), entry(id, &row, &self.codec), ttl)
-                .ignore();
+            pipe.set_ex(
+                self.keys.artifact(chat_id, id),
+                entry(id, &row, &self.codec),
+                ttl,
+            )
+            .ignore();
         }
         if let Err(e) = pipe.query_async::<()>(conn).await {
             logsink::log(LogLevel::Debug, format!("Redis cache write failed: {e}"));
@@ -569,16 +595,23 @@ impl Core {
         message_id: Option<&str>,
         ids: &[String],
     ) -> Result<HashMap<String, Value>, redis::RedisError> {
-        let mut keys: Vec<String> = ids.iter().map(|id| self.keys.artifact(chat_id, id)).collect();
+        let mut keys: Vec<String> = ids
+            .iter()
+            .map(|id| self.keys.artifact(chat_id, id))
+            .collect();
         keys.extend(ids.iter().map(|id| self.keys.deleted(id)));
-        let mut values: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query_async(conn).await?;
+        let mut values: Vec<Option<String>> =
+            redis::cmd("MGET").arg(&keys).query_async(conn).await?;
         let tombstones = values.split_off(ids.len());
         let mut found = HashMap::new();
         for ((id, value), tombstone) in ids.iter().zip(values).zip(tombstones) {
             if tombstone.is_some() {
                 continue;
             }
-            let Some((_, row)) = value.as_deref().and_then(|v| parse_entry_lenient(v, &self.codec)) else {
+            let Some((_, row)) = value
+                .as_deref()
+                .and_then(|v| parse_entry_lenient(v, &self.codec))
+            else {
                 continue;
             };
             if row.chat_id != chat_id || message_id.is_some_and(|m| row.message_id != m) {
@@ -594,7 +627,11 @@ impl Core {
 fn parse_entry_lenient(raw: &str, codec: &Codec) -> Option<(String, NewArtifact)> {
     let mut value: Value = serde_json::from_str(raw).ok()?;
     let obj = value.as_object_mut()?;
-    if obj.get("message_id").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if obj
+        .get("message_id")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         obj.insert("message_id".into(), Value::String("-".into()));
         let (id, mut row) = parse_entry(&value.to_string(), codec)?;
         row.message_id = String::new();
@@ -661,21 +698,30 @@ impl ArtifactStorage for WriteBehind {
             let Some(mut conn) = core.connection() else {
                 return core.inner.fetch(chat_id, message_id, ids).await;
             };
-            let hits = match core.cached(&mut conn, &chat_id, message_id.as_deref(), &ids).await {
+            let hits = match core
+                .cached(&mut conn, &chat_id, message_id.as_deref(), &ids)
+                .await
+            {
                 Ok(hits) => hits,
                 Err(e) => {
                     logsink::log(LogLevel::Debug, format!("Redis cache read failed: {e}"));
                     HashMap::new()
                 }
             };
-            let missing: Vec<String> = ids.into_iter().filter(|id| !hits.contains_key(id)).collect();
+            let missing: Vec<String> = ids
+                .into_iter()
+                .filter(|id| !hits.contains_key(id))
+                .collect();
             if missing.is_empty() {
                 return Ok(Fetched {
                     items: hits,
                     ..Fetched::default()
                 });
             }
-            let mut fetched = core.inner.fetch(chat_id.clone(), message_id, missing).await?;
+            let mut fetched = core
+                .inner
+                .fetch(chat_id.clone(), message_id, missing)
+                .await?;
             core.cache(&mut conn, &chat_id, &fetched.items).await;
             fetched.items.extend(hits);
             Ok(fetched)
@@ -693,7 +739,10 @@ impl ArtifactStorage for WriteBehind {
                     pipe.set_ex(self.core.keys.deleted(id), 1, ttl).ignore();
                 }
                 if let Err(e) = pipe.query_async::<()>(&mut conn).await {
-                    logsink::log(LogLevel::Debug, format!("Redis tombstones not written: {e}"));
+                    logsink::log(
+                        LogLevel::Debug,
+                        format!("Redis tombstones not written: {e}"),
+                    );
                 }
             }
             self.core.inner.delete(ids).await
@@ -713,7 +762,11 @@ impl ArtifactStorage for WriteBehind {
     }
 
     fn location(&self) -> String {
-        format!("{} via Redis {}", self.core.inner.location(), self.core.link.display_url())
+        format!(
+            "{} via Redis {}",
+            self.core.inner.location(),
+            self.core.link.display_url()
+        )
     }
 }
 

@@ -12,6 +12,7 @@ mod table;
 mod status_tests;
 
 pub use merge::{merge, INHERIT};
+pub use settings::RedisSettings;
 pub use settings::{
     AnthropicSettings, ArtifactSettings, CatalogSettings, ConnectionSettings, Endpoint,
     EndpointSettings, IdentifierSettings, OutboundSettings, ReasoningSettings, Settings,
@@ -19,4 +20,3 @@ pub use settings::{
 };
 pub use settings::{ArchiveCompression, ArchiveFormat, ArchiveSettings, LogSettings, LogThreshold};
 pub use settings::{FileSettings, ImageSelection, StorageUser};
-pub use settings::RedisSettings;

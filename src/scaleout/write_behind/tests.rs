@@ -24,7 +24,10 @@ fn a_queued_reasoning_item_is_encrypted_in_redis_and_reads_back_whole() {
     let codec = codec("a-long-enough-secret");
     let item = json!({"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "secret plan"}]});
     let text = entry("01ARZ3NDEKTSV4RRFFQ6", &row(item.clone()), &codec);
-    assert!(!text.contains("secret plan"), "plain text reached Redis: {text}");
+    assert!(
+        !text.contains("secret plan"),
+        "plain text reached Redis: {text}"
+    );
     let value: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(value["item_type"], "reasoning");
     assert_eq!(value["is_encrypted"], true);
