@@ -187,7 +187,8 @@ async fn fetch(settings: &Settings, base_url: &str, api_key: &str) -> Result<Vec
         api_key,
         refresh_period(settings),
         settings.redis.cache_enabled,
-    );
+    )
+    .await;
     if let Some(body) = shared.cached_or_wait().await {
         if let Ok((models, _)) = parse_catalog(&body) {
             if !models.is_empty() {

@@ -148,6 +148,21 @@ impl RedisLink {
         None
     }
 
+    /// [`Self::connection`], but while the first connection attempt is still under way
+    /// waits up to `wait` for it (a model list may; an answer never does).
+    pub async fn connection_soon(self: &Arc<Self>, wait: Duration) -> Option<ConnectionManager> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(c) = self.connection() {
+                return Some(c);
+            }
+            if !self.connecting.load(Ordering::SeqCst) || Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     fn probe_later(self: &Arc<Self>) {
         {
             let mut last = self.last_attempt.lock().unwrap_or_else(|p| p.into_inner());

@@ -47,6 +47,7 @@ pub fn configure(deployment: &Deployment) -> bool {
     let link = match &activation {
         Activation::Active { url } => match RedisLink::new(url) {
             Ok(link) => {
+                let _ = link.connection(); // starts connecting now, in the background
                 logsink::log(
                     LogLevel::Info,
                     format!(

@@ -18,6 +18,8 @@ use crate::logsink;
 const LEASE: Duration = Duration::from_secs(60);
 /// How long the other workers wait for its body before fetching themselves.
 const WAIT_FOR_PEER: Duration = Duration::from_secs(10);
+/// How long the very first model list waits for the worker's first Redis connection.
+const FIRST_CONNECT: Duration = Duration::from_secs(2);
 const POLL: Duration = Duration::from_millis(100);
 
 /// The shared catalog slot of one gateway and key; inert without Redis.
@@ -31,11 +33,14 @@ pub struct Shared {
 impl Shared {
     /// The slot for `base_url` and `api_key`, kept `period` long; `cache_enabled` is
     /// `ENABLE_REDIS_CACHE`.
-    pub fn new(base_url: &str, api_key: &str, period: Duration, cache_enabled: bool) -> Self {
+    pub async fn new(base_url: &str, api_key: &str, period: Duration, cache_enabled: bool) -> Self {
         let digest = Sha256::digest(format!("{base_url}\n{api_key}").as_bytes());
         let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
         Self {
-            conn: super::process_link(cache_enabled).and_then(|link| link.connection()),
+            conn: match super::process_link(cache_enabled) {
+                Some(link) => link.connection_soon(FIRST_CONNECT).await,
+                None => None,
+            },
             key: format!("openrouter:catalog:{hash}"),
             period,
             token: crate::ids::new_id(),
