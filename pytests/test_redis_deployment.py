@@ -94,7 +94,10 @@ def _rows(db_path: Path) -> list[tuple[str, str]]:
 
     con = sqlite3.connect(db_path)
     try:
-        tables = [r[0] for r in con.execute("select name from sqlite_master where type='table' and name like 'response_items_%'")]
+        tables = [
+            r[0]
+            for r in con.execute("select name from sqlite_master where type='table' and name like 'response_items_%'")
+        ]
         return [tuple(r) for t in tables for r in con.execute(f"select id, item_type from {t}")]
     finally:
         con.close()
@@ -113,12 +116,16 @@ def test_turn_two_on_the_other_worker_replays_turn_one_and_nothing_is_lost(fake,
     env = _env(redis_url, tmp_path)
     fake.enqueue({"fixture": "stream_reasoning.sse"})
     first = [{"role": "user", "content": "Was 1995 thirty years ago?"}]
-    one = _result(_start(fake, {"messages": first, "chat_id": "chat-r", "message_id": "m1", "redis_url": redis_url}, env))
+    one = _result(
+        _start(fake, {"messages": first, "chat_id": "chat-r", "message_id": "m1", "redis_url": redis_url}, env)
+    )
     ids = MARKER.findall(one["answer"])
     assert len(ids) == 1, one
     assert one["backlog"] == 0, "flushed by a worker after pub/sub woke it"
     second = first + [{"role": "assistant", "content": one["answer"]}, {"role": "user", "content": "And 1996?"}]
-    two = _result(_start(fake, {"messages": second, "chat_id": "chat-r", "message_id": "m2", "redis_url": redis_url}, env))
+    two = _result(
+        _start(fake, {"messages": second, "chat_id": "chat-r", "message_id": "m2", "redis_url": redis_url}, env)
+    )
     replayed = fake.requests("/api/v1/responses")[-1]["body"]["input"]
     assert any(item.get("type") == "reasoning" for item in replayed), replayed
     assert two["backlog"] == 0
