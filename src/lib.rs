@@ -34,6 +34,7 @@ pub mod engine;
 pub mod errors;
 pub mod fetch;
 pub mod intake;
+pub mod scaleout;
 pub mod sse;
 pub mod stream;
 pub mod tools;

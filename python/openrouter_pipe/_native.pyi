@@ -36,6 +36,10 @@ def list_models(valves_json: str) -> Awaitable[tuple[list[ModelEntry], str | Non
     """The models to expose, and the reason when there are none; serves the last good
     catalog during outages."""
 
+def configure_deployment(deployment_json: str) -> bool:
+    """Records the deployment's Redis and worker settings (read from the environment) and
+    returns whether Redis is used; warnings go to the log queue."""
+
 def warm_catalog(valves_json: str) -> None:
     """Starts fetching the catalog (and icons when synced) in the background if a key is
     set; returns at once."""

@@ -115,6 +115,47 @@ def owui_database_settings() -> dict[str, str | None]:
     return {"url": url if isinstance(url, str) else None, **parts}
 
 
+def _env_value(owui_env: Any, name: str) -> str | None:
+    """Open WebUI's own reading of a setting (it applies defaults, such as
+    ``WEBSOCKET_REDIS_URL`` falling back to ``REDIS_URL``), else the environment."""
+    value = getattr(owui_env, name, None) if owui_env is not None else None
+    if value is None:
+        value = os.environ.get(name)
+    if isinstance(value, bool):
+        return "true" if value else ""
+    return str(value).strip() if value not in (None, "") else None
+
+
+def deployment_from_environment() -> dict[str, Any]:
+    """What the engine needs to decide whether Redis is used (§9.1): the worker count and
+    Open WebUI's Redis settings. Rust decides; this only reads."""
+    owui_env = sys.modules.get("open_webui.env")
+    try:
+        workers = int(_env_value(owui_env, "UVICORN_WORKERS") or "1")
+    except ValueError:
+        workers = 1
+    cluster = (_env_value(owui_env, "REDIS_CLUSTER") or "").lower() in ("1", "true", "yes")
+    return {
+        "redis_url": _env_value(owui_env, "REDIS_URL"),
+        "workers": max(workers, 1),
+        "websocket_manager": _env_value(owui_env, "WEBSOCKET_MANAGER"),
+        "websocket_redis_url": _env_value(owui_env, "WEBSOCKET_REDIS_URL"),
+        "sentinel_hosts": _env_value(owui_env, "REDIS_SENTINEL_HOSTS"),
+        "cluster": cluster,
+    }
+
+
+def configure_deployment() -> bool:
+    """Tells the engine about the deployment once per process; never raises."""
+    try:
+        return _native.configure_deployment(json.dumps(deployment_from_environment()))
+    except Exception:  # noqa: BLE001 - Redis is an optimisation; the pipe works without it
+        log.warning("Redis settings could not be read; Redis is not used", exc_info=True)
+        return False
+    finally:
+        flush_logs()
+
+
 def _pipe_id_from_model(body: dict[str, Any], fallback: str) -> str:
     model = body.get("model")
     if isinstance(model, str) and "." in model and "/" not in model:
@@ -137,6 +178,9 @@ class PipeCore:
         self.pipe_id = pipe_id_from_module(module_name)
         self.artifact_db_path = default_artifact_db_path()
         self.owui_database = owui_database_settings()
+
+
+        self.uses_redis = configure_deployment()
         self._sync = SyncScheduler()
         self._warmed: tuple[Any, Any] | None = None
         self._function_calling = NativeFunctionCalling()
@@ -249,6 +293,8 @@ class PipeCore:
             "user_valves": _dump(user.get("valves")),
             "pipe_id": pipe_id,
             "user_id": user.get("id") or metadata.get("user_id"),
+            "user_email": user.get("email") if isinstance(user.get("email"), str) else None,
+            "user_name": user.get("name") if isinstance(user.get("name"), str) else None,
             "chat_id": context.get("chat_id") or metadata.get("chat_id"),
             "message_id": context.get("message_id") or metadata.get("message_id"),
             "session_id": context.get("session_id") or metadata.get("session_id"),

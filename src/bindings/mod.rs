@@ -112,6 +112,23 @@ fn warm_catalog(valves_json: String) {
     });
 }
 
+/// Records the deployment (Redis and worker settings the Python side read from the
+/// environment) and returns whether Redis will be used; warnings for an incomplete
+/// multi-worker set-up go to the log queue. Unreadable JSON means no Redis.
+#[pyfunction]
+fn configure_deployment(deployment_json: String) -> bool {
+    match serde_json::from_str::<crate::scaleout::Deployment>(&deployment_json) {
+        Ok(deployment) => crate::scaleout::configure(&deployment),
+        Err(e) => {
+            crate::logsink::log(
+                crate::LogLevel::Warning,
+                format!("Unreadable deployment settings ({e}); Redis is not used"),
+            );
+            false
+        }
+    }
+}
+
 /// How an answer is delivered to Python.
 struct Delivery {
     tx: mpsc::Sender<Outgoing>,
@@ -288,6 +305,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(drain_logs, m)?)?;
     m.add_function(wrap_pyfunction!(list_models, m)?)?;
     m.add_function(wrap_pyfunction!(warm_catalog, m)?)?;
+    m.add_function(wrap_pyfunction!(configure_deployment, m)?)?;
     m.add_function(wrap_pyfunction!(start_chat, m)?)?;
     m.add_function(wrap_pyfunction!(take_ready, m)?)?;
     m.add_function(wrap_pyfunction!(probe_host, m)?)?;

@@ -179,7 +179,36 @@ async fn refresh(settings: &Settings) -> Result<Arc<Vec<Model>>, CatalogError> {
     }
 }
 
+/// The catalog from another worker of the deployment (through Redis) when one fetched it
+/// within the refresh period, else from OpenRouter (then shared with the others).
 async fn fetch(settings: &Settings, base_url: &str, api_key: &str) -> Result<Vec<Model>, String> {
+    let mut shared = crate::scaleout::shared_catalog::Shared::new(
+        base_url,
+        api_key,
+        refresh_period(settings),
+        settings.redis.cache_enabled,
+    )
+    .await;
+    if let Some(body) = shared.cached_or_wait().await {
+        if let Ok((models, _)) = parse_catalog(&body) {
+            if !models.is_empty() {
+                return Ok(models);
+            }
+        }
+    }
+    let fetched = fetch_from_openrouter(settings, base_url, api_key).await;
+    match &fetched {
+        Ok((_, body)) => shared.store(body).await,
+        Err(_) => shared.give_up().await,
+    }
+    fetched.map(|(models, _)| models)
+}
+
+async fn fetch_from_openrouter(
+    settings: &Settings,
+    base_url: &str,
+    api_key: &str,
+) -> Result<(Vec<Model>, bytes::Bytes), String> {
     let client = http::client(http::Timeouts::from_settings(settings));
     let response = client
         .get(format!("{base_url}/models"))
@@ -214,7 +243,7 @@ async fn fetch(settings: &Settings, base_url: &str, api_key: &str) -> Result<Vec
             format!("Skipped {skipped} malformed catalog entries"),
         );
     }
-    Ok(models)
+    Ok((models, body))
 }
 
 /// OpenRouter's `error.message` of a 401 body, redacted.

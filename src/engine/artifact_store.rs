@@ -164,6 +164,11 @@ pub async fn get_or_open(
             return Err(e);
         }
     };
+    // With Redis in use, writes queue there and any worker flushes them (#13).
+    let storage = match &config {
+        StorageConfig::Sqlite(c) => crate::scaleout::wrap(storage, &c.pipe_id, c.codec.clone()),
+        StorageConfig::Postgres(c) => crate::scaleout::wrap(storage, &c.pipe_id, c.codec.clone()),
+    };
     stores.open.retain(|s| !s.config.same_table(&config));
     let (sender, receiver) = watch::channel(schedule);
     stores.open.push(OpenStore {

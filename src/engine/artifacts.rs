@@ -47,6 +47,7 @@ impl ArtifactSession {
     pub async fn open(req: &ChatRequest, settings: &Settings) -> Self {
         // In Open-WebUI tool mode Open WebUI keeps the calls and results itself.
         let pipeline_tools = settings.tools.mode == crate::valves::ToolMode::Pipeline;
+        crate::scaleout::follow(crate::scaleout::FlushOptions::from_settings(settings));
         let settings = &settings.artifacts;
         let retention = settings.reasoning_retention;
         let mut session = Self {

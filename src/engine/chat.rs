@@ -216,6 +216,14 @@ async fn answer<S: Sink, H: Host>(
             }
         };
         rounds.add(&result);
+        if settings.redis.costs_dump {
+            crate::scaleout::costs::record(
+                &cost_caller(req, &target),
+                result.usage.as_ref(),
+                settings.redis.costs_ttl,
+                settings.redis.cache_enabled,
+            );
+        }
         if !runs_tools || result.function_calls.is_empty() || !result.answered() {
             break;
         }
@@ -285,6 +293,25 @@ async fn continue_with<S: Sink>(
     let flushed = sink.flush().await;
     sink.await_next_token();
     flushed
+}
+
+/// Who a cost snapshot is for; the model as Open WebUI lists it (`<pipe id>.<model>`).
+fn cost_caller(req: &ChatRequest, target: &Target) -> crate::scaleout::costs::Caller {
+    let prefix = format!("{}.", req.pipe_id);
+    let model = req
+        .body
+        .get("model")
+        .and_then(Value::as_str)
+        .filter(|m| m.starts_with(&prefix))
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{prefix}{}", crate::catalog::sanitize_model_id(&target.id)));
+    crate::scaleout::costs::Caller {
+        pipe_id: req.pipe_id.clone(),
+        user_id: req.user_id.clone().unwrap_or_default(),
+        email: req.user_email.clone().unwrap_or_default(),
+        name: req.user_name.clone().unwrap_or_default(),
+        model,
+    }
 }
 
 /// What the rounds of one answer add up to.

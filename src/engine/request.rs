@@ -21,6 +21,10 @@ pub struct ChatRequest {
     pub pipe_id: String,
     /// The Open WebUI user (`__user__["id"]`).
     pub user_id: Option<String>,
+    /// The user's e-mail address (cost snapshots).
+    pub user_email: Option<String>,
+    /// The user's display name (cost snapshots).
+    pub user_name: Option<String>,
     /// The chat (`__chat_id__`), when Open WebUI gives one.
     pub chat_id: Option<String>,
     /// The assistant message being written (`__message_id__`).

@@ -85,14 +85,14 @@ mod tests {
     fn inactive_valves_say_so_in_the_exported_description() {
         let all: Vec<Value> = serde_json::from_str(&valves_json()).unwrap();
         let by_name = |name: &str| all.iter().find(|v| v["name"] == name).unwrap().clone();
-        let planned = by_name("ENABLE_REDIS_CACHE");
+        let planned = by_name("ENABLE_STATUS_CSS_PATCH");
         assert_eq!(planned["status"], "planned");
         let text = planned["description"].as_str().unwrap();
         assert!(
             text.starts_with("Not active yet: does nothing until "),
             "{text}"
         );
-        assert!(text.contains("(issue #13)"), "{text}");
+        assert!(text.contains("(issues #9 and #15)"), "{text}");
         let compat = by_name("SSE_WORKERS_PER_REQUEST");
         assert_eq!(compat["status"], "compat");
         let text = compat["description"].as_str().unwrap();

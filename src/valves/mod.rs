@@ -12,6 +12,7 @@ mod table;
 mod status_tests;
 
 pub use merge::{merge, INHERIT};
+pub use settings::RedisSettings;
 pub use settings::{
     AnthropicSettings, ArtifactSettings, CatalogSettings, ConnectionSettings, Endpoint,
     EndpointSettings, IdentifierSettings, OutboundSettings, ReasoningSettings, Settings,

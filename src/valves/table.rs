@@ -60,8 +60,6 @@ const fn compat(spec: ValveSpec, why: &'static str) -> ValveSpec {
 }
 
 // What planned valves wait for, each naming the issue that makes them live.
-const REDIS: &str = "Redis support lands (issue #13)";
-const COSTS: &str = "cost snapshots in Redis land (issue #13)";
 const BROWSER: &str = "the pipe can run code in the browser (issues #9 and #15)";
 
 pub const REASONING_EFFORTS: &[&str] = &["none", "minimal", "low", "medium", "high", "xhigh"];
@@ -170,12 +168,12 @@ pub static VALVES: &[ValveSpec] = &[
     ranged("TOOL_IDLE_TIMEOUT_SECONDS", T::OptionalInt, D::Null, Some(1.0), None, "Seconds to wait for tool work to make progress before the remaining tool calls are cancelled. Empty means no limit."),
     ranged("TOOL_SHUTDOWN_TIMEOUT_SECONDS", T::Float, D::Float(10.0), Some(0.0), None, "Seconds running tool calls get to finish once a request is over, before they are cancelled. 0 cancels them at once."),
     // --- Redis and cleanup ---
-    planned(valve("ENABLE_REDIS_CACHE", T::Bool, D::Bool(true), "Use Open WebUI's Redis to cache stored items and queue database writes, when Open WebUI runs several workers with Redis set up."), REDIS),
-    planned(ranged("REDIS_CACHE_TTL_SECONDS", T::Int, D::Int(600), Some(60.0), Some(3600.0), "How long, in seconds, items stay in the Redis cache."), REDIS),
-    planned(ranged("REDIS_PENDING_WARN_THRESHOLD", T::Int, D::Int(100), Some(1.0), Some(10_000.0), "A warning is logged when this many writes are waiting in Redis to reach the database."), REDIS),
-    planned(ranged("REDIS_FLUSH_FAILURE_LIMIT", T::Int, D::Int(5), Some(1.0), Some(50.0), "Consecutive Redis errors after which Redis is switched off and items are written straight to the database."), REDIS),
-    planned(valve("COSTS_REDIS_DUMP", T::Bool, D::Bool(false), "Write a usage and cost record for every model call to Redis, for outside billing or reporting tools."), COSTS),
-    planned(ranged("COSTS_REDIS_TTL_SECONDS", T::Int, D::Int(900), Some(60.0), Some(3600.0), "How long, in seconds, those usage records stay in Redis."), COSTS),
+    valve("ENABLE_REDIS_CACHE", T::Bool, D::Bool(true), "Use Open WebUI's Redis to cache stored items and queue database writes, when Open WebUI runs several workers with Redis set up."),
+    ranged("REDIS_CACHE_TTL_SECONDS", T::Int, D::Int(600), Some(60.0), Some(3600.0), "How long, in seconds, items stay in the Redis cache."),
+    ranged("REDIS_PENDING_WARN_THRESHOLD", T::Int, D::Int(100), Some(1.0), Some(10_000.0), "A warning is logged when this many writes are waiting in Redis to reach the database."),
+    ranged("REDIS_FLUSH_FAILURE_LIMIT", T::Int, D::Int(5), Some(1.0), Some(50.0), "Consecutive Redis errors after which Redis is switched off and items are written straight to the database."),
+    valve("COSTS_REDIS_DUMP", T::Bool, D::Bool(false), "Write a usage and cost record for every model call to Redis, for outside billing or reporting tools."),
+    ranged("COSTS_REDIS_TTL_SECONDS", T::Int, D::Int(900), Some(60.0), Some(3600.0), "How long, in seconds, those usage records stay in Redis."),
     ranged("ARTIFACT_CLEANUP_DAYS", T::Int, D::Int(90), Some(1.0), Some(365.0), "Stored reasoning and tool results that have not been used for this many days are deleted. A change applies with the next chat message."),
     ranged("ARTIFACT_CLEANUP_INTERVAL_HOURS", T::Float, D::Float(1.0), Some(0.5), Some(24.0), "How often, in hours, old stored items are looked for and deleted. A change applies with the next chat message."),
     ranged("DB_BATCH_SIZE", T::Int, D::Int(10), Some(5.0), Some(20.0), "Number of stored items written to the database in one transaction."),

@@ -13,6 +13,7 @@ mod logging;
 mod outbound;
 mod raw;
 mod reasoning;
+mod redis;
 mod stream;
 mod tools;
 
@@ -27,6 +28,7 @@ pub use files::{FileSettings, ImageSelection, StorageUser};
 pub use logging::{ArchiveCompression, ArchiveFormat, ArchiveSettings, LogSettings, LogThreshold};
 pub use outbound::{AnthropicSettings, IdentifierSettings, OutboundSettings};
 pub use reasoning::ReasoningSettings;
+pub use redis::RedisSettings;
 pub use stream::{StreamSettings, ThinkingMode};
 pub use tools::{ToolMode, ToolSettings};
 
@@ -59,6 +61,8 @@ pub struct Settings {
     pub admission: AdmissionSettings,
     /// The request's log level and session-log archive.
     pub logging: LogSettings,
+    /// Redis's write-behind cache and cost snapshots (multi-worker deployments).
+    pub redis: RedisSettings,
 }
 
 impl Settings {
@@ -78,6 +82,7 @@ impl Settings {
             cards: cards::read(&raw),
             admission: AdmissionSettings::read(&raw),
             logging: LogSettings::read(&raw),
+            redis: RedisSettings::read(&raw),
         }
     }
 
