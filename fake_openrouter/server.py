@@ -334,7 +334,7 @@ class FakeOpenRouter:
         return reply
 
     async def send_reply(self, conn, reply, plan, keep_alive, rec=None):
-        """Write headers then the body, honouring split/chunk/drip/rate/disconnect_after.
+        """Write headers then the body, honouring split/chunk/drip/rate/per_event/disconnect_after.
         Returns keep-alive (bool), or None when the plan cut the connection on purpose."""
         total = sum(len(e) for e in reply.events)
         head = [f"HTTP/1.1 {reply.status} {reply.reason}"] + [f"{k}: {v}" for k, v in reply.headers]
@@ -356,9 +356,14 @@ class FakeOpenRouter:
         frame = (lambda p: b"%x\r\n%s\r\n" % (len(p), p)) if reply.chunked else (lambda p: p)
         loop = asyncio.get_running_loop()
         t0, sent, i, n = loop.time(), 0, 0, len(reply.events)
+        per_event = plan.get("per_event") and not interval
         while i < n and (limit is None or sent < limit):
             j = n
-            if interval:  # paced: send every frame that is due now, then wait for the next one
+            if per_event:  # full speed, but each event its own write, as a fast provider sends tokens
+                j = i + 1
+                if i:
+                    await asyncio.sleep(0)  # let the other connections' writes interleave with this one
+            elif interval:  # paced: send every frame that is due now, then wait for the next one
                 await conn.sleep(t0 + ticks[i] * interval - loop.time())
                 now, j = loop.time(), i + 1
                 while j < n and t0 + ticks[j] * interval <= now:
