@@ -512,6 +512,18 @@ async def amain(args):
         await stop.wait()
 
 
+def _raise_fd_limit():
+    """Thousands of concurrent streams need as many sockets: take the hard limit."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Fake OpenRouter server for tests and demos")
     ap.add_argument("--host", default="127.0.0.1")
@@ -520,9 +532,20 @@ def main(argv=None):
     ap.add_argument("--fixtures", default=DEFAULT_FIXTURES, help="fixtures directory")
     ap.add_argument("--max-body", type=int, default=MAX_BODY, help="max request body bytes")
     ap.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
+    ap.add_argument("--uvloop", action="store_true",
+                    help="run on uvloop when it is installed (load benchmarks: 1,000 paced streams)")
     args = ap.parse_args(argv)
+    _raise_fd_limit()
+    run = asyncio.run
+    if args.uvloop:
+        try:
+            import uvloop
+
+            run = uvloop.run
+        except ImportError:
+            pass
     try:
-        asyncio.run(amain(args))
+        run(amain(args))
     except KeyboardInterrupt:
         pass
 
