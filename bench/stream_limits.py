@@ -149,9 +149,7 @@ async def run(client, streams: int, n: int, rate: float, extra: str, fake_pid: i
     with Probe() as probe:
         w0, p0, t0, f0 = time.perf_counter(), time.process_time(), time.thread_time(), sl.proc_cpu_seconds(fake_pid)
         outcomes = await asyncio.wait_for(
-            asyncio.gather(
-                *(_one(client, n, rate, i, extra, held) for i in range(streams)), return_exceptions=True
-            ),
+            asyncio.gather(*(_one(client, n, rate, i, extra, held) for i in range(streams)), return_exceptions=True),
             sl.RUN_TIMEOUT_S,
         )
         w1, p1, t1, f1 = time.perf_counter(), time.process_time(), time.thread_time(), sl.proc_cpu_seconds(fake_pid)
