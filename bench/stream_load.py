@@ -59,6 +59,9 @@ sys.path.insert(0, str(REPO))
 
 from fake_openrouter.client import FakeOpenRouter  # noqa: E402
 
+sys.modules.setdefault("stream_load", sys.modules[__name__])  # stream_limits imports this module by name
+import stream_limits  # noqa: E402
+
 MODEL_OWUI = "openrouter.openai.gpt-4o-mini"  # what Open WebUI puts in body["model"]
 MODEL_OR = "openai/gpt-4o-mini"  # what a bare client sends to OpenRouter
 API_KEY = "sk-or-bench-0123456789abcdef"
@@ -176,19 +179,20 @@ def load_function_module() -> types.ModuleType:
     return module
 
 
-def directive(n: int, rate: float) -> str:
-    return f"[[fake synth={n}" + (f" rate={rate:g}" if rate else "") + "]]"
+def directive(n: int, rate: float, extra: str = "") -> str:
+    """`extra`: more directive keys, e.g. `per_event=1` (one SSE event per write at full speed)."""
+    return f"[[fake synth={n}" + (f" rate={rate:g}" if rate else "") + (f" {extra}" if extra else "") + "]]"
 
 
-def owui_body(n: int, rate: float) -> dict:
+def owui_body(n: int, rate: float, extra: str = "") -> dict:
     return {
         "model": MODEL_OWUI,
         "stream": True,
-        "messages": [{"role": "user", "content": "Benchmark please. " + directive(n, rate)}],
+        "messages": [{"role": "user", "content": "Benchmark please. " + directive(n, rate, extra)}],
     }
 
 
-def responses_body(n: int, rate: float) -> dict:
+def responses_body(n: int, rate: float, extra: str = "") -> dict:
     return {
         "model": MODEL_OR,
         "stream": True,
@@ -196,7 +200,7 @@ def responses_body(n: int, rate: float) -> dict:
             {
                 "type": "message",
                 "role": "user",
-                "content": [{"type": "input_text", "text": "Benchmark please. " + directive(n, rate)}],
+                "content": [{"type": "input_text", "text": "Benchmark please. " + directive(n, rate, extra)}],
             }
         ],
     }
@@ -209,18 +213,20 @@ async def _noop_emitter(event: dict) -> None:
 class PipeClient:
     """The Function (Rust engine) with a given coalescing window."""
 
-    def __init__(self, module: types.ModuleType, base_url: str, window_ms: int, label: str):
+    def __init__(
+        self, module: types.ModuleType, base_url: str, window_ms: int, label: str, valves: dict | None = None
+    ):
         self.label = label
         self.pipe = module.Pipe()
         # BENCH_PIPE_VALVES: more valves as a JSON object (e.g. session-log archives on, #14).
-        extra = json.loads(os.environ.get("BENCH_PIPE_VALVES") or "{}")
+        extra = {**(valves or {}), **json.loads(os.environ.get("BENCH_PIPE_VALVES") or "{}")}
         self.pipe.valves = module.Pipe.Valves(
             API_KEY=API_KEY, BASE_URL=base_url, STREAM_COALESCE_WINDOW_MS=window_ms, **extra
         )
 
-    async def start(self, n: int, rate: float, seq: int):
+    async def start(self, n: int, rate: float, seq: int, extra: str = ""):
         return await self.pipe.pipe(
-            owui_body(n, rate),
+            owui_body(n, rate, extra),
             __user__={"id": "bench-user", "name": "Bench", "role": "user"},
             __metadata__={"chat_id": f"chat-{seq}", "message_id": f"msg-{seq}", "session_id": "bench"},
             __event_emitter__=_noop_emitter,
@@ -236,15 +242,15 @@ class AiohttpClient:
 
     label = "bare aiohttp + json.loads"
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, limit: int = 200):
         import aiohttp
 
         self.url = base_url + "/responses"
         self.headers = {"Authorization": f"Bearer {API_KEY}"}
-        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
+        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit))
 
-    async def start(self, n: int, rate: float, seq: int):
-        body = responses_body(n, rate)
+    async def start(self, n: int, rate: float, seq: int, extra: str = ""):
+        body = responses_body(n, rate, extra)
 
         async def gen():
             async with self.session.post(self.url, json=body, headers=self.headers) as resp:
@@ -278,8 +284,8 @@ class HttpxClient:
             timeout=60.0, limits=httpx.Limits(max_connections=200, max_keepalive_connections=200)
         )
 
-    async def start(self, n: int, rate: float, seq: int):
-        body = responses_body(n, rate)
+    async def start(self, n: int, rate: float, seq: int, extra: str = ""):
+        body = responses_body(n, rate, extra)
 
         async def gen():
             async with self.client.stream("POST", self.url, json=body, headers=self.headers) as resp:
@@ -890,13 +896,18 @@ async def amain(args) -> dict:
     rate = args.rate
     concurrency = [1, 5] if quick else [1, 50]
     reps_full = {1: 3 if quick else 7, concurrency[-1]: 2 if quick else 3}
-    with FakeOpenRouter() as fake:
+    # The fake on uvloop: at 1,000 paced streams it must write 100,000 events a second.
+    with FakeOpenRouter(args=["--uvloop"]) as fake:
         fake.clear()
         pid = fake.proc.pid
         module = load_function_module()
         base = fake.base_url
         validation = await validate(module, base, n)
         print("validation:", json.dumps(validation), flush=True)
+        if args.sections == "limits":
+            limits = await stream_limits.run_all(module, base, pid, quick, n, rate, args)
+            return {"machine": machine_info(args.loop), "params": {"deltas": n, "rate": rate, "quick": quick},
+                    "validation": validation, "limits": limits}
         clients = [
             PipeClient(module, base, 40, "pipe (coalesce 40 ms)"),
             PipeClient(module, base, 0, "pipe (coalesce off)"),
@@ -951,6 +962,7 @@ async def amain(args) -> dict:
                 ttfts.append(await ttft(client, count))
                 print(f"  ttft  {ttfts[-1]['client']:<28} median {ttfts[-1]['median_ms']:.3f} ms", flush=True)
                 fake.clear_requests()
+            limits = await stream_limits.run_all(module, base, pid, quick, n, rate, args)
         finally:
             for client in clients:
                 await client.close()
@@ -973,6 +985,7 @@ async def amain(args) -> dict:
         "ttft": ttfts,
         "memory": mem,
         "owui_alone": alone,
+        "limits": limits,
     }
     results["targets"] = check_targets(results)
     return results
@@ -998,6 +1011,14 @@ def main() -> int:
         metavar="SECONDS",
         help="first wait up to SECONDS for the 1-minute load average to drop below --max-load",
     )
+    ap.add_argument(
+        "--sections",
+        choices=("all", "limits"),
+        default="all",
+        help="limits: only the write patterns and the concurrency sweep (stream_limits.py)",
+    )
+    ap.add_argument("--sweep", default="", help="concurrency sweep, e.g. 1,50,200,1000 (quick: 1,50,200)")
+    ap.add_argument("--sweep-deltas", type=int, default=0, help="deltas per sweep stream (default 500, quick 100)")
     ap.add_argument("--max-load", type=float, default=0.7, help="load average considered quiet (default 0.7)")
     args = ap.parse_args()
     deadline = time.monotonic() + max(0.0, args.wait_quiet)
@@ -1013,7 +1034,8 @@ def main() -> int:
             args.loop = "asyncio"
     runner = uvloop.run if args.loop == "uvloop" else asyncio.run
     results = runner(amain(args))
-    out = args.out or BENCH_DIR / ("results.quick.json" if args.quick else "results.json")
+    name = "results" + (".limits" if args.sections == "limits" else "") + (".quick" if args.quick else "")
+    out = args.out or BENCH_DIR / (name + ".json")
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     m = results["machine"]
     print(
@@ -1021,7 +1043,9 @@ def main() -> int:
         f"Open WebUI {m['open_webui']}, openrouter_pipe {m['openrouter_pipe']}, JSONCodec {m['json_codec']}"
     )
     print(f"process_line: {m['process_line']}\n")
-    print(report(results))
+    if "streaming" in results:
+        print(report(results))
+    print(stream_limits.report(results["limits"]))
     print(f"\nwrote {out}")
     return 0
 

@@ -14,7 +14,7 @@ import time
 
 INT_KEYS = {"error", "status", "chunk", "disconnect_after", "synth", "reasoning", "times", "parallel"}
 FLOAT_KEYS = {"drip_ms", "delay_ms", "rate", "pause_ms"}
-BOOL_KEYS = {"hang", "call_always", "responses_unsupported"}
+BOOL_KEYS = {"hang", "call_always", "responses_unsupported", "per_event"}
 STR_KEYS = {"fixture", "error_fixture", "framing", "text", "model", "reasoning_style", "reasoning_text", "label",
             "call", "call_args"}
 OTHER_KEYS = {"split", "headers", "body", "calls"}

@@ -349,7 +349,7 @@ class FakeOpenRouter:
         return reply
 
     async def send_reply(self, conn, reply, plan, keep_alive, rec=None):
-        """Write headers then the body, honouring split/chunk/drip/rate/disconnect_after.
+        """Write headers then the body, honouring split/chunk/drip/rate/per_event/disconnect_after.
         Returns keep-alive (bool), or None when the plan cut the connection on purpose."""
         total = sum(len(e) for e in reply.events)
         head = [f"HTTP/1.1 {reply.status} {reply.reason}"] + [f"{k}: {v}" for k, v in reply.headers]
@@ -371,9 +371,14 @@ class FakeOpenRouter:
         frame = (lambda p: b"%x\r\n%s\r\n" % (len(p), p)) if reply.chunked else (lambda p: p)
         loop = asyncio.get_running_loop()
         t0, sent, i, n = loop.time(), 0, 0, len(reply.events)
+        per_event = plan.get("per_event") and not interval
         while i < n and (limit is None or sent < limit):
             j = n
-            if interval:  # paced: send every frame that is due now, then wait for the next one
+            if per_event:  # full speed, but each event its own write, as a fast provider sends tokens
+                j = i + 1
+                if i:
+                    await asyncio.sleep(0)  # let the other connections' writes interleave with this one
+            elif interval:  # paced: send every frame that is due now, then wait for the next one
                 await conn.sleep(t0 + ticks[i] * interval - loop.time())
                 now, j = loop.time(), i + 1
                 while j < n and t0 + ticks[j] * interval <= now:
@@ -522,6 +527,18 @@ async def amain(args):
         await stop.wait()
 
 
+def _raise_fd_limit():
+    """Thousands of concurrent streams need as many sockets: take the hard limit."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Fake OpenRouter server for tests and demos")
     ap.add_argument("--host", default="127.0.0.1")
@@ -531,9 +548,20 @@ def main(argv=None):
     ap.add_argument("--max-body", type=int, default=MAX_BODY, help="max request body bytes")
     ap.add_argument("--demo", action="store_true", help="list the offline demo's models (demo.py) too")
     ap.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
+    ap.add_argument("--uvloop", action="store_true",
+                    help="run on uvloop when it is installed (load benchmarks: 1,000 paced streams)")
     args = ap.parse_args(argv)
+    _raise_fd_limit()
+    run = asyncio.run
+    if args.uvloop:
+        try:
+            import uvloop
+
+            run = uvloop.run
+        except ImportError:
+            pass
     try:
-        asyncio.run(amain(args))
+        run(amain(args))
     except KeyboardInterrupt:
         pass
 

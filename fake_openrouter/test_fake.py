@@ -387,6 +387,21 @@ def test_rate_roughly_honoured(fake):
     assert len(r.chunks) > 10  # paced, not one blob
 
 
+def test_per_event_writes_each_event_on_its_own_at_full_speed(fake):
+    fake.enqueue([{"synth": 300, "per_event": 1}, {"synth": 300}])
+    t0 = time.monotonic()
+    each = call(fake, req())
+    elapsed = time.monotonic() - t0
+    batched = call(fake, req())
+    frames = plans.split_events(each.body)
+    assert [c for c, _ in each.chunks] == frames  # one HTTP chunk (one write) per SSE event
+    deltas = [e for e in each.events() if isinstance(e, dict) and e["type"] == "response.output_text.delta"]
+    assert [d["delta"] for d in deltas] == [f"tok{i} " for i in range(300)]
+    assert len(batched.chunks) < 5 and len(plans.split_events(batched.body)) == len(frames)
+    assert elapsed < 2, elapsed  # full speed: no pacing between the writes
+    assert plans.find_directive("[[fake synth=5 per_event=1]]") == {"synth": 5, "per_event": True}
+
+
 def test_full_speed_50_concurrent_streams(fake):
     fake.enqueue({"synth": 2000, "times": 50})
     counts, errors = [], []
