@@ -88,8 +88,10 @@ impl ArtifactSession {
             return session;
         }
         let schedule = settings.cleanup;
-        match tokio::task::spawn_blocking(move || artifact_store::get_or_open(config, schedule))
-            .await
+        match crate::sessionlog::spawn_blocking(move || {
+            artifact_store::get_or_open(config, schedule)
+        })
+        .await
         {
             Ok(Ok(store)) => session.store = Some(store),
             Ok(Err(e)) => {
@@ -134,7 +136,7 @@ impl ArtifactSession {
             return HashMap::new();
         }
         let chat_id = self.chat_id.clone();
-        match tokio::task::spawn_blocking(move || store.fetch(&chat_id, None, &ids)).await {
+        match crate::sessionlog::spawn_blocking(move || store.fetch(&chat_id, None, &ids)).await {
             Ok(Ok(fetched)) => {
                 if !fetched.undecodable.is_empty() {
                     logsink::log(
@@ -251,7 +253,7 @@ impl ArtifactSession {
         }
         let breaker = artifact_store::breaker(settings.artifacts.breaker);
         let user = self.user_id.clone();
-        let result = tokio::task::spawn_blocking(move || {
+        let result = crate::sessionlog::spawn_blocking(move || {
             let stored = if pending.is_empty() {
                 Ok(Vec::new())
             } else {

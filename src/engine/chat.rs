@@ -136,12 +136,7 @@ async fn answer<S: Sink, H: Host>(
             return Outcome::Failed;
         }
     };
-    let empty = Vec::new();
-    let messages = req
-        .body
-        .get("messages")
-        .and_then(Value::as_array)
-        .unwrap_or(&empty);
+    let messages = req.take_messages();
     let accepts = intake::Accepts::of(target.model.as_ref());
     let messages =
         intake::prepare(messages, &req.files, &settings.files, accepts, host, sink).await;

@@ -39,6 +39,21 @@ pub struct ChatRequest {
     /// Default location of the artifact database (`<DATA_DIR>/openrouter_pipe/artifacts.db`),
     /// used unless the `ARTIFACT_DB_PATH` valve names one.
     pub artifact_db_path: Option<String>,
+    /// The body's messages, moved out of `body` by [`ChatRequest::detach_messages`] so
+    /// intake can move large attachments into their parts instead of copying them.
+    #[serde(skip)]
+    pub detached: Detached,
+}
+
+/// Messages taken out of the body once; cloning a request clones them.
+#[derive(Debug, Default)]
+pub struct Detached(std::sync::Mutex<Option<Vec<Value>>>);
+
+impl Clone for Detached {
+    fn clone(&self) -> Self {
+        let inner = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        Self(std::sync::Mutex::new(inner))
+    }
 }
 
 /// One tool of the chat, as the Python layer describes it.
@@ -61,6 +76,34 @@ impl ChatRequest {
     /// the caller shows to the user.
     pub fn from_json(text: &str) -> Result<Self, String> {
         serde_json::from_str(text).map_err(|e| format!("malformed request: {e}"))
+    }
+
+    /// Moves the body's `messages` aside (the entry points own the request; everything
+    /// after reads it by reference). A 50 MB inline attachment is then held once.
+    pub fn detach_messages(&mut self) {
+        if let Some(Value::Array(messages)) =
+            self.body.as_object_mut().and_then(|b| b.remove("messages"))
+        {
+            *self.detached.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(messages);
+        }
+    }
+
+    /// The chat's messages, owned: the detached ones (taken, once), else a copy of the
+    /// body's (requests built without the entry points, as in tests).
+    pub fn take_messages(&self) -> Vec<Value> {
+        let detached = self
+            .detached
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        detached.unwrap_or_else(|| {
+            self.body
+                .get("messages")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
     }
 
     /// The typed settings of this request (system valves merged with the user's); built

@@ -329,6 +329,32 @@ pub fn with_current<R>(f: impl FnOnce(&RequestLog) -> R) -> Option<R> {
     CURRENT.try_with(|log| f(log)).ok()
 }
 
+/// Spawns `work` as its own task inside the current request's log context (if any), so
+/// its lines are tagged and archived with the request that started it.
+pub fn spawn<F>(work: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match CURRENT.try_with(Arc::clone) {
+        Ok(log) => tokio::spawn(CURRENT.scope(log, work)),
+        Err(_) => tokio::spawn(work),
+    }
+}
+
+/// Runs `work` on a blocking thread (database calls) inside the current request's log
+/// context (if any).
+pub fn spawn_blocking<F, R>(work: F) -> tokio::task::JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    match CURRENT.try_with(Arc::clone) {
+        Ok(log) => tokio::task::spawn_blocking(move || CURRENT.sync_scope(log, work)),
+        Err(_) => tokio::task::spawn_blocking(work),
+    }
+}
+
 /// Times one phase of the current request until dropped.
 pub struct PhaseTimer {
     phase: Phase,

@@ -360,3 +360,45 @@ async fn a_cancelled_request_still_leaves_its_archive() {
         .contains("started"));
     std::fs::remove_dir_all(base).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_of_tasks_and_blocking_work_a_request_spawns_are_its_lines() {
+    let (req, settings) = request(true, "INFO");
+    let log = Arc::new(RequestLog::new(&req, &settings, Instant::now()));
+    let request_id = log.request_id().to_string();
+    crate::logsink::drain();
+    // `CURRENT.scope` rather than `scope`: the records stay here instead of going to a zip.
+    super::CURRENT
+        .scope(log.clone(), async {
+            super::spawn(async {
+                crate::logsink::log(LogLevel::Info, "from a spawned task");
+            })
+            .await
+            .unwrap();
+            super::spawn_blocking(|| {
+                crate::logsink::log(LogLevel::Info, "from a blocking thread");
+            })
+            .await
+            .unwrap();
+            // A plain tokio task has no context: the helpers are what carries it.
+            tokio::spawn(async { crate::logsink::log(LogLevel::Info, "untagged") })
+                .await
+                .unwrap();
+        })
+        .await;
+    let tagged: Vec<String> = crate::logsink::drain()
+        .into_iter()
+        .map(|(_, line)| line)
+        .filter(|line| line.starts_with(&format!("[request={request_id} ")))
+        .collect();
+    assert_eq!(tagged.len(), 2, "{tagged:?}");
+    assert!(tagged[0].ends_with("from a spawned task"));
+    assert!(tagged[1].ends_with("from a blocking thread"));
+    let captured: Vec<String> = log
+        .lock()
+        .records
+        .iter()
+        .map(|r| r.message.clone())
+        .collect();
+    assert_eq!(captured, ["from a spawned task", "from a blocking thread"]);
+}
