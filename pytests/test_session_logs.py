@@ -196,7 +196,8 @@ async def test_an_error_card_cites_its_session_log_without_secrets_or_debug_line
 async def test_without_archives_an_error_card_has_no_log_citation(fake):
     fake.enqueue({"status": 400, "body": {"error": {"code": 400, "message": "bad"}}})
     pipe = new_pipe(fake.base_url)
-    result = await pipe.pipe(chat_body("fail please"), __user__={"id": "u"}, __metadata__={"chat_id": "c", "message_id": "m", "session_id": "s"})
+    metadata = {"chat_id": "c", "message_id": "m", "session_id": "s"}
+    result = await pipe.pipe(chat_body("fail please"), __user__={"id": "u"}, __metadata__=metadata)
     payloads = parse_lines([line async for line in result])
     assert re.search(r"[0-9a-f]{16}", content_of(payloads)), "the card was shown"
     assert events_of(payloads, "source") == []
