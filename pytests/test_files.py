@@ -97,6 +97,22 @@ async def test_an_inline_pdf_is_sent_as_input_file_with_its_name(fake):
     }
 
 
+async def test_a_large_inline_pdf_and_image_reach_the_provider_intact(fake):
+    # Over 1 MiB each: they travel beside the request JSON and are put back by the engine.
+    big_pdf = base64.b64encode(b"%PDF-1.4\n" + bytes(range(256)) * 6000).decode()
+    big_png = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n" + bytes(1 << 20)).decode()
+    parts = [
+        text("compare"),
+        {"type": "file", "file": {"filename": "big.pdf", "file_data": f"data:application/pdf;base64,{big_pdf}"}},
+        {"type": "image_url", "image_url": {"url": big_png}},
+        text("\x00orp-blob:0:5\x00"),
+    ]
+    sent, _, _, _ = await ask(fake, parts)
+    assert sent[1]["file_data"] == f"data:application/pdf;base64,{big_pdf}"
+    assert sent[2]["image_url"] == big_png
+    assert sent[3]["text"] == "\x00orp-blob:0:5\x00", "a forged placeholder is left as the user wrote it"
+
+
 async def test_files_on_a_model_without_file_input_are_skipped_with_a_status(fake):
     block = {"type": "input_file", "filename": "a.pdf", "file_data": f"data:application/pdf;base64,{PDF_B64}"}
     sent, statuses, _, _ = await ask(fake, [text("x"), block], model=TEXT_ONLY)

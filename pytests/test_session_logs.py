@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge_helpers import API_KEY, chat_body, content_of, new_pipe, parse_lines
+from bridge_helpers import API_KEY, chat_body, content_of, events_of, new_pipe, parse_lines
 
 pyzipper = pytest.importorskip("pyzipper", reason="pyzipper is installed by scripts/provision_openwebui.sh")
 
@@ -171,6 +171,36 @@ async def test_an_errored_chat_is_archived_with_its_error_id_and_no_secret(fake,
     assert_no_secrets(path)
     rows = records(path)
     assert any(error_id in r["message"] and r["level"] == "WARNING" for r in rows), rows
+
+
+async def test_an_error_card_cites_its_session_log_without_secrets_or_debug_lines(fake, tmp_path):
+    echo = f"upstream echoed key {API_KEY} pw {PASSWORD}"
+    fake.enqueue({"status": 400, "body": {"error": {"code": 400, "message": echo}}})
+    pipe = archive_pipe(fake, tmp_path)
+    metadata = {"chat_id": IDS["chat"], "message_id": IDS["message"], "session_id": IDS["session"]}
+    result = await pipe.pipe(chat_body("fail please"), __user__={"id": IDS["user"]}, __metadata__=metadata)
+    payloads = parse_lines([line async for line in result])
+    error_id = re.search(r"\b([0-9a-f]{16})\b", content_of(payloads)).group(1)
+    sources = events_of(payloads, "source")
+    cited = [s for s in sources if s["source"]["name"] == f"Session log {error_id}"]
+    assert len(cited) == 1, sources
+    assert cited[0]["metadata"][0]["archive"] == "user-7/chat-7/msg-7.zip"
+    document = cited[0]["document"][0]
+    assert f"Error ID: {error_id}" in document and error_id in document.splitlines()[-1]
+    assert "OpenRouter request payload" not in document, "DEBUG lines stay in the archive"
+    for secret in (API_KEY, PASSWORD, ENCRYPTION_KEY):
+        assert secret not in json.dumps(cited)
+    archive_of(tmp_path)
+
+
+async def test_without_archives_an_error_card_has_no_log_citation(fake):
+    fake.enqueue({"status": 400, "body": {"error": {"code": 400, "message": "bad"}}})
+    pipe = new_pipe(fake.base_url)
+    metadata = {"chat_id": "c", "message_id": "m", "session_id": "s"}
+    result = await pipe.pipe(chat_body("fail please"), __user__={"id": "u"}, __metadata__=metadata)
+    payloads = parse_lines([line async for line in result])
+    assert re.search(r"[0-9a-f]{16}", content_of(payloads)), "the card was shown"
+    assert events_of(payloads, "source") == []
 
 
 async def test_a_tool_using_chat_is_archived_with_both_rounds_and_tool_time(fake, tmp_path):

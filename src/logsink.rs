@@ -92,3 +92,58 @@ pub fn drain() -> Vec<(LogLevel, String)> {
     let mut queue = QUEUE.lock().unwrap_or_else(|p| p.into_inner());
     queue.drain(..).collect()
 }
+
+/// Base64 runs of inline data longer than this are shortened in logged bodies.
+const KEPT_INLINE: usize = 64;
+
+/// `text` with the payload of every inline `…;base64,` run longer than 64 characters cut
+/// to its first 64 and a count: a logged request with a 50 MB attachment stays a short
+/// line (and a small archive), and the attachment never reaches a log.
+pub fn elide_inline_data(text: &str) -> std::borrow::Cow<'_, str> {
+    const MARK: &str = ";base64,";
+    if !text.contains(MARK) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len().min(64 * 1024));
+    let mut rest = text;
+    while let Some(at) = rest.find(MARK) {
+        let start = at + MARK.len();
+        out.push_str(&rest[..start]);
+        let run = rest[start..]
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+            .count();
+        if run > KEPT_INLINE {
+            out.push_str(&rest[start..start + KEPT_INLINE]);
+            out.push_str(&format!("…[{} more base64 characters]", run - KEPT_INLINE));
+        } else {
+            out.push_str(&rest[start..start + run]);
+        }
+        rest = &rest[start + run..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod elide_tests {
+    use super::elide_inline_data;
+
+    #[test]
+    fn long_inline_data_is_cut_and_counted_short_data_and_plain_text_are_kept() {
+        let long = "A".repeat(1000);
+        let text =
+            format!(r#"{{"a":"data:image/png;base64,{long}","b":"data:x;base64,QUJD","c":1}}"#);
+        let cut = elide_inline_data(&text);
+        assert!(cut.len() < 200, "{cut}");
+        assert!(cut.contains(&format!(
+            "base64,{}…[936 more base64 characters]\"",
+            "A".repeat(64)
+        )));
+        assert!(cut.contains(r#""b":"data:x;base64,QUJD","c":1}"#));
+        assert!(matches!(
+            elide_inline_data("no data"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+}

@@ -44,11 +44,12 @@ def warm_catalog(valves_json: str) -> None:
     """Starts fetching the catalog (and icons when synced) in the background if a key is
     set; returns at once."""
 
-def start_chat(request_json: str, collect: bool = False) -> ChatStream:
+def start_chat(request_json: str, collect: bool = False, blobs: list[str] = ...) -> ChatStream:
     """Starts an answer at once; the request is parsed on an engine thread and a
     malformed one is answered with an explanation, never an exception. ``collect`` runs a
     complete answer (``stream: false``, tasks): the stream then carries only host calls,
-    and :meth:`ChatStream.completion` holds the result once it ended."""
+    and :meth:`ChatStream.completion` holds the result once it ended. ``blobs`` are large
+    strings lifted out of the JSON (``"\\x00orp-blob:<index>:<length>\\x00"`` stands for each)."""
 
 def probe_host(plan_json: str, collect: bool = False) -> ChatStream:
     """Self-check of the host port: runs the host calls of ``plan_json`` (a JSON array of
@@ -102,6 +103,11 @@ class HostRequest:
     @property
     def args(self) -> str:
         """The arguments as JSON text."""
+    @property
+    def has_payload(self) -> bool:
+        """Whether a payload (a stored file's base64) travels beside the arguments."""
+    def take_payload(self) -> bytes | None:
+        """Takes the payload as ASCII bytes, once."""
     @property
     def timeout(self) -> float:
         """Seconds the host may take."""

@@ -84,11 +84,38 @@ def _approx_size(body: dict[str, Any]) -> int:
     return size
 
 
-async def _to_json(document: dict[str, Any], body: dict[str, Any]) -> str:
-    def dump() -> str:
-        return json.dumps(document, default=str, ensure_ascii=False)
+# Strings at least this long travel beside the request JSON (``start_chat(blobs=…)``).
+_BLOB_MIN_CHARS = 1 << 20
 
-    if _approx_size(body) > _INLINE_JSON_LIMIT:
+
+def _lift_blobs(value: Any, blobs: list[str]) -> Any:
+    """``value`` with every string of ``_BLOB_MIN_CHARS`` or more replaced by a placeholder
+    the engine puts it back for (containers on the way are copied, nothing else is):
+    ``json.dumps`` would otherwise copy a 50 MB attachment twice."""
+    if isinstance(value, str):
+        if len(value) < _BLOB_MIN_CHARS:
+            return value
+        blobs.append(value)
+        return f"\x00orp-blob:{len(blobs) - 1}:{len(value)}\x00"
+    if isinstance(value, dict):
+        lifted = {k: _lift_blobs(v, blobs) for k, v in value.items()}
+        return lifted if any(lifted[k] is not value[k] for k in value) else value
+    if isinstance(value, list):
+        items = [_lift_blobs(v, blobs) for v in value]
+        return items if any(a is not b for a, b in zip(items, value)) else value
+    return value
+
+
+async def _to_json(document: dict[str, Any], body: dict[str, Any]) -> tuple[str, list[str]]:
+    """The request JSON and the large strings lifted out of its body."""
+
+    def dump() -> tuple[str, list[str]]:
+        blobs: list[str] = []
+        lifted = dict(document, body=_lift_blobs(body, blobs)) if large else document
+        return json.dumps(lifted, default=str, ensure_ascii=False), blobs
+
+    large = _approx_size(body) > _INLINE_JSON_LIMIT
+    if large:
         return await asyncio.to_thread(dump)
     return dump()
 
@@ -163,10 +190,10 @@ def _pipe_id_from_model(body: dict[str, Any], fallback: str) -> str:
     return fallback
 
 
-async def _collect(request_json: str, host: HostSession) -> _native.Completion | None:
+async def _collect(request_json: str, blobs: list[str], host: HostSession) -> _native.Completion | None:
     """Runs a complete answer or task through its host session; logs are flushed after."""
     try:
-        return await relay.complete(_native.start_chat(request_json, collect=True), host)
+        return await relay.complete(_native.start_chat(request_json, collect=True, blobs=blobs), host)
     finally:
         flush_logs()
 
@@ -309,31 +336,31 @@ class PipeCore:
         if tools is not None:
             request["tools"] = tools.describe()
         try:
-            request_json = await _to_json(request, body)
+            request_json, blobs = await _to_json(request, body)
         except (TypeError, ValueError) as exc:
             log.warning("Unreadable chat request: %s", exc)
             return "### ⚠️ Unreadable request\n\nThis chat request could not be read. Please retry."
         host = HostSession(context, tools, getattr(valves, "TOOL_SHUTDOWN_TIMEOUT_SECONDS", 0.0))
         if task:
-            return await self._task(request_json, task, host)
+            return await self._task(request_json, blobs, task, host)
         await self._ensure_native_tools(valves, body, metadata, context, pipe_id)
         if not body.get("stream"):
-            return await self._complete(request_json, host)
-        return StreamingAnswer(_native.start_chat(request_json), host)
+            return await self._complete(request_json, blobs, host)
+        return StreamingAnswer(_native.start_chat(request_json, blobs=blobs), host)
 
-    async def _task(self, request_json: str, task: str, host: HostSession) -> str:
+    async def _task(self, request_json: str, blobs: list[str], task: str, host: HostSession) -> str:
         """Title, tags, follow-ups…: the model's text, or "" so Open WebUI falls back to
         its default instead of parsing an error card as a title."""
-        completion = await _collect(request_json, host)
+        completion = await _collect(request_json, blobs, host)
         if completion is None or not completion.answered:
             log.warning("OpenRouter could not answer the %s task; Open WebUI will use its default", task)
             return ""
         return completion.text
 
-    async def _complete(self, request_json: str, host: HostSession) -> str:
+    async def _complete(self, request_json: str, blobs: list[str], host: HostSession) -> str:
         """A ``stream: false`` answer; its statuses and sources reach ``__event_emitter__``
         while it runs (through the host session)."""
-        completion = await _collect(request_json, host)
+        completion = await _collect(request_json, blobs, host)
         return completion.text if completion is not None else ""
 
     @staticmethod

@@ -179,7 +179,10 @@ class OwuiFiles:
             user = await STORAGE_USER.get(args.get("fallback_user") or {})
         name = os.path.basename(str(args.get("name") or f"file-{uuid.uuid4().hex}"))
         mime = str(args.get("mime") or "application/octet-stream")
-        data = await asyncio.to_thread(base64.b64decode, str(args.get("base64") or ""))
+        take = args.get("payload")
+        encoded = take() if callable(take) else str(args.get("base64") or "")
+        data = await asyncio.to_thread(base64.b64decode, encoded or b"")
+        del encoded
         upload = UploadFile(file=io.BytesIO(data), filename=name, headers=Headers({"content-type": mime}))
         result = await handler(
             self._request,

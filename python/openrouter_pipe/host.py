@@ -91,6 +91,9 @@ class HostSession:
             return
         try:
             args = json.loads(request.args)
+            if request.has_payload and isinstance(args, dict):
+                # Taken only by a handler that uses it (a stored file's base64).
+                args["payload"] = request.take_payload
             result = await asyncio.wait_for(handler(args), timeout=request.timeout)
         except asyncio.TimeoutError:
             request.fail("timeout", f"{request.op} took longer than {request.timeout:g} s")

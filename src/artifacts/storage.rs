@@ -81,7 +81,8 @@ impl SqliteStorage {
     {
         let store = self.store.clone();
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || op(&store))
+            // Lines logged by the blocking work stay in the request's session log.
+            crate::sessionlog::spawn_blocking(move || op(&store))
                 .await
                 .unwrap_or_else(|e| Err(StoreError::Unavailable(format!("store task failed: {e}"))))
         })

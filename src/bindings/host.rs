@@ -15,6 +15,7 @@ use crate::engine::host::{HostError, PendingCall};
 pub struct HostRequest {
     op: &'static str,
     args: String,
+    payload: Mutex<Option<String>>,
     timeout: f64,
     reply: Mutex<Option<tokio::sync::oneshot::Sender<Result<Value, HostError>>>>,
 }
@@ -24,12 +25,21 @@ impl HostRequest {
         Self {
             op: call.op,
             args: call.args,
+            payload: Mutex::new(call.payload),
             timeout: call.timeout.as_secs_f64(),
             reply: Mutex::new(Some(call.reply)),
         }
     }
 
     fn answer(&self, result: Result<Value, HostError>) -> bool {
+        // A payload nobody took (storage unavailable) is freed now, not when Python
+        // collects this object: the engine goes on as soon as it has the answer.
+        drop(
+            self.payload
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
         let sender = self.reply.lock().unwrap_or_else(|p| p.into_inner()).take();
         match sender {
             Some(sender) => sender.send(result).is_ok(),
@@ -50,6 +60,26 @@ impl HostRequest {
     #[getter]
     fn args(&self) -> &str {
         &self.args
+    }
+
+    /// Whether the call carries a payload (a stored file's base64) beside its arguments.
+    #[getter]
+    fn has_payload(&self) -> bool {
+        self.payload
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    /// Takes the payload as ASCII bytes (once; `None` afterwards): the engine's copy is
+    /// freed as Python's is made.
+    fn take_payload<'py>(&self, py: Python<'py>) -> Option<Bound<'py, pyo3::types::PyBytes>> {
+        let payload = self
+            .payload
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()?;
+        Some(pyo3::types::PyBytes::new(py, payload.as_bytes()))
     }
 
     /// Seconds the host may take.

@@ -208,8 +208,18 @@ impl Delivery {
 /// tokio thread, never on the caller's event loop. `collect` runs a complete answer
 /// (`stream: false`, tasks): no lines, only host calls, then a [`Completion`].
 #[pyfunction]
-#[pyo3(signature = (request_json, collect = false))]
-fn start_chat(request_json: String, collect: bool) -> ChatStream {
+#[pyo3(signature = (request_json, collect = false, blobs = Vec::new()))]
+fn start_chat(
+    request_json: pyo3::pybacked::PyBackedStr,
+    collect: bool,
+    blobs: Vec<pyo3::pybacked::PyBackedStr>,
+) -> ChatStream {
+    // Borrowed from Python's str objects (no copy of a request carrying a 50 MB
+    // attachment); the engine drops them right after parsing.
+    let request_json = engine::entry::WithBlobs {
+        json: request_json,
+        blobs,
+    };
     let (delivery, rx) = Delivery::new();
     if collect {
         let host = delivery.host();

@@ -184,7 +184,7 @@ pub async fn get_or_open(
 async fn open(config: StorageConfig) -> Result<Arc<dyn ArtifactStorage>, StoreError> {
     match config {
         StorageConfig::Sqlite(config) => {
-            let store = tokio::task::spawn_blocking(move || ArtifactStore::open(config))
+            let store = crate::sessionlog::spawn_blocking(move || ArtifactStore::open(config))
                 .await
                 .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))??;
             Ok(Arc::new(SqliteStorage::new(Arc::new(store))))

@@ -95,12 +95,17 @@ impl<S: Sink> Sink for Tap<'_, S> {
             }
             (emit, _) => emit,
         };
+        let card_error = crate::sessionlog::card_error_id(&emit);
         for out in self.session.intercept(emit) {
             if !self.sink.send(out).await {
                 return false;
             }
         }
-        true
+        // After the card's log line, so the citation's lines end with it (#14).
+        match card_error.and_then(|id| crate::sessionlog::card_citation(&id)) {
+            Some(citation) => self.sink.send(citation).await,
+            None => true,
+        }
     }
 
     fn deadline(&self) -> Option<std::time::Instant> {
@@ -136,12 +141,7 @@ async fn answer<S: Sink, H: Host>(
             return Outcome::Failed;
         }
     };
-    let empty = Vec::new();
-    let messages = req
-        .body
-        .get("messages")
-        .and_then(Value::as_array)
-        .unwrap_or(&empty);
+    let messages = req.take_messages();
     let accepts = intake::Accepts::of(target.model.as_ref());
     let messages =
         intake::prepare(messages, &req.files, &settings.files, accepts, host, sink).await;

@@ -17,6 +17,73 @@ use crate::sessionlog::{self, RequestLog};
 use crate::stream::coalesce::Coalescer;
 use crate::valves::{LogSettings, Settings};
 
+/// The request as the bindings hand it over, parsed (and dropped) on a tokio thread.
+pub trait RequestSource: Send + 'static {
+    /// The parsed request, or why it is unreadable.
+    fn parse(self) -> Result<ChatRequest, String>;
+}
+
+impl RequestSource for String {
+    fn parse(self) -> Result<ChatRequest, String> {
+        ChatRequest::from_json(&self)
+    }
+}
+
+/// JSON whose large strings travel beside it (`blobs`): Python's `json.dumps` would copy
+/// a 50 MB attachment twice (its chunk, then the joined text). Each lifted string stands
+/// in the JSON as `"\u0000orp-blob:<index>:<length>\u0000"` and is put back after parsing.
+pub struct WithBlobs<T, B> {
+    /// The request JSON.
+    pub json: T,
+    /// The lifted strings, by index.
+    pub blobs: Vec<B>,
+}
+
+impl<T, B> RequestSource for WithBlobs<T, B>
+where
+    T: AsRef<str> + Send + 'static,
+    B: AsRef<str> + Send + 'static,
+{
+    fn parse(self) -> Result<ChatRequest, String> {
+        let mut request = ChatRequest::from_json(self.json.as_ref())?;
+        drop(self.json);
+        if !self.blobs.is_empty() {
+            restore_blobs(&mut request.body, &self.blobs);
+        }
+        Ok(request)
+    }
+}
+
+/// Puts lifted strings back where their placeholders stand (a placeholder naming no blob
+/// of that length stays as it is).
+fn restore_blobs<B: AsRef<str>>(value: &mut serde_json::Value, blobs: &[B]) {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => {
+            let Some(inner) = text
+                .strip_prefix("\u{0}orp-blob:")
+                .and_then(|t| t.strip_suffix('\u{0}'))
+            else {
+                return;
+            };
+            let Some((index, length)) = inner.split_once(':') else {
+                return;
+            };
+            let (Ok(index), Ok(length)) = (index.parse::<usize>(), length.parse::<usize>()) else {
+                return;
+            };
+            if let Some(blob) = blobs.get(index).map(AsRef::as_ref) {
+                if blob.chars().count() == length {
+                    *text = blob.to_owned();
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| restore_blobs(v, blobs)),
+        Value::Object(map) => map.values_mut().for_each(|v| restore_blobs(v, blobs)),
+        _ => {}
+    }
+}
+
 /// The coalescing policy the valves ask for.
 pub fn coalescer(settings: &Settings) -> Coalescer {
     Coalescer::new(
@@ -29,7 +96,7 @@ pub fn coalescer(settings: &Settings) -> Coalescer {
 /// through the same channel. `on_send` runs after items were queued; `first_token` is
 /// held until the first token.
 pub fn stream(
-    request_json: String,
+    request_json: impl RequestSource,
     tx: mpsc::Sender<Outgoing>,
     on_send: OnSend,
     first_token: Urgent,
@@ -37,10 +104,10 @@ pub fn stream(
     let accepted = Instant::now();
     async move {
         let host = ChannelHost::new(tx.clone(), on_send.clone());
-        let parsed = ChatRequest::from_json(&request_json);
-        drop(request_json); // attachments make it large; the parsed request holds the same
+        let parsed = request_json.parse(); // consumed: attachments make it large
         match parsed {
-            Ok(request) => {
+            Ok(mut request) => {
+                request.detach_messages();
                 let settings = request.settings();
                 let log = request_log(&request, &settings, accepted);
                 let mut sink = StreamSink::new(tx, coalescer(&settings), on_send, first_token);
@@ -73,7 +140,7 @@ async fn unreadable_stream(
 /// The complete answer to `request_json`. With a `host`, a chat's events reach Open
 /// WebUI while it runs; background tasks (titles, tags) never send any.
 pub fn complete(
-    request_json: String,
+    request_json: impl RequestSource,
     host: Option<ChannelHost>,
 ) -> impl std::future::Future<Output = (CollectSink, Outcome)> + Send {
     let accepted = Instant::now();
@@ -81,13 +148,12 @@ pub fn complete(
 }
 
 async fn complete_accepted(
-    request_json: String,
+    request_json: impl RequestSource,
     host: Option<ChannelHost>,
     accepted: Instant,
 ) -> (CollectSink, Outcome) {
-    let parsed = ChatRequest::from_json(&request_json);
-    drop(request_json);
-    let request = match parsed {
+    let parsed = request_json.parse();
+    let mut request = match parsed {
         Ok(request) => request,
         Err(why) => {
             let mut sink = CollectSink::default();
@@ -95,6 +161,7 @@ async fn complete_accepted(
             return (sink, Outcome::Failed);
         }
     };
+    request.detach_messages();
     let host = host.filter(|_| request.task.is_none());
     let mut sink = match &host {
         Some(host) => CollectSink::live(host.clone()),
@@ -104,4 +171,34 @@ async fn complete_accepted(
     let log = request_log(&request, &settings, accepted);
     let outcome = sessionlog::scope(log, run(&request, &settings, &mut sink, &host)).await;
     (sink, outcome)
+}
+
+#[cfg(test)]
+mod blob_tests {
+    use super::{RequestSource, WithBlobs};
+
+    #[test]
+    fn lifted_strings_are_put_back_and_a_forged_placeholder_stays_as_it_is() {
+        let big = "QUJD".repeat(8);
+        let json = r#"{"body":{"messages":[{"role":"user","content":[
+            {"type":"file","file":{"file_data":"\u0000orp-blob:0:32\u0000"}},
+            {"type":"text","text":"\u0000orp-blob:0:31\u0000"},
+            {"type":"text","text":"\u0000orp-blob:7:32\u0000"}]}]}}"#;
+        let request = WithBlobs {
+            json: json.to_string(),
+            blobs: vec![big.clone()],
+        }
+        .parse()
+        .unwrap();
+        let content = &request.body["messages"][0]["content"];
+        assert_eq!(content[0]["file"]["file_data"], big.as_str());
+        assert_eq!(
+            content[1]["text"], "\u{0}orp-blob:0:31\u{0}",
+            "wrong length"
+        );
+        assert_eq!(
+            content[2]["text"], "\u{0}orp-blob:7:32\u{0}",
+            "no such blob"
+        );
+    }
 }

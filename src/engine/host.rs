@@ -41,7 +41,8 @@ pub enum HostCall {
     FileChunk(Value),
     /// Keep a copy in Open WebUI's storage, owned by the chat user or the fallback storage
     /// user: `{"name", "mime", "base64", "fallback_user": {"email", "name", "role"}}` →
-    /// `{"id", "url"}`.
+    /// `{"id", "url"}`. The `base64` text travels beside the JSON arguments (the call's
+    /// payload), so it is neither serialised nor parsed.
     FileStore(Value),
     /// Open WebUI's own upload limits: `{}` → `{"file_max_size_mb", "retrieval"}`.
     FileLimits(Value),
@@ -60,6 +61,19 @@ impl HostCall {
             HostCall::FileStore(_) => "file_store",
             HostCall::FileLimits(_) => "file_limits",
         }
+    }
+
+    /// The arguments, and the large text that travels beside them (a stored file's base64).
+    fn into_parts(self) -> (Value, Option<String>) {
+        let payload_key = matches!(self, HostCall::FileStore(_)).then_some("base64");
+        let mut args = self.into_args();
+        let payload = payload_key
+            .and_then(|key| args.as_object_mut()?.remove(key))
+            .and_then(|v| match v {
+                Value::String(s) => Some(s),
+                _ => None,
+            });
+        (args, payload)
     }
 
     fn into_args(self) -> Value {
@@ -147,6 +161,9 @@ pub struct PendingCall {
     pub op: &'static str,
     /// The arguments as JSON text (Python parses them once).
     pub args: String,
+    /// Large text beside the arguments (a stored file's base64), taken by Python only
+    /// when it uses it.
+    pub payload: Option<String>,
     pub timeout: Duration,
     pub reply: oneshot::Sender<Result<Value, HostError>>,
 }
@@ -168,9 +185,11 @@ impl Host for ChannelHost {
     async fn call(&self, call: HostCall, timeout: Duration) -> Result<Value, HostError> {
         let (reply, answer) = oneshot::channel();
         let op = call.op();
+        let (args, payload) = call.into_parts();
         let pending = PendingCall {
             op,
-            args: call.into_args().to_string(),
+            args: args.to_string(),
+            payload,
             timeout,
             reply,
         };

@@ -46,6 +46,21 @@ pub struct ChatRequest {
     /// Open WebUI's own database settings (`DATABASE_URL`, `DATABASE_*`): artifacts go to
     /// its PostgreSQL database when it runs on one and no valve says otherwise.
     pub owui_database: Option<crate::artifacts::postgres::OwuiDatabase>,
+    /// The body's messages, moved out of `body` by [`ChatRequest::detach_messages`] so
+    /// intake can move large attachments into their parts instead of copying them.
+    #[serde(skip)]
+    pub detached: Detached,
+}
+
+/// Messages taken out of the body once; cloning a request clones them.
+#[derive(Debug, Default)]
+pub struct Detached(std::sync::Mutex<Option<Vec<Value>>>);
+
+impl Clone for Detached {
+    fn clone(&self) -> Self {
+        let inner = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        Self(std::sync::Mutex::new(inner))
+    }
 }
 
 /// One tool of the chat, as the Python layer describes it.
@@ -68,6 +83,34 @@ impl ChatRequest {
     /// the caller shows to the user.
     pub fn from_json(text: &str) -> Result<Self, String> {
         serde_json::from_str(text).map_err(|e| format!("malformed request: {e}"))
+    }
+
+    /// Moves the body's `messages` aside (the entry points own the request; everything
+    /// after reads it by reference). A 50 MB inline attachment is then held once.
+    pub fn detach_messages(&mut self) {
+        if let Some(Value::Array(messages)) =
+            self.body.as_object_mut().and_then(|b| b.remove("messages"))
+        {
+            *self.detached.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(messages);
+        }
+    }
+
+    /// The chat's messages, owned: the detached ones (taken, once), else a copy of the
+    /// body's (requests built without the entry points, as in tests).
+    pub fn take_messages(&self) -> Vec<Value> {
+        let detached = self
+            .detached
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        detached.unwrap_or_else(|| {
+            self.body
+                .get("messages")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
     }
 
     /// The typed settings of this request (system valves merged with the user's); built

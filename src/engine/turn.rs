@@ -107,7 +107,9 @@ pub async fn run_turn<S: Sink>(
         pump_stream(response, &mut mapper, sink).await;
     } else {
         let text = read_capped(response, MAX_JSON_BODY).await;
-        logsink::log_with(LogLevel::Debug, || format!("OpenRouter payload: {text}"));
+        logsink::log_with(LogLevel::Debug, || {
+            format!("OpenRouter payload: {}", logsink::elide_inline_data(&text))
+        });
         let mut emits = Vec::new();
         mapper.on_complete_body(&text, &mut emits);
         send_all(sink, emits).await;
@@ -184,7 +186,10 @@ async fn pump_stream<S: Sink>(response: reqwest::Response, mapper: &mut RoundMap
             match frame {
                 SseFrame::Data(data) if !done && !terminal => {
                     if debug && !is_delta(&data) {
-                        logsink::log(LogLevel::Debug, format!("OpenRouter payload: {data}"));
+                        logsink::log(
+                            LogLevel::Debug,
+                            format!("OpenRouter payload: {}", logsink::elide_inline_data(&data)),
+                        );
                     }
                     terminal = mapper.on_data(&data, &mut emits);
                 }
@@ -240,7 +245,10 @@ fn log_outbound(input: &TurnInput<'_>, endpoint: Endpoint, body: &str) {
     );
     logsink::log(
         LogLevel::Debug,
-        format!("OpenRouter request payload: {endpoint:?} {body}"),
+        format!(
+            "OpenRouter request payload: {endpoint:?} {}",
+            logsink::elide_inline_data(body)
+        ),
     );
 }
 

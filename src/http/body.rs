@@ -55,7 +55,7 @@ pub async fn release_connection<B: BodyStream + 'static>(mut body: B) {
         .await
         .is_err()
     {
-        tokio::spawn(async move {
+        crate::sessionlog::spawn(async move {
             let _ = tokio::time::timeout(PATIENT, read_to_end(&mut body)).await;
         });
     }

@@ -295,6 +295,75 @@ impl RequestLog {
     }
 }
 
+/// How many of the request's latest lines (INFO and above) an error card's citation shows.
+const CITED_LINES: usize = 20;
+
+impl RequestLog {
+    /// The source an error card carries when its request keeps an archive (#14): the error
+    /// and request ids, where the archive will be (under `SESSION_LOG_DIR`), and the
+    /// request's latest lines at INFO and above, redacted as every line is. DEBUG lines
+    /// (outbound bodies, upstream events) stay in the archive, for the operator only.
+    pub fn card_citation(&self, error_id: &str) -> Option<Emit> {
+        self.archive.as_ref()?;
+        let s = &self.stamp;
+        let archive = writer::archive_path(
+            std::path::Path::new(""),
+            &s.user_id,
+            &s.chat_id,
+            &s.message_id,
+        );
+        let archive = archive.to_string_lossy().into_owned();
+        let lines: Vec<String> = {
+            let state = self.lock();
+            let mut recent: Vec<String> = state
+                .records
+                .iter()
+                .rev()
+                .filter(|r| r.level >= LogLevel::Info)
+                .take(CITED_LINES)
+                .map(|r| r.text(&self.stamp))
+                .collect();
+            recent.reverse();
+            recent
+        };
+        let name = format!("Session log {error_id}");
+        let document = format!(
+            "Error ID: {error_id}\nRequest: {}\nSession log archive: {archive} (in the server's SESSION_LOG_DIR)\n\n{}",
+            s.request_id,
+            lines.join("\n")
+        );
+        Some(Emit::Source(serde_json::json!({
+            "source": {"id": format!("session-log-{error_id}"), "name": name},
+            "document": [document],
+            "metadata": [{
+                "source": name,
+                "name": name,
+                "error_id": error_id,
+                "request_id": s.request_id,
+                "archive": archive,
+            }],
+        })))
+    }
+}
+
+/// The error id of an error card's log line (`[<error id>] …`), when the current request
+/// keeps an archive (so a citation follows the line).
+pub fn card_error_id(emit: &Emit) -> Option<String> {
+    let Emit::Log { message, .. } = emit else {
+        return None;
+    };
+    let error_id = error_id_of(message)?;
+    with_current(RequestLog::archives)
+        .unwrap_or(false)
+        .then(|| error_id.to_string())
+}
+
+/// The current request's citation for the card with `error_id` (see
+/// [`RequestLog::card_citation`]).
+pub fn card_citation(error_id: &str) -> Option<Emit> {
+    with_current(|log| log.card_citation(error_id)).flatten()
+}
+
 /// The error id a card's log line starts with: `[0123456789abcdef] …`.
 fn error_id_of(message: &str) -> Option<&str> {
     let id = message.strip_prefix('[')?.get(..16)?;
@@ -327,6 +396,32 @@ pub async fn scope<F: std::future::Future>(log: Arc<RequestLog>, work: F) -> F::
 /// Runs `f` with the current request's context, if this task has one.
 pub fn with_current<R>(f: impl FnOnce(&RequestLog) -> R) -> Option<R> {
     CURRENT.try_with(|log| f(log)).ok()
+}
+
+/// Spawns `work` as its own task inside the current request's log context (if any), so
+/// its lines are tagged and archived with the request that started it.
+pub fn spawn<F>(work: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match CURRENT.try_with(Arc::clone) {
+        Ok(log) => tokio::spawn(CURRENT.scope(log, work)),
+        Err(_) => tokio::spawn(work),
+    }
+}
+
+/// Runs `work` on a blocking thread (database calls) inside the current request's log
+/// context (if any).
+pub fn spawn_blocking<F, R>(work: F) -> tokio::task::JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    match CURRENT.try_with(Arc::clone) {
+        Ok(log) => tokio::task::spawn_blocking(move || CURRENT.sync_scope(log, work)),
+        Err(_) => tokio::task::spawn_blocking(work),
+    }
 }
 
 /// Times one phase of the current request until dropped.

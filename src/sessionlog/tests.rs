@@ -14,7 +14,7 @@ use super::archive::{self, ArchiveContent, Packing};
 use super::record::{event_type, Record, Stamp};
 use super::writer::{self, archive_path, sanitize_component, Job, Writer};
 use super::{cleanup, RequestLog};
-use crate::emit::LogLevel;
+use crate::emit::{Emit, LogLevel};
 use crate::engine::ChatRequest;
 use crate::valves::{ArchiveCompression, ArchiveFormat, Settings};
 
@@ -359,4 +359,98 @@ async fn a_cancelled_request_still_leaves_its_archive() {
         .unwrap()
         .contains("started"));
     std::fs::remove_dir_all(base).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_of_tasks_and_blocking_work_a_request_spawns_are_its_lines() {
+    let (req, settings) = request(true, "INFO");
+    let log = Arc::new(RequestLog::new(&req, &settings, Instant::now()));
+    let request_id = log.request_id().to_string();
+    crate::logsink::drain();
+    // `CURRENT.scope` rather than `scope`: the records stay here instead of going to a zip.
+    super::CURRENT
+        .scope(log.clone(), async {
+            super::spawn(async {
+                crate::logsink::log(LogLevel::Info, "from a spawned task");
+            })
+            .await
+            .unwrap();
+            super::spawn_blocking(|| {
+                crate::logsink::log(LogLevel::Info, "from a blocking thread");
+            })
+            .await
+            .unwrap();
+            // A plain tokio task has no context: the helpers are what carries it.
+            tokio::spawn(async { crate::logsink::log(LogLevel::Info, "untagged") })
+                .await
+                .unwrap();
+        })
+        .await;
+    let tagged: Vec<String> = crate::logsink::drain()
+        .into_iter()
+        .map(|(_, line)| line)
+        .filter(|line| line.starts_with(&format!("[request={request_id} ")))
+        .collect();
+    assert_eq!(tagged.len(), 2, "{tagged:?}");
+    assert!(tagged[0].ends_with("from a spawned task"));
+    assert!(tagged[1].ends_with("from a blocking thread"));
+    let captured: Vec<String> = log
+        .lock()
+        .records
+        .iter()
+        .map(|r| r.message.clone())
+        .collect();
+    assert_eq!(captured, ["from a spawned task", "from a blocking thread"]);
+}
+
+#[tokio::test]
+async fn an_error_card_of_an_archived_request_cites_its_session_log() {
+    let (req, settings) = request(true, "INFO");
+    let log = Arc::new(RequestLog::new(&req, &settings, Instant::now()));
+    let card_line = Emit::log(
+        LogLevel::Warning,
+        "[0123456789abcdef] OpenRouter rejected the request",
+    );
+    super::CURRENT
+        .scope(log.clone(), async {
+            crate::logsink::log(LogLevel::Debug, "OpenRouter request payload: secret body");
+            crate::logsink::log(LogLevel::Info, "key plain-api-key-value in a line");
+            assert_eq!(
+                super::card_error_id(&Emit::log(LogLevel::Warning, "no id")),
+                None
+            );
+            let id = super::card_error_id(&card_line).expect("an error card's line");
+            crate::logsink::log(
+                LogLevel::Warning,
+                "[0123456789abcdef] OpenRouter rejected the request",
+            );
+            let Some(Emit::Source(source)) = super::card_citation(&id) else {
+                panic!("no citation");
+            };
+            assert_eq!(source["source"]["name"], "Session log 0123456789abcdef");
+            assert_eq!(source["metadata"][0]["archive"], "u1/c1/m1.zip");
+            let document = source["document"][0].as_str().unwrap();
+            assert!(document.contains(&format!("Request: {}", log.request_id())));
+            assert!(document.contains("[INFO] [user=u1] key [redacted] in a line"));
+            assert!(document
+                .trim_end()
+                .ends_with("OpenRouter rejected the request"));
+            assert!(
+                !document.contains("secret body"),
+                "DEBUG lines stay in the archive"
+            );
+            assert!(!document.contains("plain-api-key-value"));
+        })
+        .await;
+    let (req, settings) = request(false, "INFO");
+    let without = Arc::new(RequestLog::new(&req, &settings, Instant::now()));
+    super::CURRENT
+        .scope(without, async {
+            assert_eq!(
+                super::card_error_id(&card_line),
+                None,
+                "archives off: no citation"
+            );
+        })
+        .await;
 }

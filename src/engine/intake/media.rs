@@ -16,8 +16,9 @@ use crate::intake::{
     FileFields, StatusText,
 };
 
-/// An image block's link and detail (`auto`, `low` or `high`; anything else is `auto`).
-pub(super) fn image_link(block: &Value) -> (String, String) {
+/// An image block's link and detail (`auto`, `low` or `high`; anything else is `auto`),
+/// borrowed.
+pub(super) fn image_link(block: &Value) -> (&str, &str) {
     let nested = block.get("image_url");
     let url = match nested {
         Some(Value::String(s)) => s.as_str(),
@@ -30,7 +31,54 @@ pub(super) fn image_link(block: &Value) -> (String, String) {
         .and_then(Value::as_str)
         .filter(|d| matches!(*d, "auto" | "low" | "high"))
         .unwrap_or("auto");
-    (url.trim().to_string(), detail.to_string())
+    (url.trim(), detail)
+}
+
+/// The same, with the link moved out of the block (an inline image is not copied).
+pub(super) fn take_image_link(block: &mut Value) -> (String, String) {
+    let detail = image_link(block).1.to_string();
+    let slot = match block.get_mut("image_url") {
+        Some(Value::Object(o)) => o.get_mut("url"),
+        other => other,
+    };
+    let url = match slot.map(Value::take) {
+        Some(Value::String(s)) => trimmed(s),
+        _ => String::new(),
+    };
+    (url, detail)
+}
+
+/// `text` without surrounding whitespace, in place when there is none (the usual case).
+pub(super) fn trimmed(text: String) -> String {
+    if text.trim().len() == text.len() {
+        text
+    } else {
+        text.trim().to_string()
+    }
+}
+
+/// Moves string field `name` out of a file block (its nested `file` object first, as
+/// `FileFields::of` reads it), trimmed.
+fn take_file_field(block: &mut Value, name: &str) -> String {
+    let nested_has = block
+        .get("file")
+        .and_then(|f| f.get(name))
+        .is_some_and(Value::is_string);
+    let slot = if nested_has {
+        block.get_mut("file").and_then(|f| f.get_mut(name))
+    } else {
+        block.get_mut(name)
+    };
+    match slot.map(Value::take) {
+        Some(Value::String(s)) => trimmed(s),
+        _ => String::new(),
+    }
+}
+
+/// `data:<mime>;base64,` put in front of `base64`, reusing its buffer.
+fn into_data_url(mime: &str, mut base64: String) -> String {
+    base64.insert_str(0, &format!("data:{mime};base64,"));
+    base64
 }
 
 fn scheme_is(url: &str, scheme: &str) -> bool {
@@ -40,10 +88,6 @@ fn scheme_is(url: &str, scheme: &str) -> bool {
 
 fn is_remote(url: &str) -> bool {
     scheme_is(url, "https://") || scheme_is(url, "http://")
-}
-
-fn data_url(mime: &str, base64: &str) -> String {
-    format!("data:{mime};base64,{base64}")
 }
 
 fn extension(mime: &str) -> &str {
@@ -97,11 +141,12 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
     /// `from_user` images may be kept in storage; assistant images already are.
     pub(super) async fn image(
         &mut self,
-        url: &str,
+        link: String,
         detail: &str,
         from_user: bool,
     ) -> Option<Value> {
         let part = |url: String| json!({"type": "input_image", "image_url": url, "detail": detail});
+        let url = link.as_str();
         if url.is_empty() {
             return None;
         }
@@ -129,13 +174,13 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
                     self.status(StatusText::IMAGE_BASE64_SAVED).await;
                 }
             }
-            return Some(part(url.to_string()));
+            return Some(part(link));
         }
         if let Some(id) = internal_file_id(url) {
             let limit = self.settings.base64_max_bytes;
             return match self.read_owui(id, limit).await {
                 Ok(file) if file.mime.starts_with("image/") => {
-                    Some(part(data_url(&file.mime, &file.base64)))
+                    Some(part(into_data_url(&file.mime, file.base64)))
                 }
                 _ => {
                     self.status(StatusText::image_unavailable(id)).await;
@@ -161,7 +206,7 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
                         self.status(StatusText::IMAGE_REMOTE_SAVED).await;
                     }
                 }
-                Some(part(data_url(&mime, &base64)))
+                Some(part(into_data_url(&mime, base64)))
             }
             Ok(_) => {
                 self.status(StatusText::skipped("an image", "the link is not an image"))
@@ -179,7 +224,7 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
                     "Could not download an image ({err}); sending its link instead."
                 ))
                 .await;
-                Some(part(url.to_string()))
+                Some(part(link))
             }
         }
     }
@@ -200,7 +245,7 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
                 Some(json!({
                     "type": "input_file",
                     "filename": filename,
-                    "file_data": data_url(&file.mime, &file.base64),
+                    "file_data": into_data_url(&file.mime, file.base64),
                 }))
             }
             Err(why) => {
@@ -212,7 +257,7 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
     }
 
     /// A `file` / `input_file` block.
-    pub(super) async fn file_block(&mut self, block: &Value) -> Option<Value> {
+    pub(super) async fn file_block(&mut self, block: &mut Value) -> Option<Value> {
         if !self.accepts.files {
             self.status(StatusText::NO_FILES).await;
             return None;
@@ -224,8 +269,13 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
         if !fields.filename.is_empty() {
             out.insert("filename".into(), json!(fields.filename));
         }
-        let data = fields.file_data;
         let link = fields.file_url;
+        // Inline data given as `file_url` is still inline data.
+        let (data, data_field) = if fields.file_data.is_empty() && scheme_is(link, "data:") {
+            (link, "file_url")
+        } else {
+            (fields.file_data, "file_data")
+        };
         if !data.is_empty() && scheme_is(data, "data:") {
             let parsed = match parse_data_url(data, self.settings.base64_max_bytes) {
                 Ok(p) => p,
@@ -252,7 +302,8 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
                     self.status(StatusText::FILE_BASE64_SAVED).await;
                 }
             }
-            out.insert("file_data".into(), json!(data));
+            let data = take_file_field(block, data_field);
+            out.insert("file_data".into(), Value::String(data));
             return Some(Value::Object(out));
         }
         if !data.is_empty() && !is_remote(data) && internal_file_id(data).is_none() {
@@ -266,7 +317,8 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
                 return None;
             }
             let mime = mime_from_name(fields.filename);
-            out.insert("file_data".into(), json!(data_url(mime, data)));
+            let data = take_file_field(block, data_field);
+            out.insert("file_data".into(), Value::String(into_data_url(mime, data)));
             return Some(Value::Object(out));
         }
         let link = if !data.is_empty() { data } else { link };
@@ -305,7 +357,7 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
                         self.status(StatusText::FILE_REMOTE_SAVED).await;
                     }
                     out.insert("filename".into(), json!(name));
-                    out.insert("file_data".into(), json!(data_url(&mime, &base64)));
+                    out.insert("file_data".into(), json!(into_data_url(&mime, base64)));
                     Some(Value::Object(out))
                 }
                 Err(FetchError::Refused(refusal)) => {
@@ -337,7 +389,7 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
     }
 
     /// An audio block as `input_audio` (base64 wav or mp3 only: OpenRouter takes no links).
-    pub(super) async fn audio(&mut self, block: &Value) -> Option<Value> {
+    pub(super) async fn audio(&mut self, block: &mut Value) -> Option<Value> {
         if !self.accepts.audio {
             self.status(StatusText::NO_AUDIO).await;
             return None;
@@ -355,20 +407,29 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
                     .find_map(|k| block.get(*k).and_then(Value::as_str))
             })
             .unwrap_or("");
-        let (data, explicit) = match payload {
-            Some(Value::Object(o)) => (
-                o.get("data")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-                o.get("format")
-                    .and_then(Value::as_str)
-                    .map(str::to_ascii_lowercase),
-            ),
-            Some(Value::String(s)) => (s.clone(), None),
-            _ => (String::new(), None),
+        let hint = hint.to_string();
+        let hint = hint.as_str();
+        let explicit = payload
+            .and_then(|p| p.get("format"))
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase);
+        let key = ["input_audio", "data", "blob"]
+            .into_iter()
+            .find(|k| block.get(*k).is_some())
+            .unwrap_or("input_audio");
+        let data = match block.get_mut(key) {
+            Some(Value::Object(o)) => match o.get_mut("data").map(Value::take) {
+                Some(Value::String(s)) => s,
+                _ => String::new(),
+            },
+            Some(v @ Value::String(_)) => match v.take() {
+                Value::String(s) => s,
+                _ => String::new(),
+            },
+            _ => String::new(),
         };
-        let data = data.trim();
+        let data = trimmed(data);
+        let data = data.as_str();
         let limit = self.settings.base64_max_bytes;
         let (base64, mime): (String, String) = if is_remote(data) {
             self.status(StatusText::skipped(
@@ -392,7 +453,11 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
                 }
             }
         } else {
-            let compact: String = data.chars().filter(|c| !c.is_whitespace()).collect();
+            let compact: String = if data.bytes().any(|b| b.is_ascii_whitespace()) {
+                data.chars().filter(|c| !c.is_whitespace()).collect()
+            } else {
+                data.to_string()
+            };
             if let Err(err) = crate::intake::guard_base64(&compact, limit) {
                 self.status(StatusText::skipped("audio", &err.to_string()))
                     .await;
@@ -409,25 +474,20 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
 
     /// A video block as `input_video`: inline data within `VIDEO_MAX_SIZE_MB`, YouTube
     /// links, and other links that pass the SSRF checks (never downloaded).
-    pub(super) async fn video(&mut self, block: &Value) -> Option<Value> {
+    pub(super) async fn video(&mut self, block: &mut Value) -> Option<Value> {
         if !self.accepts.video {
             self.status(StatusText::NO_VIDEO).await;
             return None;
         }
-        let url = match block.get("video_url") {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Object(o)) => o
-                .get("url")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
-            _ => block
-                .get("url")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
+        let slot = match block.get("video_url") {
+            Some(Value::String(_)) => block.get_mut("video_url"),
+            Some(Value::Object(_)) => block.get_mut("video_url").and_then(|v| v.get_mut("url")),
+            _ => block.get_mut("url"),
         };
-        let url = url.trim().to_string();
+        let url = match slot.map(Value::take) {
+            Some(Value::String(s)) => trimmed(s),
+            _ => String::new(),
+        };
         let part = |url: String| json!({"type": "input_video", "video_url": url});
         if url.is_empty() {
             return None;
@@ -466,7 +526,7 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
             return match self.read_owui(&id, self.settings.video_max_bytes).await {
                 Ok(StoredFile { mime, base64, .. }) => {
                     self.status(StatusText::VIDEO_REMOTE).await;
-                    Some(part(data_url(&mime, &base64)))
+                    Some(part(into_data_url(&mime, base64)))
                 }
                 Err(why) => {
                     self.status(StatusText::skipped(&format!("video {id}"), &why))

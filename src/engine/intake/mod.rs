@@ -66,9 +66,10 @@ impl Accepts {
 
 /// Runs the stage: `messages` are Open WebUI's chat messages, `attached` its `__files__`
 /// (the files of this request, sent with the last user message). Returns the messages
-/// with user content rewritten; statuses go to `sink`, storage work to `host`.
+/// with user content rewritten; statuses go to `sink`, storage work to `host`. The
+/// messages are taken by value: an attachment's text moves into its part, never copied.
 pub async fn prepare<S: Sink, H: Host>(
-    messages: &[Value],
+    messages: Vec<Value>,
     attached: &[Value],
     settings: &FileSettings,
     accepts: Accepts,
@@ -80,35 +81,38 @@ pub async fn prepare<S: Sink, H: Host>(
         .len()
         .checked_sub(1)
         .filter(|&i| role(&messages[i]) == "user");
-    let mut out = Vec::with_capacity(messages.len());
-    for (index, message) in messages.iter().enumerate() {
-        let blocks = match message.get("content") {
-            Some(Value::Array(parts)) if role(message) == "user" => parts.as_slice(),
-            Some(Value::Object(_)) if role(message) == "user" => {
-                std::slice::from_ref(message.get("content").unwrap_or(&Value::Null))
-            }
-            _ => {
-                out.push(message.clone());
+    let mut out: Vec<Value> = Vec::with_capacity(messages.len());
+    for (index, mut message) in messages.into_iter().enumerate() {
+        let is_user = role(&message) == "user";
+        let blocks = match message.get_mut("content").map(Value::take) {
+            Some(Value::Array(parts)) if is_user => parts,
+            Some(object @ Value::Object(_)) if is_user => vec![object],
+            content => {
+                if let (Some(content), Some(m)) = (content, message.as_object_mut()) {
+                    m.insert("content".into(), content);
+                }
+                out.push(message);
                 continue;
             }
         };
         let is_last = Some(index) == last_user;
-        // Everything but the content is copied; the blocks are read in place, so a large
-        // attachment is copied once, into its part.
-        let mut rewritten = without_content(message);
+        let referenced = if is_last {
+            referenced_ids(&blocks)
+        } else {
+            HashSet::new()
+        };
         let mut parts = intake.user_blocks(blocks, is_last).await;
         if is_last {
             if !intake.saw_user_images
                 && settings.image_selection == ImageSelection::UserThenAssistant
             {
-                let earlier = intake.assistant_images(&messages[..index]).await;
+                let earlier = intake.assistant_images(&out[..index]).await;
                 parts.splice(0..0, earlier);
             }
-            let referenced = referenced_ids(blocks);
             parts.extend(intake.attached_files(attached, &referenced).await);
         }
-        rewritten.insert("content".into(), Value::Array(parts));
-        out.push(Value::Object(rewritten));
+        message["content"] = Value::Array(parts);
+        out.push(message);
     }
     if let Some(index) = last_user {
         // A string message with attached files still needs its files.
@@ -131,26 +135,13 @@ fn role(message: &Value) -> &str {
         .trim()
 }
 
-/// A message's fields other than its content, copied.
-fn without_content(message: &Value) -> serde_json::Map<String, Value> {
-    message
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(k, _)| k.as_str() != "content")
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Open WebUI file ids the blocks already link to, so `__files__` does not add them twice.
 fn referenced_ids(blocks: &[Value]) -> HashSet<String> {
     let mut ids = HashSet::new();
     for block in blocks {
         let fields = crate::intake::FileFields::of(block);
         let (image, _) = media::image_link(block);
-        for link in [fields.file_url, fields.file_data, image.as_str()] {
+        for link in [fields.file_url, fields.file_data, image] {
             if let Some(id) = crate::intake::internal_file_id(link) {
                 ids.insert(id.to_string());
             }
@@ -205,11 +196,11 @@ impl<'a, S: Sink, H: Host> Intake<'a, S, H> {
     }
 
     /// Every block of one user message, in order; images only for the last one.
-    async fn user_blocks(&mut self, blocks: &[Value], is_last: bool) -> Vec<Value> {
+    async fn user_blocks(&mut self, blocks: Vec<Value>, is_last: bool) -> Vec<Value> {
         let mut parts = Vec::with_capacity(blocks.len());
         let mut images_seen = 0usize;
         let mut dropped = 0usize;
-        for block in blocks {
+        for mut block in blocks {
             let kind = block.get("type").and_then(Value::as_str).unwrap_or("");
             match kind {
                 "image_url" | "input_image" => {
@@ -226,27 +217,27 @@ impl<'a, S: Sink, H: Host> Intake<'a, S, H> {
                         dropped += 1;
                         continue;
                     }
-                    let (url, detail) = media::image_link(block);
-                    if let Some(part) = self.image(&url, &detail, true).await {
+                    let (url, detail) = media::take_image_link(&mut block);
+                    if let Some(part) = self.image(url, &detail, true).await {
                         parts.push(part);
                     }
                 }
                 "file" | "input_file" => {
-                    if let Some(part) = self.file_block(block).await {
+                    if let Some(part) = self.file_block(&mut block).await {
                         parts.push(part);
                     }
                 }
                 "input_audio" | "audio" => {
-                    if let Some(part) = self.audio(block).await {
+                    if let Some(part) = self.audio(&mut block).await {
                         parts.push(part);
                     }
                 }
                 "video_url" | "video" | "input_video" => {
-                    if let Some(part) = self.video(block).await {
+                    if let Some(part) = self.video(&mut block).await {
                         parts.push(part);
                     }
                 }
-                _ => parts.push(block.clone()),
+                _ => parts.push(block),
             }
         }
         if dropped > 0 {
@@ -278,7 +269,7 @@ impl<'a, S: Sink, H: Host> Intake<'a, S, H> {
             .into_iter()
             .take(self.settings.max_images)
         {
-            if let Some(part) = self.image(&link, "auto", false).await {
+            if let Some(part) = self.image(link, "auto", false).await {
                 parts.push(part);
             }
         }

@@ -64,7 +64,8 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
             .unwrap_or("")
             .to_string();
         let step = chunk_len(self.settings.chunk_bytes, limit);
-        let mut base64 = String::with_capacity(size.div_ceil(3) as usize * 4);
+        // Room for the `data:<mime>;base64,` prefix too: the part is made in place.
+        let mut base64 = String::with_capacity(size.div_ceil(3) as usize * 4 + 32 + mime.len());
         let mut offset = 0u64;
         loop {
             let args = json!({"id": id, "offset": offset, "length": step});

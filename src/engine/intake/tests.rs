@@ -86,7 +86,7 @@ async fn run(
 ) -> (Vec<Value>, Vec<String>) {
     let mut sink = CollectSink::default();
     let out = prepare(
-        messages.as_array().unwrap(),
+        messages.as_array().unwrap().clone(),
         files.as_array().unwrap(),
         s,
         accepts,
@@ -413,4 +413,24 @@ fn the_remote_limit_follows_open_webui_as_the_reference_does() {
     assert_eq!(default.remote_limit_mb(Some(20), false), 50);
     let ten = settings(json!({"REMOTE_FILE_MAX_SIZE_MB": 10}));
     assert_eq!(ten.remote_limit_mb(Some(100), true), 10);
+}
+
+#[tokio::test]
+async fn inline_data_given_as_a_file_url_is_sent_as_file_data_and_kept() {
+    let host = StorageHost::default();
+    let pdf = "data:application/pdf;base64,JVBERi0xLjQK";
+    let (out, lines) = run(
+        user(json!([{"type": "file", "file": {"filename": "a.pdf", "file_url": pdf}}])),
+        json!([]),
+        &settings(json!({})),
+        ALL,
+        &host,
+    )
+    .await;
+    assert_eq!(
+        out[0]["content"][0],
+        json!({"type": "input_file", "filename": "a.pdf", "file_data": pdf})
+    );
+    assert_eq!(lines, vec![StatusText::FILE_BASE64_SAVED]);
+    assert_eq!(host.stored.lock().unwrap()[0]["name"], "a.pdf");
 }
