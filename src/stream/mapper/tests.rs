@@ -304,7 +304,7 @@ fn final_status_variants() {
     assert_eq!(
         out.last(),
         Some(&Emit::status(
-            "Time: 2.21s  10.0 tps | Cost $0.5 | Total tokens: 30 (Input: 10, Output: 20)",
+            "Time: 2.21s | 10.0 tps | Cost $0.5 | Total tokens: 30 (Input: 10, Output: 20)",
             true
         ))
     );
