@@ -170,6 +170,22 @@ pub fn busy_emits(in_flight: usize, queued: usize, style: &CardStyle) -> Vec<Emi
     .into_vec()
 }
 
+/// The pipe itself failed while answering (a bug caught as a panic): the internal-error
+/// card, through `INTERNAL_ERROR_TEMPLATE` when the operator set one.
+pub fn internal_failure_emits(model_id: &str, style: &CardStyle) -> Vec<Emit> {
+    let mut report = ErrorReport::new(ErrorKind::Internal);
+    report.model_id = model_id.to_owned();
+    report.retryable = true;
+    report.detail = Some("The pipe failed while preparing this answer (internal error).".into());
+    ErrorEmits::new(
+        report,
+        "Internal error",
+        "Answer stopped by an internal error",
+        style,
+    )
+    .into_vec()
+}
+
 /// The user's request breaker is open for `wait` more.
 pub fn paused_emits(wait: std::time::Duration, ctx: &ErrorContext) -> Vec<Emit> {
     let mut report = ErrorReport::new(ErrorKind::UserPaused);
