@@ -64,3 +64,27 @@ def test_a_chat_beyond_the_full_line_gets_the_busy_card_saved(admin_api, one_slo
     slow_msg = saved_message(admin_api, slow_turn.chat_id, slow_turn.message_id)
     assert "the slow answer" in (slow_msg.get("content") or "")
     assert len(fake.requests(RESPONSES)) == 1, "the refused chat must not reach OpenRouter"
+
+
+@pytest.fixture
+def breaker_after_one_failure(admin_api, openrouter):
+    import time
+
+    valves = admin_api.valves(FUNCTION_ID)
+    admin_api.set_valves(FUNCTION_ID, {**valves, "BREAKER_MAX_FAILURES": 1, "BREAKER_WINDOW_SECONDS": 5})
+    yield
+    admin_api.set_valves(FUNCTION_ID, valves)
+    time.sleep(6)  # the admin's breaker closes before the next test chats as the admin
+
+
+def test_a_user_whose_chats_keep_failing_gets_the_paused_card_saved(admin_api, breaker_after_one_failure, fake):
+    fake.enqueue({"error": 503, "headers": {"Retry-After": "0"}, "times": 3})
+    failed = ui_path_chat(admin_api.base_url, admin_api.token, MODEL, "this one fails")
+    failed_msg = saved_message(admin_api, failed.chat_id, failed.message_id)
+    assert "Error ID" in (failed_msg.get("content") or ""), failed_msg
+    attempts = len(fake.requests(RESPONSES))
+    turn = ui_path_chat(admin_api.base_url, admin_api.token, MODEL, "and this one is paused")
+    msg = saved_message(admin_api, turn.chat_id, turn.message_id)
+    content = msg.get("content") or ""
+    assert "paused" in content.lower() and "Error ID" in content, content
+    assert len(fake.requests(RESPONSES)) == attempts, "a paused chat must not reach OpenRouter"
