@@ -124,9 +124,11 @@ pub fn transport_error_emits(detail: &str, timed_out: bool, ctx: &ErrorContext) 
 }
 
 /// An error reported inside a stream (`response.failed`, `error`, `response.error`, any
-/// event with an `error` object). `event` is the whole parsed event.
-pub fn stream_error(event: &Value, ctx: &ErrorContext) -> ErrorEmits {
-    let report = parse::report_from_stream_event(event, ctx);
+/// event with an `error` object). `event` is the whole parsed event; `before_any_text`
+/// when no answer text was shown before it.
+pub fn stream_error(event: &Value, before_any_text: bool, ctx: &ErrorContext) -> ErrorEmits {
+    let mut report = parse::report_from_stream_event(event, ctx);
+    report.before_any_text = before_any_text;
     ErrorEmits::new(
         report,
         PROVIDER_ERROR_STATUS,
