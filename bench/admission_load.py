@@ -53,10 +53,12 @@ def percentile(values: list[float], p: float) -> float | None:
 class Chat:
     """One chat's timeline and outcome."""
 
-    __slots__ = ("started", "queued_at", "admitted_at", "ended", "text", "error")
+    __slots__ = ("started", "returned", "first_line", "queued_at", "admitted_at", "ended", "text", "error")
 
     def __init__(self) -> None:
         self.started = time.perf_counter()
+        self.returned: float | None = None
+        self.first_line: float | None = None
         self.queued_at: float | None = None
         self.admitted_at: float | None = None
         self.ended: float | None = None
@@ -73,7 +75,10 @@ async def one_chat(pipe, seq: int, chat: Chat | None = None) -> Chat:
             __user__={"id": f"bench-user-{seq % 50}", "role": "user"},
             __metadata__={"chat_id": f"chat-{seq}", "message_id": f"msg-{seq}"},
         )
+        chat.returned = time.perf_counter()
         async for line in lines:
+            if chat.first_line is None:
+                chat.first_line = time.perf_counter()
             payload = json.loads(line[len("data: ") :])
             event = payload.get("event") or {}
             if event.get("type") == "status" and event["data"].get("description") == WAITING:
@@ -134,6 +139,10 @@ async def load(args) -> dict:
     waits = [(c.admitted_at - c.queued_at) * 1000 for c in complete if c.queued_at and c.admitted_at]
     busy_ms = [(c.ended - c.started) * 1000 for c in busy]
     probe_ms = [(c.ended - c.started) * 1000 for c in probes]
+    # Where a busy chat's time goes: Python's pipe() call, then the engine until its first
+    # line reached this loop.
+    busy_pipe_ms = [(c.returned - c.started) * 1000 for c in busy if c.returned]
+    busy_engine_ms = [(c.first_line - c.returned) * 1000 for c in busy if c.returned and c.first_line]
     result = {
         "mode": "load",
         "chats": args.chats,
@@ -148,6 +157,9 @@ async def load(args) -> dict:
         "busy": len(busy),
         "busy_ms_max": round(max(busy_ms), 1) if busy_ms else None,
         "busy_ms_p50": round(percentile(busy_ms, 50), 1) if busy_ms else None,
+        "busy_pipe_call_ms_max": round(max(busy_pipe_ms), 1) if busy_pipe_ms else None,
+        "busy_until_first_line_ms_max": round(max(busy_engine_ms), 1) if busy_engine_ms else None,
+        "busy_until_first_line_ms_p50": round(percentile(busy_engine_ms, 50), 1) if busy_engine_ms else None,
         "burst_settled_s": round(settled, 2),
         "probes": len(probes),
         "probes_busy": sum(1 for c in probes if BUSY in c.text),

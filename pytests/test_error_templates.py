@@ -200,3 +200,22 @@ async def test_huge_templates_and_huge_cards_are_bounded(fake):
     text, _ = await answer_text(new_pipe(fake.base_url, OPENROUTER_ERROR_TEMPLATE=repeated))
     assert text.rstrip().endswith("…(card shortened)")
     assert len(text) < 33_000
+
+
+@pytest.mark.parametrize("stream", [True, False])
+async def test_a_panic_while_answering_uses_the_internal_template(fake, monkeypatch, stream):
+    # The engine's test-only hook (src/engine/fault_hook.rs) panics for this model only.
+    monkeypatch.setenv("OPENROUTER_PIPE_TEST_PANIC_MODEL", "panic-on-purpose")
+    template = "Internal: {kind} ({error_id}) at {timestamp}\nuser={user_id} chat={chat_id}\nmodel={model_id}"
+    pipe = new_pipe(fake.base_url, INTERNAL_ERROR_TEMPLATE=template)
+    body = chat_body("hello", stream=stream, model="openrouter.openai.panic-on-purpose")
+    result = await pipe.pipe(body, __user__={"id": "user-panic"}, __metadata__={"chat_id": "chat-panic"})
+    text = result if isinstance(result, str) else content_of(parse_lines([line async for line in result]))
+    assert re.search(r"Internal: internal \([0-9a-f]{16}\) at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", text), text
+    assert "user=user-panic chat=chat-panic" in text
+    assert "model=openai.panic-on-purpose" in text
+    # The worker keeps answering, and the panicked chat's admission slot was released.
+    monkeypatch.delenv("OPENROUTER_PIPE_TEST_PANIC_MODEL")
+    fake.enqueue({"text": "still here"})
+    text, _ = await answer_text(new_pipe(fake.base_url, MAX_CONCURRENT_REQUESTS=1))
+    assert text == "still here"

@@ -164,3 +164,18 @@ async def test_a_rejected_request_is_not_sent_again(fake):
     text = content_of(parse_lines(await collect(new_pipe(fake.base_url), chat_body("bad"))))
     assert "Error ID" in text
     assert len(fake.requests(path="/api/v1/responses")) == 1
+
+
+async def test_a_failure_before_any_text_does_not_speak_of_text_above(fake):
+    events = [
+        {"type": "response.created", "response": {"id": "r1", "status": "in_progress"}},
+        {
+            "type": "response.failed",
+            "response": {"id": "r1", "status": "failed", "error": {"message": "provider blew up"}},
+        },
+    ]
+    body = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
+    fake.enqueue({"status": 200, "headers": {"Content-Type": "text/event-stream"}, "body": body})
+    text = content_of(parse_lines(await collect(new_pipe(fake.base_url), chat_body("hello"))))
+    assert "provider blew up" in text and "before writing any answer" in text, text
+    assert "text above" not in text, text

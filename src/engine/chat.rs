@@ -7,6 +7,7 @@
 use serde_json::Value;
 
 use super::artifacts::ArtifactSession;
+use super::fault_hook;
 use super::gate;
 use super::history;
 use super::host::Host;
@@ -52,6 +53,7 @@ pub async fn run<S: Sink, H: Host>(
         let _ = sink.flush().await;
         return Outcome::Failed;
     };
+    fault_hook::panic_if_asked(req);
     let mut session = ArtifactSession::open(req, settings).await;
     let outcome = {
         let mut tap = Tap {

@@ -10,7 +10,8 @@ use super::chat::{run, Outcome};
 use super::host::{ChannelHost, Outgoing};
 use super::notices;
 use super::request::ChatRequest;
-use super::sink::{send_all, CollectSink, OnSend, StreamSink};
+use super::sink::{send_all, CollectSink, OnSend, Sink, StreamSink};
+use crate::emit::LogLevel;
 use crate::logsink;
 use crate::runtime::pace::Urgent;
 use crate::sessionlog::{self, RequestLog};
@@ -111,11 +112,41 @@ pub fn stream(
                 let settings = request.settings();
                 let log = request_log(&request, &settings, accepted);
                 let mut sink = StreamSink::new(tx, coalescer(&settings), on_send, first_token);
-                sessionlog::scope(log, run(&request, &settings, &mut sink, &host)).await
+                let answer = guarded(run(&request, &settings, &mut sink, &host));
+                match sessionlog::scope(log, answer).await {
+                    Some(outcome) => outcome,
+                    None => internal_failure(&request, &settings, &mut sink).await,
+                }
             }
             Err(why) => unreadable_stream(why, tx, on_send, first_token).await,
         }
     }
+}
+
+/// `answer`, or `None` when it panicked. A panic is a bug, but the user still gets the
+/// internal-error card with the request's ids, and the worker keeps running.
+async fn guarded(answer: impl std::future::Future<Output = Outcome>) -> Option<Outcome> {
+    use futures_util::FutureExt;
+    std::panic::AssertUnwindSafe(answer)
+        .catch_unwind()
+        .await
+        .ok()
+}
+
+/// The answer stopped in a panic: the internal-error card (the operator's
+/// `INTERNAL_ERROR_TEMPLATE` when set) ends it. The panicked future was dropped, so its
+/// admission slot and artifact session are released already.
+async fn internal_failure<S: Sink>(
+    request: &ChatRequest,
+    settings: &Settings,
+    sink: &mut S,
+) -> Outcome {
+    logsink::log(LogLevel::Error, "internal error while answering (panic)");
+    let style = super::cards::card_style(request, settings);
+    let model = request.model_suffix();
+    send_all(sink, crate::errors::internal_failure_emits(&model, &style)).await;
+    let _ = sink.flush().await;
+    Outcome::Failed
 }
 
 /// The log context of `request` (#14): its ids, level and archive; the admin's level
@@ -169,7 +200,11 @@ async fn complete_accepted(
     };
     let settings = request.settings();
     let log = request_log(&request, &settings, accepted);
-    let outcome = sessionlog::scope(log, run(&request, &settings, &mut sink, &host)).await;
+    let answer = guarded(run(&request, &settings, &mut sink, &host));
+    let outcome = match sessionlog::scope(log, answer).await {
+        Some(outcome) => outcome,
+        None => internal_failure(&request, &settings, &mut sink).await,
+    };
     (sink, outcome)
 }
 

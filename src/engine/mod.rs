@@ -8,6 +8,7 @@ mod artifacts;
 mod cards;
 mod chat;
 pub(crate) mod entry;
+mod fault_hook;
 mod gate;
 pub mod history;
 pub(crate) mod host;

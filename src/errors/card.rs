@@ -110,7 +110,11 @@ pub fn texts(r: &ErrorReport) -> (String, String, String) {
         ),
         ErrorKind::StreamFailure => (
             format!("⚠️ {subject} stopped with an error"),
-            "The provider reported an error while writing the answer; the text above is incomplete.",
+            if r.before_any_text {
+                "The provider reported an error before writing any answer."
+            } else {
+                "The provider reported an error while writing the answer; the text above is incomplete."
+            },
             if r.retryable {
                 "This is usually temporary: try again in a moment.".into()
             } else {

@@ -124,9 +124,11 @@ pub fn transport_error_emits(detail: &str, timed_out: bool, ctx: &ErrorContext) 
 }
 
 /// An error reported inside a stream (`response.failed`, `error`, `response.error`, any
-/// event with an `error` object). `event` is the whole parsed event.
-pub fn stream_error(event: &Value, ctx: &ErrorContext) -> ErrorEmits {
-    let report = parse::report_from_stream_event(event, ctx);
+/// event with an `error` object). `event` is the whole parsed event; `before_any_text`
+/// when no answer text was shown before it.
+pub fn stream_error(event: &Value, before_any_text: bool, ctx: &ErrorContext) -> ErrorEmits {
+    let mut report = parse::report_from_stream_event(event, ctx);
+    report.before_any_text = before_any_text;
     ErrorEmits::new(
         report,
         PROVIDER_ERROR_STATUS,
@@ -165,6 +167,22 @@ pub fn busy_emits(in_flight: usize, queued: usize, style: &CardStyle) -> Vec<Emi
         report,
         NOT_SENT_STATUS,
         "Request refused, worker busy",
+        style,
+    )
+    .into_vec()
+}
+
+/// The pipe itself failed while answering (a bug caught as a panic): the internal-error
+/// card, through `INTERNAL_ERROR_TEMPLATE` when the operator set one.
+pub fn internal_failure_emits(model_id: &str, style: &CardStyle) -> Vec<Emit> {
+    let mut report = ErrorReport::new(ErrorKind::Internal);
+    report.model_id = model_id.to_owned();
+    report.retryable = true;
+    report.detail = Some("The pipe failed while preparing this answer (internal error).".into());
+    ErrorEmits::new(
+        report,
+        "Internal error",
+        "Answer stopped by an internal error",
         style,
     )
     .into_vec()

@@ -163,6 +163,9 @@ pub struct ErrorReport {
     pub detail: Option<String>,
     /// Whether retrying the same request later may succeed.
     pub retryable: bool,
+    /// An in-stream error that came before any answer text (the card then does not speak
+    /// of "the text above").
+    pub before_any_text: bool,
     /// When it happened (Unix seconds).
     pub at: u64,
     /// What refused the model and the selection it applied (`ModelRestricted` only).
@@ -191,6 +194,7 @@ impl ErrorReport {
             raw_excerpt: None,
             detail: None,
             retryable: false,
+            before_any_text: false,
             at: unix_now(),
             restriction: None,
         }

@@ -140,20 +140,33 @@ fn transport_cards() {
 #[test]
 fn stream_error_shapes() {
     let flat = json!({"type":"error","code":"rate_limit_exceeded","message":"Rate limit exceeded","param":null});
-    let e = stream_error(&flat, &ctx());
+    let e = stream_error(&flat, false, &ctx());
     assert_eq!(e.report.code.as_deref(), Some("rate_limit_exceeded"));
     assert_eq!(e.report.message.as_deref(), Some("Rate limit exceeded"));
     assert_eq!(e.report.error_type, None);
     assert!(e.report.retryable);
 
     let nested = json!({"type":"error","error":{"code":"invalid_prompt","message":"nope"}});
-    let e = stream_error(&nested, &ctx());
+    let e = stream_error(&nested, false, &ctx());
     assert_eq!(e.report.message.as_deref(), Some("nope"));
     assert!(!e.report.retryable);
     match &e.card {
         Emit::Content(c) => assert!(c.contains("Try again, or pick another model.")),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_stream_error_before_any_text_does_not_speak_of_the_text_above() {
+    let event = json!({"type":"error","error":{"code":"server_error","message":"boom"}});
+    let card = |before_any_text| match stream_error(&event, before_any_text, &ctx()).card {
+        Emit::Content(c) => c,
+        other => panic!("{other:?}"),
+    };
+    assert!(card(false).contains("the text above is incomplete"));
+    let first = card(true);
+    assert!(first.contains("before writing any answer"), "{first}");
+    assert!(!first.contains("text above"), "{first}");
 }
 
 #[test]

@@ -153,7 +153,7 @@ pub static VALVES: &[ValveSpec] = &[
     valve("NETWORK_TIMEOUT_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter sends no answer within the timeout valves, after the retries. Empty uses the built-in card."),
     valve("CONNECTION_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter cannot be reached at all (refused, DNS, TLS), after the retries. Empty uses the built-in card."),
     valve("SERVICE_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when OpenRouter or the provider has a server-side error (HTTP 5xx) and retrying did not help. Empty uses the built-in card."),
-    valve("INTERNAL_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when the pipe receives an answer it cannot use (a success status with a body that is not a readable answer). Empty uses the built-in card."),
+    valve("INTERNAL_ERROR_TEMPLATE", T::Str, D::Str(""), "Markdown shown when the pipe receives an answer it cannot use (a success status with a body that is not a readable answer) or fails internally while answering. Empty uses the built-in card."),
     valve("MAX_FUNCTION_CALL_LOOPS_REACHED_TEMPLATE", T::Str, D::Str(""), "Markdown added to an answer that stopped at the tool-round limit. Empty uses the built-in card."),
     // --- Tool execution ---
     ranged("MAX_PARALLEL_TOOLS_GLOBAL", T::Int, D::Int(200), Some(1.0), Some(2000.0), "Most tool calls running at the same time across all requests."),

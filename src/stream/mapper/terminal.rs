@@ -140,7 +140,7 @@ impl ResponseMapper {
             }
             Termination::Failed => {
                 let failure = self.failure.take().unwrap_or(Value::Null);
-                let emits = errors::stream_error(&failure, &ctx);
+                let emits = errors::stream_error(&failure, self.text.trim().is_empty(), &ctx);
                 self.close_with_error(emits, usage, out);
             }
             Termination::Interrupted => {
