@@ -453,16 +453,7 @@ impl ArtifactStore {
         })();
         // On error the connection is dropped, not pooled.
         let rows = rows?;
-        let mut found_ids = Vec::with_capacity(rows.len());
-        for (id, payload, is_encrypted) in rows {
-            match self.codec.decode(&payload, is_encrypted) {
-                Ok(v) => {
-                    found_ids.push(id.clone());
-                    out.items.insert(id, v);
-                }
-                Err(e) => out.undecodable.push((id, e)),
-            }
-        }
+        let found_ids = decode_rows(&self.codec, rows, &mut out);
         if !found_ids.is_empty() {
             if let Err(e) = self.touch(&conn, chat_id, message_id, &found_ids) {
                 out.touch_error = Some(e.into());
@@ -586,6 +577,27 @@ impl ArtifactStore {
 /// path component that is a regular file) means the store cannot be written there.
 fn dir_error(dir: &Path, e: std::io::Error) -> StoreError {
     StoreError::Unwritable(format!("cannot create directory {}: {e}", dir.display()))
+}
+
+/// Decodes fetched `(id, payload, is_encrypted)` rows into `out` (undecodable ones are
+/// listed, not fatal) and returns the ids that decoded, in row order. Shared by every
+/// backend, so a row reads the same whichever database it came from.
+pub(crate) fn decode_rows(
+    codec: &Codec,
+    rows: Vec<(String, String, bool)>,
+    out: &mut Fetched,
+) -> Vec<String> {
+    let mut found = Vec::with_capacity(rows.len());
+    for (id, payload, is_encrypted) in rows {
+        match codec.decode(&payload, is_encrypted) {
+            Ok(v) => {
+                found.push(id.clone());
+                out.items.insert(id, v);
+            }
+            Err(e) => out.undecodable.push((id, e)),
+        }
+    }
+    found
 }
 
 pub(crate) fn create_schema(conn: &Connection, table: &str) -> rusqlite::Result<()> {

@@ -279,16 +279,7 @@ impl PgStorage {
             })
             .await?
             .rows();
-        let mut found = Vec::with_capacity(rows.len());
-        for (id, payload, is_encrypted) in rows {
-            match self.codec.decode(&payload, is_encrypted) {
-                Ok(v) => {
-                    found.push(id.clone());
-                    out.items.insert(id, v);
-                }
-                Err(e) => out.undecodable.push((id, e)),
-            }
-        }
+        let found = super::store::decode_rows(&self.codec, rows, &mut out);
         if !found.is_empty() {
             if let Err(e) = self.touch(&chat_id, message_id.as_deref(), &found).await {
                 out.touch_error = Some(e);
