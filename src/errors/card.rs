@@ -96,6 +96,13 @@ pub fn texts(r: &ErrorReport) -> (String, String, String) {
             "The connection closed before the response was complete, so the text above may be cut off.",
             "Try again to get a complete answer.".into(),
         ),
+        ErrorKind::Internal if r.pipe_fault => (
+            "⚠️ The pipe failed while answering".into(),
+            "Something went wrong inside the pipe, not at OpenRouter, so the answer stopped here.",
+            "Try again. If it keeps happening, an administrator should look up the error ID in the \
+             server log."
+                .into(),
+        ),
         ErrorKind::Internal => (
             "⚠️ Unexpected answer from OpenRouter".into(),
             "The pipe received an answer it could not use, so there is nothing to show.",

@@ -178,6 +178,7 @@ pub fn internal_failure_emits(model_id: &str, style: &CardStyle) -> Vec<Emit> {
     let mut report = ErrorReport::new(ErrorKind::Internal);
     report.model_id = model_id.to_owned();
     report.retryable = true;
+    report.pipe_fault = true;
     report.detail = Some("The pipe failed while preparing this answer (internal error).".into());
     ErrorEmits::new(
         report,

@@ -166,6 +166,9 @@ pub struct ErrorReport {
     /// An in-stream error that came before any answer text (the card then does not speak
     /// of "the text above").
     pub before_any_text: bool,
+    /// The pipe itself failed (a bug caught while answering), not OpenRouter's answer
+    /// (`Internal` only: the card then does not blame OpenRouter).
+    pub pipe_fault: bool,
     /// When it happened (Unix seconds).
     pub at: u64,
     /// What refused the model and the selection it applied (`ModelRestricted` only).
@@ -195,6 +198,7 @@ impl ErrorReport {
             detail: None,
             retryable: false,
             before_any_text: false,
+            pipe_fault: false,
             at: unix_now(),
             restriction: None,
         }

@@ -182,3 +182,24 @@ fn every_built_in_card_says_when_it_happened_in_utc() {
     let card = card::render(&report, &Default::default());
     assert!(card.contains("- **Time:** 2025-12-02 00:00 UTC"), "{card}");
 }
+
+#[test]
+fn a_pipe_failure_does_not_blame_openrouter_on_the_built_in_card() {
+    let emits = internal_failure_emits("openai/gpt-4o-mini", &Default::default());
+    let card: String = emits
+        .iter()
+        .filter_map(|e| match e {
+            Emit::Content(c) => Some(c.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(card.contains("The pipe failed while answering"), "{card}");
+    assert!(
+        !card.contains("Unexpected answer from OpenRouter"),
+        "{card}"
+    );
+    let mut unusable = ErrorReport::new(ErrorKind::Internal);
+    unusable.message = Some("not JSON".into());
+    let card = card::render(&unusable, &Default::default());
+    assert!(card.contains("Unexpected answer from OpenRouter"), "{card}");
+}
