@@ -65,6 +65,12 @@ def nodes(database, e2e_dir, fake_server):
     # The driver-suffixed form: the venv has psycopg 3, not psycopg2 (`postgresql://` means that).
     owui_url = database.replace("postgresql://", "postgresql+psycopg://", 1)
     env = {"DATABASE_URL": owui_url, "UVICORN_WORKERS": "2"}
+    # On a fresh database, Open WebUI 0.12.4's two workers race to seed its `config` table:
+    # the loser hits a unique-key violation and the parent stops (seen in CI). One worker
+    # sets the database up first, as an admin's first start would.
+    init = OpenWebUI(e2e_dir / "pg-init", env={"DATABASE_URL": owui_url}, log_path=e2e_dir / "pg-init.log")
+    init.start(timeout=240)
+    init.stop()
     started = []
     try:
         for name in ("a", "b"):

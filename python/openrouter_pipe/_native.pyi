@@ -9,6 +9,7 @@ __all__ = [
     "sanitize_model_id",
     "drain_logs",
     "list_models",
+    "configure_deployment",
     "warm_catalog",
     "start_chat",
     "take_ready",
