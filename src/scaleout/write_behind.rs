@@ -22,13 +22,15 @@
 //! and by a timer ([`FlushOptions::interval`], 10 s as in the reference), which also
 //! warns when more than `REDIS_PENDING_WARN_THRESHOLD` entries wait.
 
+mod entry;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::StreamExt;
 use redis::aio::ConnectionManager;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::link::RedisLink;
 use crate::artifacts::{
@@ -36,6 +38,7 @@ use crate::artifacts::{
 };
 use crate::emit::LogLevel;
 use crate::logsink;
+use entry::{entry, parse_entry, parse_entry_lenient};
 
 /// The pub/sub channel that wakes flushers (the reference's, shared by every pipe).
 pub const FLUSH_CHANNEL: &str = "db-flush";
@@ -213,60 +216,6 @@ impl std::fmt::Debug for WriteBehind {
             .field("inner", &self.core.inner)
             .finish_non_exhaustive()
     }
-}
-
-/// The queue/cache entry of one row, in the reference's format.
-fn entry(id: &str, row: &NewArtifact, codec: &Codec) -> String {
-    let encoded = codec.encode(&row.item);
-    let payload: Value =
-        serde_json::from_str(&encoded.payload).unwrap_or_else(|_| row.item.clone());
-    json!({
-        "id": id,
-        "chat_id": row.chat_id,
-        "message_id": row.message_id,
-        "model_id": row.model_id,
-        "item_type": item_type(&row.item),
-        "payload": payload,
-        "is_encrypted": encoded.is_encrypted,
-    })
-    .to_string()
-}
-
-fn item_type(item: &Value) -> &str {
-    item.get("type")
-        .and_then(Value::as_str)
-        .filter(|t| !t.is_empty())
-        .unwrap_or("unknown")
-}
-
-/// A queue entry read back: the row, decoded; `None` when it is not one.
-fn parse_entry(raw: &str, codec: &Codec) -> Option<(String, NewArtifact)> {
-    let value: Value = serde_json::from_str(raw).ok()?;
-    let obj = value.as_object()?;
-    let text = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_string);
-    let id = text("id").filter(|i| !i.is_empty())?;
-    let chat_id = text("chat_id").filter(|c| !c.is_empty())?;
-    let message_id = text("message_id").filter(|m| !m.is_empty())?;
-    let payload = obj.get("payload")?;
-    let is_encrypted = obj
-        .get("is_encrypted")
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
-        || payload.get("ciphertext").is_some();
-    let item = codec.decode(&payload.to_string(), is_encrypted).ok()?;
-    if !item.is_object() {
-        return None;
-    }
-    Some((
-        id.clone(),
-        NewArtifact {
-            id: Some(id),
-            chat_id,
-            message_id,
-            model_id: text("model_id"),
-            item,
-        },
-    ))
 }
 
 fn new_token() -> String {
@@ -621,23 +570,6 @@ impl Core {
         }
         Ok(found)
     }
-}
-
-/// [`parse_entry`] for cache entries, which may lack a message id.
-fn parse_entry_lenient(raw: &str, codec: &Codec) -> Option<(String, NewArtifact)> {
-    let mut value: Value = serde_json::from_str(raw).ok()?;
-    let obj = value.as_object_mut()?;
-    if obj
-        .get("message_id")
-        .and_then(Value::as_str)
-        .is_none_or(str::is_empty)
-    {
-        obj.insert("message_id".into(), Value::String("-".into()));
-        let (id, mut row) = parse_entry(&value.to_string(), codec)?;
-        row.message_id = String::new();
-        return Some((id, row));
-    }
-    parse_entry(raw, codec)
 }
 
 impl ArtifactStorage for WriteBehind {

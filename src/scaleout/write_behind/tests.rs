@@ -1,4 +1,5 @@
 use super::*;
+use serde_json::json;
 
 fn codec(key: &str) -> Codec {
     Codec::new(CodecConfig {
