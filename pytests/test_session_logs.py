@@ -3,6 +3,7 @@ Function file against the fake OpenRouter: what an operator finds in the log and
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -46,16 +47,17 @@ async def ask(pipe, body, ids=IDS, user_valves=None, **kwargs):
     return content_of(parse_lines([line async for line in result]))
 
 
-def wait_for(path: Path, seconds: float = 10.0) -> Path:
+async def wait_for(path: Path, seconds: float = 30.0) -> Path:
+    """Waits without blocking the event loop: the request's last steps may still need it."""
     deadline = time.monotonic() + seconds
     while not path.exists():
         assert time.monotonic() < deadline, f"no archive at {path}"
-        time.sleep(0.02)
+        await asyncio.sleep(0.02)
     return path
 
 
-def archive_of(folder: Path, ids=IDS) -> Path:
-    return wait_for(folder / ids["user"] / ids["chat"] / f"{ids['message']}.zip")
+async def archive_of(folder: Path, ids=IDS) -> Path:
+    return await wait_for(folder / ids["user"] / ids["chat"] / f"{ids['message']}.zip")
 
 
 def members(path: Path, password: str = PASSWORD) -> dict[str, str]:
@@ -79,7 +81,7 @@ def assert_no_secrets(path: Path) -> None:
 async def test_a_streamed_chat_leaves_one_encrypted_archive_with_the_reference_members(fake, tmp_path):
     pipe = archive_pipe(fake, tmp_path)
     assert (await ask(pipe, chat_body("hello there"))).startswith("Echo:")
-    path = archive_of(tmp_path)
+    path = await archive_of(tmp_path)
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["msg-7.zip"], "no temporary file left"
     files = members(path)
     assert sorted(files) == ["logs.jsonl", "meta.json"]
@@ -110,7 +112,7 @@ async def test_a_streamed_chat_leaves_one_encrypted_archive_with_the_reference_m
 async def test_an_archive_is_refused_without_its_password(fake, tmp_path):
     pipe = archive_pipe(fake, tmp_path)
     await ask(pipe, chat_body("hi"))
-    path = archive_of(tmp_path)
+    path = await archive_of(tmp_path)
     with pyzipper.AESZipFile(path) as zf:
         with pytest.raises(RuntimeError):
             zf.read("logs.jsonl")
@@ -137,7 +139,7 @@ async def test_formats_and_compressions_open_with_pyzipper_and_7z(fake, tmp_path
         SESSION_LOG_ZIP_COMPRESSLEVEL=level,
     )
     await ask(pipe, chat_body("formats", stream=False))
-    path = archive_of(tmp_path)
+    path = await archive_of(tmp_path)
     files = members(path)
     assert sorted(files) == expected
     if "logs.txt" in files:
@@ -156,7 +158,7 @@ async def test_formats_and_compressions_open_with_pyzipper_and_7z(fake, tmp_path
 async def test_a_non_streamed_chat_is_archived_too(fake, tmp_path):
     pipe = archive_pipe(fake, tmp_path)
     assert (await ask(pipe, chat_body("complete me", stream=False))).startswith("Echo:")
-    rows = records(archive_of(tmp_path))
+    rows = records(await archive_of(tmp_path))
     events = [r["message"] for r in rows if r["event_type"] == "openrouter.sse.event"]
     assert events and "complete me" in events[0], "the whole JSON answer is logged at DEBUG"
 
@@ -167,7 +169,7 @@ async def test_an_errored_chat_is_archived_with_its_error_id_and_no_secret(fake,
     pipe = archive_pipe(fake, tmp_path, SESSION_LOG_FORMAT="both")
     card = await ask(pipe, chat_body("fail please"))
     error_id = re.search(r"\b([0-9a-f]{16})\b", card).group(1)
-    path = archive_of(tmp_path)
+    path = await archive_of(tmp_path)
     assert_no_secrets(path)
     rows = records(path)
     assert any(error_id in r["message"] and r["level"] == "WARNING" for r in rows), rows
@@ -190,7 +192,7 @@ async def test_an_error_card_cites_its_session_log_without_secrets_or_debug_line
     assert "OpenRouter request payload" not in document, "DEBUG lines stay in the archive"
     for secret in (API_KEY, PASSWORD, ENCRYPTION_KEY):
         assert secret not in json.dumps(cited)
-    archive_of(tmp_path)
+    await archive_of(tmp_path)
 
 
 async def test_without_archives_an_error_card_has_no_log_citation(fake):
@@ -205,7 +207,7 @@ async def test_without_archives_an_error_card_has_no_log_citation(fake):
 
 async def test_a_tool_using_chat_is_archived_with_both_rounds_and_tool_time(fake, tmp_path):
     async def get_weather(city):
-        time.sleep(0.05)
+        await asyncio.sleep(0.05)
         return {"city": city, "sky": "sunny"}
 
     tools = {
@@ -222,7 +224,7 @@ async def test_a_tool_using_chat_is_archived_with_both_rounds_and_tool_time(fake
     fake.enqueue({"call": "get_weather", "call_args": json.dumps({"city": "Paris"}), "text": "Let me check."})
     pipe = archive_pipe(fake, tmp_path)
     await ask(pipe, chat_body("weather?"), __tools__=tools)
-    path = archive_of(tmp_path)
+    path = await archive_of(tmp_path)
     rows = records(path)
     payloads = [r for r in rows if r["event_type"] == "openrouter.request.payload"]
     assert len(payloads) == 2, "one outbound request per round"
@@ -243,10 +245,10 @@ async def test_hostile_ids_stay_inside_the_folder(fake, tmp_path, hostile):
     folder = tmp_path / "logs"
     pipe = archive_pipe(fake, folder)
     await ask(pipe, chat_body("hostile"), ids=hostile)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while not list(folder.rglob("*.zip")):
         assert time.monotonic() < deadline, "no archive"
-        time.sleep(0.02)
+        await asyncio.sleep(0.02)
     every = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert len(every) == 1 and every[0].is_relative_to(folder)
     assert len(every[0].relative_to(folder).parts) == 3
@@ -259,8 +261,8 @@ async def test_tasks_and_requests_missing_an_id_leave_no_archive(fake, tmp_path)
     for missing in ("user", "chat", "message", "session"):
         await ask(pipe, chat_body("no id"), ids={**IDS, missing: None})
     await ask(pipe, chat_body("the one"), ids={**IDS, "message": "kept"})
-    wait_for(tmp_path / "user-7" / "chat-7" / "kept.zip")
-    time.sleep(0.2)
+    await wait_for(tmp_path / "user-7" / "chat-7" / "kept.zip")
+    await asyncio.sleep(0.2)
     assert [p.name for p in tmp_path.rglob("*.zip")] == ["kept.zip"]
 
 
@@ -269,7 +271,7 @@ async def test_a_missing_password_warns_once_and_the_chat_goes_on(fake, tmp_path
     pipe = archive_pipe(fake, tmp_path, SESSION_LOG_ZIP_PASSWORD="")
     for _ in range(2):
         assert (await ask(pipe, chat_body("no password"))).startswith("Echo:")
-    time.sleep(0.2)
+    await asyncio.sleep(0.2)
     assert not list(tmp_path.rglob("*.zip"))
     warned = [r for r in caplog.records if "SESSION_LOG_ZIP_PASSWORD is empty" in r.getMessage()]
     assert len(warned) <= 1  # said once per process (an earlier test may already have said it)
@@ -281,13 +283,13 @@ async def test_an_unwritable_folder_gives_a_warning_never_a_failed_chat(fake, tm
     blocked.write_text("x")
     pipe = archive_pipe(fake, blocked)
     assert (await ask(pipe, chat_body("disk trouble"))).startswith("Echo:")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while True:
         await ask(pipe, chat_body("flush"), ids={**IDS, "chat": None})  # drains the engine's log lines
         if any("Session log archive not written" in r.getMessage() for r in caplog.records):
             break
         assert time.monotonic() < deadline, [r.getMessage() for r in caplog.records]
-        time.sleep(0.05)
+        await asyncio.sleep(0.05)
 
 
 async def test_old_archives_are_removed_and_empty_folders_pruned(fake, tmp_path):
@@ -298,12 +300,12 @@ async def test_old_archives_are_removed_and_empty_folders_pruned(fake, tmp_path)
     os.utime(old, (three_days_ago, three_days_ago))
     pipe = archive_pipe(fake, tmp_path, SESSION_LOG_RETENTION_DAYS=1)
     await ask(pipe, chat_body("sweep"))
-    archive_of(tmp_path)
-    deadline = time.monotonic() + 10
+    await archive_of(tmp_path)
+    deadline = time.monotonic() + 30
     while (tmp_path / "old-user").exists():
         assert time.monotonic() < deadline, "old archive still there"
-        time.sleep(0.02)
-    assert archive_of(tmp_path).exists(), "a fresh archive is kept"
+        await asyncio.sleep(0.02)
+    assert (await archive_of(tmp_path)).exists(), "a fresh archive is kept"
 
 
 def request_lines(caplog, marker: str) -> list[str]:
