@@ -47,12 +47,16 @@ async def ask(pipe, body, ids=IDS, user_valves=None, **kwargs):
     return content_of(parse_lines([line async for line in result]))
 
 
-async def wait_for(path: Path, seconds: float = 30.0) -> Path:
-    """Waits without blocking the event loop: the request's last steps may still need it."""
+async def wait_until(done, message: str, seconds: float = 30.0) -> None:
+    """Polls `done()` without blocking the event loop: the request's last steps may still need it."""
     deadline = time.monotonic() + seconds
-    while not path.exists():
-        assert time.monotonic() < deadline, f"no archive at {path}"
+    while not done():
+        assert time.monotonic() < deadline, message
         await asyncio.sleep(0.02)
+
+
+async def wait_for(path: Path) -> Path:
+    await wait_until(path.exists, f"no archive at {path}")
     return path
 
 
@@ -245,10 +249,7 @@ async def test_hostile_ids_stay_inside_the_folder(fake, tmp_path, hostile):
     folder = tmp_path / "logs"
     pipe = archive_pipe(fake, folder)
     await ask(pipe, chat_body("hostile"), ids=hostile)
-    deadline = time.monotonic() + 30
-    while not list(folder.rglob("*.zip")):
-        assert time.monotonic() < deadline, "no archive"
-        await asyncio.sleep(0.02)
+    await wait_until(lambda: list(folder.rglob("*.zip")), "no archive")
     every = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert len(every) == 1 and every[0].is_relative_to(folder)
     assert len(every[0].relative_to(folder).parts) == 3
@@ -301,10 +302,7 @@ async def test_old_archives_are_removed_and_empty_folders_pruned(fake, tmp_path)
     pipe = archive_pipe(fake, tmp_path, SESSION_LOG_RETENTION_DAYS=1)
     await ask(pipe, chat_body("sweep"))
     await archive_of(tmp_path)
-    deadline = time.monotonic() + 30
-    while (tmp_path / "old-user").exists():
-        assert time.monotonic() < deadline, "old archive still there"
-        await asyncio.sleep(0.02)
+    await wait_until(lambda: not (tmp_path / "old-user").exists(), "old archive still there")
     assert (await archive_of(tmp_path)).exists(), "a fresh archive is kept"
 
 
