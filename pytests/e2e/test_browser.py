@@ -128,7 +128,9 @@ def test_copying_an_answer_with_reasoning_gives_no_marker(chat, fake):
 def test_web_search_answer_lists_its_sources_also_after_a_reload(chat, fake):
     page = chat(demo_model("web-search"))
     page.send("what is new in rust?")
-    done = page.wait_text(lambda t: "2 Sources" in t, what="the sources under the answer")
+    done = page.wait_text(
+        lambda t: "2 Sources" in t and "Rust 1.85.0 was released" in t, what="the answer with its sources under it"
+    )
     assert "Rust 1.85.0 was released" in done
     assert done.index("Rust 1.85.0") < done.index("2 Sources"), "the sources are not under the answer"
     page.answer().locator('button[aria-label="Toggle 2 sources"]').click()
