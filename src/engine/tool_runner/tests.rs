@@ -10,6 +10,10 @@ use super::*;
 use crate::engine::sink::CollectSink;
 use crate::valves::Settings;
 
+/// Held by every test that runs calls: the process-wide limit is one per process, and a
+/// test running beside another with a different `MAX_PARALLEL_TOOLS_GLOBAL` resizes it.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Answers tool calls after a delay per tool name; `fail` names always raise.
 #[derive(Default)]
 struct ScriptedHost {
@@ -97,6 +101,7 @@ async fn run(
 
 #[tokio::test(start_paused = true)]
 async fn calls_in_flight_never_exceed_the_per_request_limit() {
+    let _serial = SERIAL.lock().await;
     let host = ScriptedHost {
         delays: [("slow".to_string(), Duration::from_secs(1))].into(),
         ..Default::default()
@@ -119,6 +124,7 @@ async fn calls_in_flight_never_exceed_the_per_request_limit() {
 
 #[tokio::test(start_paused = true)]
 async fn a_batch_that_overruns_its_deadline_is_cancelled_with_a_message() {
+    let _serial = SERIAL.lock().await;
     let host = ScriptedHost {
         delays: [("slow".to_string(), Duration::from_secs(25))].into(),
         ..Default::default()
@@ -142,6 +148,7 @@ async fn a_batch_that_overruns_its_deadline_is_cancelled_with_a_message() {
 
 #[tokio::test(start_paused = true)]
 async fn the_idle_timeout_cancels_what_is_left() {
+    let _serial = SERIAL.lock().await;
     let host = ScriptedHost {
         delays: [
             ("quick".to_string(), Duration::from_secs(1)),
@@ -169,6 +176,7 @@ async fn the_idle_timeout_cancels_what_is_left() {
 
 #[tokio::test(start_paused = true)]
 async fn a_failing_call_is_tried_twice_then_reported() {
+    let _serial = SERIAL.lock().await;
     let host = ScriptedHost {
         fail: vec!["broken".into()],
         ..Default::default()
@@ -188,6 +196,7 @@ async fn a_failing_call_is_tried_twice_then_reported() {
 
 #[tokio::test(start_paused = true)]
 async fn a_dependent_call_waits_for_the_calls_before_it() {
+    let _serial = SERIAL.lock().await;
     let host = ScriptedHost {
         delays: [("first".to_string(), Duration::from_secs(2))].into(),
         ..Default::default()
@@ -212,6 +221,7 @@ async fn a_dependent_call_waits_for_the_calls_before_it() {
 
 #[tokio::test(start_paused = true)]
 async fn answers_share_the_process_wide_limit() {
+    let _serial = SERIAL.lock().await;
     let host = ScriptedHost {
         delays: [("slow".to_string(), Duration::from_secs(1))].into(),
         ..Default::default()
