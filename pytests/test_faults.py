@@ -179,3 +179,55 @@ async def test_a_failure_before_any_text_does_not_speak_of_text_above(fake):
     text = content_of(parse_lines(await collect(new_pipe(fake.base_url), chat_body("hello"))))
     assert "provider blew up" in text and "before writing any answer" in text, text
     assert "text above" not in text, text
+
+
+def _stream_of(*events):
+    body = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+    return {"status": 200, "headers": {"Content-Type": "text/event-stream"}, "body": body}
+
+
+_CREATED = {"type": "response.created", "response": {"id": "r1", "status": "in_progress"}}
+_RETRYABLE_FAILURES = {
+    "flat error event, named code": {"type": "error", "code": "rate_limit_exceeded", "message": "Rate limit exceeded"},
+    "nested error, numeric code": {"type": "error", "error": {"code": 502, "message": "Provider returned error"}},
+    "failed response, named code": {
+        "type": "response.failed",
+        "response": {"id": "r1", "status": "failed", "error": {"code": "server_error", "message": "boom"}},
+    },
+}
+
+
+@pytest.mark.parametrize("failure", list(_RETRYABLE_FAILURES.values()), ids=list(_RETRYABLE_FAILURES))
+async def test_a_stream_that_opens_with_a_transient_error_is_retried(fake, failure):
+    fake.enqueue(_stream_of(_CREATED, failure))
+    payloads = parse_lines(await collect(new_pipe(fake.base_url), chat_body("again")))
+    assert content_of(payloads) == "Echo: again", "the retry answered; no card, nothing twice"
+    statuses = [p["event"]["data"]["description"] for p in payloads if p.get("event", {}).get("type") == "status"]
+    assert any("retrying in" in s for s in statuses), statuses
+    assert len(fake.requests(path="/api/v1/responses")) == 2
+
+
+async def test_a_stream_that_keeps_failing_transiently_ends_in_the_rate_limit_card(fake):
+    failure = _RETRYABLE_FAILURES["flat error event, named code"]
+    fake.enqueue([_stream_of(_CREATED, failure)] * 3)
+    text = content_of(parse_lines(await collect(new_pipe(fake.base_url), chat_body("again"))))
+    assert "Error ID" in text and "Echo" not in text, text
+    assert "rate limit" in text.lower(), text
+    assert len(fake.requests(path="/api/v1/responses")) == 3
+
+
+async def test_a_stream_error_with_a_permanent_code_is_shown_at_once(fake):
+    failure = {"type": "error", "error": {"code": "invalid_prompt", "message": "prompt rejected"}}
+    fake.enqueue(_stream_of(_CREATED, failure))
+    text = content_of(parse_lines(await collect(new_pipe(fake.base_url), chat_body("again"))))
+    assert "prompt rejected" in text and "Error ID" in text, text
+    assert len(fake.requests(path="/api/v1/responses")) == 1
+
+
+async def test_a_transient_stream_error_after_text_is_not_retried(fake):
+    delta = {"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "delta": "Partial answer"}
+    fake.enqueue(_stream_of(_CREATED, delta, _RETRYABLE_FAILURES["flat error event, named code"]))
+    text = content_of(parse_lines(await collect(new_pipe(fake.base_url), chat_body("again"))))
+    assert text.startswith("Partial answer") and "Error ID" in text, text
+    assert "Echo" not in text
+    assert len(fake.requests(path="/api/v1/responses")) == 1

@@ -57,6 +57,15 @@ impl RoundMapper {
         }
     }
 
+    /// The round's failure when it is worth retrying (see
+    /// [`ResponseMapper::retryable_failure`]).
+    pub fn retryable_failure(&self) -> Option<(u16, serde_json::Value)> {
+        match self {
+            Self::Responses(m) => m.retryable_failure(),
+            Self::ChatCompletions(m) => m.inner.retryable_failure(),
+        }
+    }
+
     /// The Responses mapper holding the round's results.
     pub fn into_results(self) -> ResponseMapper {
         match self {

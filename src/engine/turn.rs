@@ -104,7 +104,9 @@ pub async fn run_turn<S: Sink>(
     let (response, endpoint) = response;
     let mut mapper = RoundMapper::new(endpoint, input.mapper.clone());
     if input.streaming {
-        pump_stream(response, &mut mapper, sink).await;
+        if let Some(failure) = pump_stream(response, &mut mapper, sink).await {
+            return Err(failure);
+        }
     } else {
         let text = read_capped(response, MAX_JSON_BODY).await;
         logsink::log_with(LogLevel::Debug, || {
@@ -126,7 +128,15 @@ pub async fn run_turn<S: Sink>(
 }
 
 /// Reads the SSE body, feeding the mapper and flushing coalesced text on time.
-async fn pump_stream<S: Sink>(response: reqwest::Response, mapper: &mut RoundMapper, sink: &mut S) {
+///
+/// A stream that fails with a retryable code before anything visible was sent is not
+/// rendered: its failure comes back as the [`UpstreamError`] the same HTTP status would
+/// have been, so the answer loop retries it (or shows that status's card).
+async fn pump_stream<S: Sink>(
+    response: reqwest::Response,
+    mapper: &mut RoundMapper,
+    sink: &mut S,
+) -> Option<UpstreamError> {
     let mut body = response.bytes_stream();
     let mut parser = SseParser::new();
     let mut frames = Vec::new();
@@ -138,6 +148,8 @@ async fn pump_stream<S: Sink>(response: reqwest::Response, mapper: &mut RoundMap
     let mut sniffed = false;
     // Checked once per round: a filtered-out event costs one comparison.
     let debug = logsink::enabled(LogLevel::Debug);
+    // Whether text, reasoning, a source or a call already reached the sink.
+    let mut shown = false;
     loop {
         let next = match sink.deadline() {
             Some(deadline) => tokio::select! {
@@ -150,7 +162,7 @@ async fn pump_stream<S: Sink>(response: reqwest::Response, mapper: &mut RoundMap
                         continue;
                     }
                     drained = false;
-                    if !sink.flush().await { return; }
+                    if !sink.flush().await { return None; }
                     continue;
                 }
             },
@@ -166,7 +178,7 @@ async fn pump_stream<S: Sink>(response: reqwest::Response, mapper: &mut RoundMap
                     let text = collect_capped(&mut body, bytes.to_vec(), MAX_JSON_BODY).await;
                     mapper.on_complete_body(&text, &mut emits);
                     send_all(sink, emits).await;
-                    return;
+                    return None;
                 }
                 parser.push(&bytes, &mut frames)
             }
@@ -200,18 +212,40 @@ async fn pump_stream<S: Sink>(response: reqwest::Response, mapper: &mut RoundMap
                 }
             }
         }
+        if terminal && !shown && !emits.iter().any(is_visible) {
+            if let Some((status, error)) = mapper.retryable_failure() {
+                if !ended {
+                    release_connection(body).await;
+                }
+                return Some(UpstreamError::Status {
+                    status,
+                    headers: Vec::new(),
+                    body: serde_json::json!({ "error": error }).to_string(),
+                });
+            }
+        }
         if done || ended || terminal {
             mapper.finish(transport_error.as_deref(), &mut emits);
             send_all(sink, emits).await;
             if !ended {
                 release_connection(body).await;
             }
-            return;
+            return None;
         }
+        shown = shown || emits.iter().any(is_visible);
         if !send_all(sink, std::mem::take(&mut emits)).await {
-            return;
+            return None;
         }
     }
+}
+
+/// Whether the user sees this emit (or its marker) in the answer: what a retry would
+/// show a second time.
+fn is_visible(emit: &Emit) -> bool {
+    !matches!(
+        emit,
+        Emit::Status { .. } | Emit::Usage(_) | Emit::Log { .. } | Emit::Notification { .. }
+    )
 }
 
 /// Resolves at `due`. A time already reached resolves at once: a tokio timer rounds up

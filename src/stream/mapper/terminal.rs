@@ -150,6 +150,33 @@ impl ResponseMapper {
         }
     }
 
+    /// A failure that arrived as the stream's answer (an `error` event or a failed
+    /// response) with a code that says trying again may help: its HTTP-like status and
+    /// its error object. The turn retries such a stream like the same HTTP status when
+    /// nothing of it was shown yet.
+    pub fn retryable_failure(&self) -> Option<(u16, Value)> {
+        if self.termination != Termination::Failed {
+            return None;
+        }
+        let failure = self.failure.as_ref()?;
+        let status = retryable_status(failure)?;
+        let error = failure
+            .get("error")
+            .filter(|e| e.is_object())
+            .or_else(|| failure.pointer("/response/error").filter(|e| e.is_object()))
+            .cloned()
+            .unwrap_or_else(|| {
+                let mut flat = Map::new();
+                for key in ["code", "message", "provider"] {
+                    if let Some(v) = failure.get(key) {
+                        flat.insert(key.to_owned(), v.clone());
+                    }
+                }
+                Value::Object(flat)
+            });
+        Some((status, error))
+    }
+
     fn close_with_error(&mut self, emits: ErrorEmits, usage: Option<Emit>, out: &mut Vec<Emit>) {
         if let Emit::Content(card) = &emits.card {
             self.text.push_str(card);
@@ -225,4 +252,45 @@ fn failure_value(ev: &Event) -> Value {
     put("message", ev.message.as_deref().map(Value::from));
     put("provider", ev.provider.clone());
     v
+}
+
+/// The status a failure event stands for when it is one worth retrying: a numeric code
+/// of 408, 425, 429 or 5xx (as a number or a numeric string), or one of the names the
+/// spec gives transient failures, read from the places providers put them.
+fn retryable_status(failure: &Value) -> Option<u16> {
+    const PLACES: [&str; 7] = [
+        "/error/code",
+        "/code",
+        "/response/error/code",
+        "/error/type",
+        "/error/metadata/error_type",
+        "/response/error_type",
+        "/response/error/type",
+    ];
+    PLACES
+        .iter()
+        .filter_map(|place| failure.pointer(place))
+        .find_map(status_of_code)
+        .filter(|status| matches!(status, 408 | 425 | 429 | 500..=599))
+}
+
+fn status_of_code(code: &Value) -> Option<u16> {
+    if let Some(n) = code.as_u64() {
+        return u16::try_from(n).ok();
+    }
+    let text = code.as_str()?.trim();
+    if let Ok(n) = text.parse::<u16>() {
+        return Some(n);
+    }
+    match text.to_ascii_lowercase().as_str() {
+        "rate_limit_exceeded" | "rate_limited" | "too_many_requests" => Some(429),
+        "timeout" | "request_timeout" => Some(408),
+        "server_error" | "internal_error" | "internal_server_error" => Some(500),
+        "provider_unavailable" | "bad_gateway" | "upstream_error" => Some(502),
+        "provider_overloaded" | "overloaded" | "overloaded_error" | "service_unavailable" => {
+            Some(503)
+        }
+        "gateway_timeout" => Some(504),
+        _ => None,
+    }
 }

@@ -382,3 +382,60 @@ fn unlisted_reasoning_event_names_are_still_reasoning() {
     assert_eq!(reasoning_of(&out), "Hmm, okay.");
     assert!(!out.iter().any(|e| matches!(e, Emit::Log { .. })));
 }
+
+#[test]
+fn transient_failure_codes_are_read_wherever_providers_put_them() {
+    let cases = [
+        (
+            json!({"type":"error","code":"rate_limit_exceeded","message":"slow down"}),
+            Some(429),
+        ),
+        (
+            json!({"type":"error","error":{"code":502,"message":"x"}}),
+            Some(502),
+        ),
+        (
+            json!({"type":"error","error":{"code":"503","message":"x"}}),
+            Some(503),
+        ),
+        (
+            json!({"type":"error","error":{"code":"x","metadata":{"error_type":"provider_overloaded"}}}),
+            Some(503),
+        ),
+        (
+            json!({"type":"response.failed","response":{"status":"failed","error":{"code":"server_error"}}}),
+            Some(500),
+        ),
+        (
+            json!({"type":"error","error":{"code":"invalid_prompt","message":"no"}}),
+            None,
+        ),
+        (
+            json!({"type":"error","error":{"code":400,"message":"no"}}),
+            None,
+        ),
+        (
+            json!({"type":"response.failed","response":{"status":"failed","error":{"message":"no code"}}}),
+            None,
+        ),
+    ];
+    for (event, want) in cases {
+        let (mut m, _) = mapper(MapperOptions::default());
+        feed(&mut m, &[event.clone()]);
+        let got = m.retryable_failure();
+        assert_eq!(got.as_ref().map(|(status, _)| *status), want, "{event}");
+        if let Some((_, error)) = got {
+            assert!(
+                error.is_object(),
+                "{event}: the error object travels with the status"
+            );
+        }
+    }
+    let (mut m, _) = mapper(MapperOptions::default());
+    feed(&mut m, &[completed()]);
+    assert_eq!(
+        m.retryable_failure(),
+        None,
+        "a completed answer is no failure"
+    );
+}
