@@ -80,10 +80,25 @@ async def test_connection_dropped_before_any_byte_is_explained(fake):
 
 async def test_an_error_envelope_sent_with_200_to_a_stream_shows_the_providers_message(fake):
     envelope = {"error": {"code": 502, "message": "Provider returned error", "metadata": {"provider_name": "Acme"}}}
-    fake.enqueue({"status": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(envelope)})
+    plan = {"status": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(envelope)}
+    fake.enqueue([plan] * 3)
     text = content_of(parse_lines(await collect(new_pipe(fake.base_url), chat_body("x"))))
     assert "Provider returned error" in text and "Acme" in text and "Error ID" in text
     assert "interrupted" not in text
+    assert len(fake.requests(path="/api/v1/responses")) == 3, "a 502 in the envelope is retried like a 502"
+
+
+async def test_a_non_streamed_answer_that_failed_transiently_is_retried(fake):
+    failed = {"id": "r1", "object": "response", "status": "failed", "error": {"code": "server_error", "message": "x"}}
+    envelope = {"error": {"code": 503, "message": "Provider overloaded"}}
+    for body in (failed, envelope):
+        fake.clear_requests()
+        fake.enqueue({"status": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)})
+        answer = await new_pipe(fake.base_url).pipe(
+            chat_body("later", stream=False), __user__={"id": f"user-{time.monotonic_ns()}"}, __metadata__={}
+        )
+        assert answer == "Echo: later", answer
+        assert len(fake.requests(path="/api/v1/responses")) == 2
 
 
 async def test_a_whole_json_answer_to_a_stream_request_is_still_shown(fake):

@@ -114,6 +114,9 @@ pub async fn run_turn<S: Sink>(
         });
         let mut emits = Vec::new();
         mapper.on_complete_body(&text, &mut emits);
+        if let Some(failure) = retry_instead(&mapper) {
+            return Err(failure);
+        }
         send_all(sink, emits).await;
     }
     let mapper = mapper.into_results();
@@ -129,8 +132,8 @@ pub async fn run_turn<S: Sink>(
 
 /// Reads the SSE body, feeding the mapper and flushing coalesced text on time.
 ///
-/// A stream that fails with a retryable code before anything visible was sent is not
-/// rendered: its failure comes back as the [`UpstreamError`] the same HTTP status would
+/// A stream (or a document sent instead of one) that fails with a retryable code before
+/// anything visible was sent is not rendered: its failure comes back as the [`UpstreamError`] the same HTTP status would
 /// have been, so the answer loop retries it (or shows that status's card).
 async fn pump_stream<S: Sink>(
     response: reqwest::Response,
@@ -177,6 +180,9 @@ async fn pump_stream<S: Sink>(
                 if is_document(&bytes) {
                     let text = collect_capped(&mut body, bytes.to_vec(), MAX_JSON_BODY).await;
                     mapper.on_complete_body(&text, &mut emits);
+                    if let Some(failure) = retry_instead(mapper) {
+                        return Some(failure);
+                    }
                     send_all(sink, emits).await;
                     return None;
                 }
@@ -213,15 +219,11 @@ async fn pump_stream<S: Sink>(
             }
         }
         if terminal && !shown && !emits.iter().any(is_visible) {
-            if let Some((status, error)) = mapper.retryable_failure() {
+            if let Some(failure) = retry_instead(mapper) {
                 if !ended {
                     release_connection(body).await;
                 }
-                return Some(UpstreamError::Status {
-                    status,
-                    headers: Vec::new(),
-                    body: serde_json::json!({ "error": error }).to_string(),
-                });
+                return Some(failure);
             }
         }
         if done || ended || terminal {
@@ -237,6 +239,17 @@ async fn pump_stream<S: Sink>(
             return None;
         }
     }
+}
+
+/// The round's failure as the HTTP status it stands for, when that status is worth
+/// retrying: the caller drops the round's unsent emits and returns it instead.
+fn retry_instead(mapper: &RoundMapper) -> Option<UpstreamError> {
+    let (status, error) = mapper.retryable_failure()?;
+    Some(UpstreamError::Status {
+        status,
+        headers: Vec::new(),
+        body: serde_json::json!({ "error": error }).to_string(),
+    })
 }
 
 /// Whether the user sees this emit (or its marker) in the answer: what a retry would

@@ -58,6 +58,7 @@ impl ResponseMapper {
                     ..ctx
                 };
                 let code = code as u16;
+                self.failure = Some(json!({"type": "error", "error": err}));
                 let report = errors::parse::report_from_http(code, &[], body, &ctx);
                 let emits = ErrorEmits::new(
                     report,

@@ -139,7 +139,7 @@ impl ResponseMapper {
                 out.push(self.final_status());
             }
             Termination::Failed => {
-                let failure = self.failure.take().unwrap_or(Value::Null);
+                let failure = self.failure.clone().unwrap_or(Value::Null);
                 let emits = errors::stream_error(&failure, self.text.trim().is_empty(), &ctx);
                 self.close_with_error(emits, usage, out);
             }
