@@ -421,7 +421,7 @@ fn transient_failure_codes_are_read_wherever_providers_put_them() {
     ];
     for (event, want) in cases {
         let (mut m, _) = mapper(MapperOptions::default());
-        feed(&mut m, &[event.clone()]);
+        feed(&mut m, std::slice::from_ref(&event));
         let got = m.retryable_failure();
         assert_eq!(got.as_ref().map(|(status, _)| *status), want, "{event}");
         if let Some((_, error)) = got {
