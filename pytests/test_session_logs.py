@@ -344,3 +344,19 @@ async def test_the_error_id_on_a_card_finds_its_log_line(fake, caplog):
     error_id = re.search(r"\b([0-9a-f]{16})\b", card).group(1)
     lines = [line for line in request_lines(caplog, error_id) if "chat=chat-card" in line]
     assert lines and f"error={error_id}]" in lines[0]
+
+
+async def test_the_python_layers_lines_carry_the_same_request_tag_as_the_engines(fake, caplog):
+    caplog.set_level(logging.INFO, logger="openrouter_pipe")
+    fake.enqueue({"error": 400})
+    pipe = new_pipe(fake.base_url)
+    chat = {**IDS, "chat": "chat-task-tag"}
+    body = chat_body("### Task: generate a title", stream=False)
+    assert await ask(pipe, body, ids=chat, __task__="title_generation") == ""
+    lines = request_lines(caplog, "chat=chat-task-tag")
+    python_lines = [line for line in lines if "could not answer the title_generation task" in line]
+    engine_lines = [line for line in lines if "Error ID" in line or "error=" in line]
+    assert python_lines and engine_lines, lines
+    tag = re.match(r"\[request=(\w+) user=user-7 chat=chat-task-tag message=msg-7\]", python_lines[0])
+    assert tag, python_lines[0]
+    assert all(f"[request={tag.group(1)} " in line for line in engine_lines), (tag.group(1), engine_lines)

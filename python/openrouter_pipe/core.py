@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import sys
+import uuid
 from pathlib import Path
 from collections.abc import AsyncIterator
 from typing import Any
@@ -39,6 +40,20 @@ def pipe_id_from_module(module_name: str, default: str = "openrouter") -> str:
     """The Function id Open WebUI loaded us under, from the module name."""
     match = _MODULE_NAME.match(module_name or "")
     return match.group("id") if match else default
+
+
+def request_tag(request: dict[str, Any]) -> str:
+    """``[request=… user=… chat=… message=…]``: the tag the engine puts on the same
+    request's lines, so an operator finds the Python layer's lines beside them."""
+
+    def part(key: str) -> str:
+        value = request.get(key)
+        text = str(value).strip() if value else ""
+        return re.sub(r"\s+", "_", text)[:80] or "-"
+
+    return "[request={} user={} chat={} message={}]".format(
+        part("request_id"), part("user_id"), part("chat_id"), part("message_id")
+    )
 
 
 def flush_logs() -> None:
@@ -325,6 +340,7 @@ class PipeCore:
             "chat_id": context.get("chat_id") or metadata.get("chat_id"),
             "message_id": context.get("message_id") or metadata.get("message_id"),
             "session_id": context.get("session_id") or metadata.get("session_id"),
+            "request_id": uuid.uuid4().hex[:20].upper(),
             "task": task,
             "features": metadata.get("features") if isinstance(metadata.get("features"), dict) else {},
             "tools": [],
@@ -332,28 +348,29 @@ class PipeCore:
             "artifact_db_path": self.artifact_db_path,
             "owui_database": self.owui_database,
         }
+        tag = request_tag(request)
         tools = None if task else ChatTools(context)
         if tools is not None:
             request["tools"] = tools.describe()
         try:
             request_json, blobs = await _to_json(request, body)
         except (TypeError, ValueError) as exc:
-            log.warning("Unreadable chat request: %s", exc)
+            log.warning("%s Unreadable chat request: %s", tag, exc)
             return "### ⚠️ Unreadable request\n\nThis chat request could not be read. Please retry."
-        host = HostSession(context, tools, getattr(valves, "TOOL_SHUTDOWN_TIMEOUT_SECONDS", 0.0))
+        host = HostSession(context, tools, getattr(valves, "TOOL_SHUTDOWN_TIMEOUT_SECONDS", 0.0), tag=tag)
         if task:
-            return await self._task(request_json, blobs, task, host)
+            return await self._task(request_json, blobs, task, host, tag)
         await self._ensure_native_tools(valves, body, metadata, context, pipe_id)
         if not body.get("stream"):
             return await self._complete(request_json, blobs, host)
         return StreamingAnswer(_native.start_chat(request_json, blobs=blobs), host)
 
-    async def _task(self, request_json: str, blobs: list[str], task: str, host: HostSession) -> str:
+    async def _task(self, request_json: str, blobs: list[str], task: str, host: HostSession, tag: str) -> str:
         """Title, tags, follow-ups…: the model's text, or "" so Open WebUI falls back to
         its default instead of parsing an error card as a title."""
         completion = await _collect(request_json, blobs, host)
         if completion is None or not completion.answered:
-            log.warning("OpenRouter could not answer the %s task; Open WebUI will use its default", task)
+            log.warning("%s OpenRouter could not answer the %s task; Open WebUI will use its default", tag, task)
             return ""
         return completion.text
 

@@ -41,12 +41,15 @@ class HostSession:
         context: dict[str, Any] | None = None,
         tools: ChatTools | None = None,
         shutdown_timeout: float = 0.0,
+        tag: str = "",
     ) -> None:
         context = context or {}
         self._emitter = context.get("event_emitter")
         self._event_call = context.get("event_call")
         self._tools = tools
         self._shutdown_timeout = max(0.0, float(shutdown_timeout or 0.0))
+        # The request's log tag (``core.request_tag``), in front of this session's lines.
+        self._tag = tag
         self._tasks: set[asyncio.Task] = set()
         files = OwuiFiles(context)
         self._handlers: dict[str, Handler] = {
@@ -80,7 +83,7 @@ class HostSession:
             self.close()
             return
         self._tasks = set()
-        closer = asyncio.get_running_loop().create_task(_wind_down(running, self._shutdown_timeout))
+        closer = asyncio.get_running_loop().create_task(_wind_down(running, self._shutdown_timeout, self._tag))
         _winding_down.add(closer)
         closer.add_done_callback(_winding_down.discard)
 
@@ -103,7 +106,7 @@ class HostSession:
         except (Unavailable, StorageUnavailable) as exc:
             request.fail("unavailable", str(exc))
         except Exception as exc:  # noqa: BLE001 - reported to the engine, never raised into Open WebUI
-            log.debug("Host call %s failed", request.op, exc_info=True)
+            log.debug("%s Host call %s failed", self._tag, request.op, exc_info=True)
             request.fail("failed", f"{type(exc).__name__}: {exc}")
         else:
             try:
@@ -131,10 +134,10 @@ class HostSession:
 _winding_down: set[asyncio.Task] = set()
 
 
-async def _wind_down(running: list[asyncio.Task], timeout: float) -> None:
+async def _wind_down(running: list[asyncio.Task], timeout: float, tag: str = "") -> None:
     _done, pending = await asyncio.wait(running, timeout=timeout)
     if pending:
-        log.warning("Tool shutdown exceeded %.1fs; cancelling workers.", timeout)
+        log.warning("%s Tool shutdown exceeded %.1fs; cancelling workers.", tag, timeout)
         for task in pending:
             task.cancel()
 

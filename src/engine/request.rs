@@ -31,6 +31,9 @@ pub struct ChatRequest {
     pub message_id: Option<String>,
     /// The browser session (`__session_id__`).
     pub session_id: Option<String>,
+    /// The id the Python layer gave this request, so its own log lines carry the same
+    /// `request=` tag as the engine's; the engine makes one when absent or unusable.
+    pub request_id: Option<String>,
     /// Open WebUI background task (`title_generation`, …) or `None` for a chat turn.
     pub task: Option<String>,
     /// `__metadata__["features"]`: the chat's toggles (web search, …).

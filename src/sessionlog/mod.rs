@@ -76,11 +76,24 @@ fn id(value: &Option<String>) -> String {
     value.as_deref().unwrap_or("").trim().to_string()
 }
 
+/// A request id from Python is used only when it is short and plain (letters, digits,
+/// `-`, `_`), since it goes into every log line and the archive's `meta.json`.
+fn usable_request_id(id: &str) -> bool {
+    (8..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 impl RequestLog {
     /// The context of `req`, accepted by the engine at `accepted`.
     pub fn new(req: &ChatRequest, settings: &Settings, accepted: Instant) -> Self {
         let stamp = Stamp {
-            request_id: crate::ids::new_id(),
+            request_id: req
+                .request_id
+                .as_deref()
+                .filter(|id| usable_request_id(id))
+                .map_or_else(crate::ids::new_id, str::to_owned),
             user_id: id(&req.user_id),
             session_id: id(&req.session_id),
             chat_id: id(&req.chat_id),
