@@ -8,6 +8,7 @@ __all__ = [
     "valve_specs",
     "sanitize_model_id",
     "drain_logs",
+    "close_for_exit",
     "list_models",
     "configure_deployment",
     "warm_catalog",
@@ -29,6 +30,9 @@ def valve_specs() -> str:
 
 def sanitize_model_id(model_id: str) -> str:
     """``vendor/model`` -> ``vendor.model``, as model ids appear in Open WebUI."""
+
+def close_for_exit() -> None:
+    """Stops handing results to Python before the interpreter exits (registered with ``atexit``)."""
 
 def drain_logs() -> list[tuple[str, str]]:
     """Log lines queued by the engine, oldest first, as ``(level, message)``."""

@@ -4,6 +4,7 @@ Rust engine, and relays the answer. Everything heavy happens in Rust."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import logging
 import os
@@ -22,6 +23,10 @@ from .model_sync import CatalogEntry, SyncScheduler
 from .native_function_calling import NativeFunctionCalling
 
 log = logging.getLogger("openrouter_pipe")
+
+# The engine's threads must not hand a result to an interpreter that is being torn down
+# (that aborts the worker); atexit runs before the teardown begins.
+atexit.register(_native.close_for_exit)
 
 # Open WebUI 0.12 executes a Function as module `function_<id>_<32 hex>`; 0.6 used
 # `function_<id>`. The suffix must go, or the id no longer matches the model ids.

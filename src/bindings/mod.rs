@@ -38,6 +38,14 @@ fn sanitize_model_id(model_id: &str) -> String {
     catalog::sanitize_model_id(model_id)
 }
 
+/// Called from Python's `atexit`: results are no longer handed to the interpreter that is
+/// about to exit (see [`runtime::close_for_exit`]). The GIL is released meanwhile, so a
+/// hand-over already under way can finish.
+#[pyfunction]
+fn close_for_exit(py: Python<'_>) {
+    py.detach(|| runtime::close_for_exit(std::time::Duration::from_millis(250)));
+}
+
 /// Log lines queued by the engine: `[(level, message)]`, oldest first.
 #[pyfunction]
 fn drain_logs() -> Vec<(&'static str, String)> {
@@ -313,6 +321,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(valve_specs, m)?)?;
     m.add_function(wrap_pyfunction!(sanitize_model_id, m)?)?;
     m.add_function(wrap_pyfunction!(drain_logs, m)?)?;
+    m.add_function(wrap_pyfunction!(close_for_exit, m)?)?;
     m.add_function(wrap_pyfunction!(list_models, m)?)?;
     m.add_function(wrap_pyfunction!(warm_catalog, m)?)?;
     m.add_function(wrap_pyfunction!(configure_deployment, m)?)?;
