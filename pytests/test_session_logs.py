@@ -238,6 +238,50 @@ async def test_a_tool_using_chat_is_archived_with_both_rounds_and_tool_time(fake
     assert_no_secrets(path)
 
 
+def failing_tool():
+    async def read_gauge(name):
+        raise RuntimeError(f"gauge {name} is on fire")
+
+    return {
+        "read_gauge": {
+            "tool_id": "t",
+            "callable": read_gauge,
+            "spec": {
+                "name": "read_gauge",
+                "description": "Reads a gauge.",
+                "parameters": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
+            },
+        }
+    }
+
+
+async def test_the_python_layers_lines_about_a_chat_are_in_its_archive(fake, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="openrouter_pipe")
+    fake.enqueue({"call": "read_gauge", "call_args": json.dumps({"name": "boiler"}), "text": "Checking."})
+    pipe = archive_pipe(fake, tmp_path)
+    await ask(pipe, chat_body("how is the boiler?"), __tools__=failing_tool())
+    path = await archive_of(tmp_path)
+    rows = records(path)
+    failed = [r for r in rows if "Host call tool failed" in r["message"]]
+    assert failed, [r["message"][:80] for r in rows]
+    assert failed[0]["level"] == "DEBUG" and failed[0]["module"] == "openrouter_pipe.host"
+    assert "RuntimeError: gauge boiler is on fire" in failed[0]["message"], "the traceback is kept"
+    assert failed[0]["request_id"] == json.loads(members(path)["meta.json"])["request_id"]
+    assert not request_lines(caplog, "Host call tool failed"), "DEBUG stays out of an INFO log"
+    assert_no_secrets(path)
+
+
+async def test_a_users_debug_level_shows_the_python_layers_lines_with_the_request_tag(fake, caplog):
+    caplog.set_level(logging.INFO, logger="openrouter_pipe")
+    fake.enqueue({"call": "read_gauge", "call_args": json.dumps({"name": "boiler"}), "text": "Checking."})
+    pipe = new_pipe(fake.base_url)
+    chat = {**IDS, "chat": "chat-gauge"}
+    await ask(pipe, chat_body("boiler?"), ids=chat, __tools__=failing_tool(), user_valves={"LOG_LEVEL": "DEBUG"})
+    lines = [line for line in request_lines(caplog, "chat=chat-gauge") if "Host call tool failed" in line]
+    assert lines, request_lines(caplog, "chat=chat-gauge")
+    assert re.match(r"\[DEBUG\] \[request=\w+ user=user-7 chat=chat-gauge message=msg-7\] Host call", lines[0])
+
+
 @pytest.mark.parametrize(
     "hostile",
     [

@@ -9,6 +9,7 @@ __all__ = [
     "sanitize_model_id",
     "drain_logs",
     "close_for_exit",
+    "request_log",
     "list_models",
     "configure_deployment",
     "warm_catalog",
@@ -33,6 +34,10 @@ def sanitize_model_id(model_id: str) -> str:
 
 def close_for_exit() -> None:
     """Stops handing results to Python before the interpreter exits (registered with ``atexit``)."""
+
+def request_log(request_id: str, level: str, module: str, lineno: int, message: str) -> bool:
+    """Hands a Python line to the request under way with that id (tagged, filtered by its
+    ``LOG_LEVEL``, archived with it); ``False`` when there is none."""
 
 def drain_logs() -> list[tuple[str, str]]:
     """Log lines queued by the engine, oldest first, as ``(level, message)``."""

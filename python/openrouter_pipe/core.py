@@ -18,6 +18,7 @@ from typing import Any
 from . import _native, relay
 from .files import describe_attached
 from .host import HostSession
+from .request_log import RequestLines
 from .tools import ChatTools
 from .model_sync import CatalogEntry, SyncScheduler
 from .native_function_calling import NativeFunctionCalling
@@ -45,20 +46,6 @@ def pipe_id_from_module(module_name: str, default: str = "openrouter") -> str:
     """The Function id Open WebUI loaded us under, from the module name."""
     match = _MODULE_NAME.match(module_name or "")
     return match.group("id") if match else default
-
-
-def request_tag(request: dict[str, Any]) -> str:
-    """``[request=… user=… chat=… message=…]``: the tag the engine puts on the same
-    request's lines, so an operator finds the Python layer's lines beside them."""
-
-    def part(key: str) -> str:
-        value = request.get(key)
-        text = str(value).strip() if value else ""
-        return re.sub(r"\s+", "_", text)[:80] or "-"
-
-    return "[request={} user={} chat={} message={}]".format(
-        part("request_id"), part("user_id"), part("chat_id"), part("message_id")
-    )
 
 
 def flush_logs() -> None:
@@ -353,29 +340,31 @@ class PipeCore:
             "artifact_db_path": self.artifact_db_path,
             "owui_database": self.owui_database,
         }
-        tag = request_tag(request)
+        lines = RequestLines(request)
         tools = None if task else ChatTools(context)
         if tools is not None:
             request["tools"] = tools.describe()
         try:
             request_json, blobs = await _to_json(request, body)
         except (TypeError, ValueError) as exc:
-            log.warning("%s Unreadable chat request: %s", tag, exc)
+            lines.warning("Unreadable chat request: %s", exc)
             return "### ⚠️ Unreadable request\n\nThis chat request could not be read. Please retry."
-        host = HostSession(context, tools, getattr(valves, "TOOL_SHUTDOWN_TIMEOUT_SECONDS", 0.0), tag=tag)
+        host = HostSession(context, tools, getattr(valves, "TOOL_SHUTDOWN_TIMEOUT_SECONDS", 0.0), lines=lines)
         if task:
-            return await self._task(request_json, blobs, task, host, tag)
+            return await self._task(request_json, blobs, task, host, lines)
         await self._ensure_native_tools(valves, body, metadata, context, pipe_id)
         if not body.get("stream"):
             return await self._complete(request_json, blobs, host)
         return StreamingAnswer(_native.start_chat(request_json, blobs=blobs), host)
 
-    async def _task(self, request_json: str, blobs: list[str], task: str, host: HostSession, tag: str) -> str:
+    async def _task(
+        self, request_json: str, blobs: list[str], task: str, host: HostSession, lines: RequestLines
+    ) -> str:
         """Title, tags, follow-ups…: the model's text, or "" so Open WebUI falls back to
         its default instead of parsing an error card as a title."""
         completion = await _collect(request_json, blobs, host)
         if completion is None or not completion.answered:
-            log.warning("%s OpenRouter could not answer the %s task; Open WebUI will use its default", tag, task)
+            lines.warning("OpenRouter could not answer the %s task; Open WebUI will use its default", task)
             return ""
         return completion.text
 

@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from . import _native
 from .files import OwuiFiles
 from .files import Unavailable as StorageUnavailable
+from .request_log import RequestLines
 from .tools import ChatTools
 
-log = logging.getLogger("openrouter_pipe")
 
 Handler = Callable[[Any], Awaitable[Any]]
 
@@ -41,15 +40,15 @@ class HostSession:
         context: dict[str, Any] | None = None,
         tools: ChatTools | None = None,
         shutdown_timeout: float = 0.0,
-        tag: str = "",
+        lines: RequestLines | None = None,
     ) -> None:
         context = context or {}
         self._emitter = context.get("event_emitter")
         self._event_call = context.get("event_call")
         self._tools = tools
         self._shutdown_timeout = max(0.0, float(shutdown_timeout or 0.0))
-        # The request's log tag (``core.request_tag``), in front of this session's lines.
-        self._tag = tag
+        # This session's lines go to its request's log (tag, level, archive).
+        self._lines = lines or RequestLines()
         self._tasks: set[asyncio.Task] = set()
         files = OwuiFiles(context)
         self._handlers: dict[str, Handler] = {
@@ -83,7 +82,7 @@ class HostSession:
             self.close()
             return
         self._tasks = set()
-        closer = asyncio.get_running_loop().create_task(_wind_down(running, self._shutdown_timeout, self._tag))
+        closer = asyncio.get_running_loop().create_task(_wind_down(running, self._shutdown_timeout, self._lines))
         _winding_down.add(closer)
         closer.add_done_callback(_winding_down.discard)
 
@@ -106,7 +105,7 @@ class HostSession:
         except (Unavailable, StorageUnavailable) as exc:
             request.fail("unavailable", str(exc))
         except Exception as exc:  # noqa: BLE001 - reported to the engine, never raised into Open WebUI
-            log.debug("%s Host call %s failed", self._tag, request.op, exc_info=True)
+            self._lines.debug("Host call %s failed", request.op, exc_info=True)
             request.fail("failed", f"{type(exc).__name__}: {exc}")
         else:
             try:
@@ -134,10 +133,10 @@ class HostSession:
 _winding_down: set[asyncio.Task] = set()
 
 
-async def _wind_down(running: list[asyncio.Task], timeout: float, tag: str = "") -> None:
+async def _wind_down(running: list[asyncio.Task], timeout: float, lines: RequestLines) -> None:
     _done, pending = await asyncio.wait(running, timeout=timeout)
     if pending:
-        log.warning("%s Tool shutdown exceeded %.1fs; cancelling workers.", tag, timeout)
+        lines.warning("Tool shutdown exceeded %.1fs; cancelling workers.", timeout)
         for task in pending:
             task.cancel()
 

@@ -46,6 +46,14 @@ fn close_for_exit(py: Python<'_>) {
     py.detach(|| runtime::close_for_exit(std::time::Duration::from_millis(250)));
 }
 
+/// A Python line about the request `request_id`: tagged, filtered by that request's
+/// `LOG_LEVEL` and archived with it. `False` when that request is not under way (the
+/// caller logs the line itself).
+#[pyfunction]
+fn request_log(request_id: &str, level: &str, module: &str, lineno: u32, message: &str) -> bool {
+    crate::sessionlog::live::log_from_python(request_id, level, module, lineno, message)
+}
+
 /// Log lines queued by the engine: `[(level, message)]`, oldest first.
 #[pyfunction]
 fn drain_logs() -> Vec<(&'static str, String)> {
@@ -322,6 +330,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sanitize_model_id, m)?)?;
     m.add_function(wrap_pyfunction!(drain_logs, m)?)?;
     m.add_function(wrap_pyfunction!(close_for_exit, m)?)?;
+    m.add_function(wrap_pyfunction!(request_log, m)?)?;
     m.add_function(wrap_pyfunction!(list_models, m)?)?;
     m.add_function(wrap_pyfunction!(warm_catalog, m)?)?;
     m.add_function(wrap_pyfunction!(configure_deployment, m)?)?;

@@ -7,6 +7,7 @@
 
 pub mod archive;
 pub mod cleanup;
+pub mod live;
 pub mod record;
 pub mod timing;
 pub mod writer;
@@ -217,6 +218,11 @@ impl RequestLog {
 
     /// Takes one line of this request.
     pub fn log(&self, level: LogLevel, message: &str, at: &'static Location<'static>) {
+        self.log_at(level, module_of(at.file()), at.line(), message);
+    }
+
+    /// Takes one line of this request, from `module` at `lineno` (a Python module's lines).
+    pub fn log_at(&self, level: LogLevel, module: &'static str, lineno: u32, message: &str) {
         let console = self.threshold.passes(level);
         let capture = self.archive.as_ref().map(|p| p.max_lines);
         if !console && capture.is_none() {
@@ -238,7 +244,7 @@ impl RequestLog {
             }
             state
                 .records
-                .push_back(Record::now(level, module_of(at.file()), at.line(), message));
+                .push_back(Record::now(level, module, lineno, message));
         }
     }
 
@@ -402,6 +408,7 @@ impl Drop for FinishOnDrop {
 /// Runs `work` inside `log`'s context; the archive is handed over when it ends or is
 /// dropped.
 pub async fn scope<F: std::future::Future>(log: Arc<RequestLog>, work: F) -> F::Output {
+    let _live = live::enter(&log);
     let _finish = FinishOnDrop(log.clone());
     CURRENT.scope(log, work).await
 }
