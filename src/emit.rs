@@ -56,6 +56,16 @@ impl LogLevel {
             LogLevel::Error => "ERROR",
         }
     }
+
+    /// The level of a Python `logging` level name (`CRITICAL` counts as an error).
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "DEBUG" => LogLevel::Debug,
+            "INFO" => LogLevel::Info,
+            "WARNING" => LogLevel::Warning,
+            _ => LogLevel::Error,
+        }
+    }
 }
 
 /// A complete function call requested by the model (arguments fully streamed).

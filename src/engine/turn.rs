@@ -133,8 +133,9 @@ pub async fn run_turn<S: Sink>(
 /// Reads the SSE body, feeding the mapper and flushing coalesced text on time.
 ///
 /// A stream (or a document sent instead of one) that fails with a retryable code before
-/// anything visible was sent is not rendered: its failure comes back as the [`UpstreamError`] the same HTTP status would
-/// have been, so the answer loop retries it (or shows that status's card).
+/// anything visible was sent is not rendered: its failure comes back as the
+/// [`UpstreamError`] the same HTTP status would have been, so the answer loop retries it
+/// (or shows that status's card).
 async fn pump_stream<S: Sink>(
     response: reqwest::Response,
     mapper: &mut RoundMapper,

@@ -84,6 +84,12 @@ impl ErrorEmits {
     }
 }
 
+/// Whether an HTTP status says the same request may succeed later (408, 425, 429, 5xx):
+/// the one list the upstream retry policy, file downloads and failure events share.
+pub fn transient_status(status: u16) -> bool {
+    matches!(status, 408 | 425 | 429 | 500..=599)
+}
+
 /// HTTP error before the stream started: returns the emits that end the answer with a
 /// readable card (markdown content, a done status, a log line carrying the error id).
 pub fn http_error_emits(

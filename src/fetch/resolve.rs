@@ -195,7 +195,7 @@ async fn follow(
 
 /// A failed status, with the server's `Retry-After` when the status is worth retrying.
 fn status_error(status: u16, headers: &reqwest::header::HeaderMap) -> FetchError {
-    let retryable = matches!(status, 408 | 425 | 429 | 500..=599);
+    let retryable = crate::errors::transient_status(status);
     let after = headers
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|value| value.to_str().ok())

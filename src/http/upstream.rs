@@ -64,9 +64,9 @@ impl UpstreamError {
         match self {
             UpstreamError::Transport { .. } => StatusClass::Transport,
             UpstreamError::Status { status, .. } => match status {
+                s if !crate::errors::transient_status(*s) => StatusClass::Client,
                 408 | 429 => StatusClass::Throttled,
-                425 | 500..=599 => StatusClass::Server,
-                _ => StatusClass::Client,
+                _ => StatusClass::Server,
             },
         }
     }

@@ -47,16 +47,6 @@ fn python_module(name: &str) -> &'static str {
     KNOWN.into_iter().find(|k| *k == name).unwrap_or("python")
 }
 
-/// `DEBUG`/`INFO`/`WARNING`/`ERROR` (Python's `CRITICAL` counts as an error).
-fn level_named(name: &str) -> LogLevel {
-    match name {
-        "DEBUG" => LogLevel::Debug,
-        "INFO" => LogLevel::Info,
-        "WARNING" => LogLevel::Warning,
-        _ => LogLevel::Error,
-    }
-}
-
 /// Hands a Python line to the request `request_id` (tagged, filtered by its level and
 /// archived as the engine's lines are); `false` when no such request is under way, so the
 /// caller logs the line itself.
@@ -73,7 +63,12 @@ pub fn log_from_python(
     };
     match found {
         Some(log) => {
-            log.log_at(level_named(level), python_module(module), lineno, message);
+            log.log_at(
+                LogLevel::from_name(level),
+                python_module(module),
+                lineno,
+                message,
+            );
             true
         }
         None => false,
@@ -86,9 +81,9 @@ mod tests {
 
     #[test]
     fn levels_and_modules_are_read_from_python_names() {
-        assert_eq!(level_named("DEBUG"), LogLevel::Debug);
-        assert_eq!(level_named("WARNING"), LogLevel::Warning);
-        assert_eq!(level_named("CRITICAL"), LogLevel::Error);
+        assert_eq!(LogLevel::from_name("DEBUG"), LogLevel::Debug);
+        assert_eq!(LogLevel::from_name("WARNING"), LogLevel::Warning);
+        assert_eq!(LogLevel::from_name("CRITICAL"), LogLevel::Error);
         assert_eq!(
             python_module("openrouter_pipe.host"),
             "openrouter_pipe.host"

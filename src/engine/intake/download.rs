@@ -18,7 +18,7 @@ use crate::valves::FileSettings;
 fn retry_hint(err: &FetchError) -> Option<Option<Duration>> {
     match err {
         FetchError::StatusRetryAfter(_, after) => Some(Some(*after)),
-        FetchError::Status(status) => matches!(status, 408 | 425 | 429 | 500..=599).then_some(None),
+        FetchError::Status(status) => crate::errors::transient_status(*status).then_some(None),
         FetchError::Transport(_) | FetchError::TimedOut => Some(None),
         FetchError::Refused(_) | FetchError::TooLarge(_) => None,
     }

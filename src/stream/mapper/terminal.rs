@@ -271,7 +271,7 @@ fn retryable_status(failure: &Value) -> Option<u16> {
         .iter()
         .filter_map(|place| failure.pointer(place))
         .find_map(status_of_code)
-        .filter(|status| matches!(status, 408 | 425 | 429 | 500..=599))
+        .filter(|status| errors::transient_status(*status))
 }
 
 fn status_of_code(code: &Value) -> Option<u16> {
