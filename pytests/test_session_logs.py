@@ -10,7 +10,9 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -269,6 +271,47 @@ async def test_the_python_layers_lines_about_a_chat_are_in_its_archive(fake, tmp
     assert failed[0]["request_id"] == json.loads(members(path)["meta.json"])["request_id"]
     assert not request_lines(caplog, "Host call tool failed"), "DEBUG stays out of an INFO log"
     assert_no_secrets(path)
+
+
+async def test_a_tools_failed_citation_is_logged_in_its_chats_archive(fake, tmp_path, monkeypatch):
+    # Open WebUI's citation helper (loaded inside a server) raising on a tool's result: the
+    # tools module's line about it belongs to the chat that ran the tool.
+    def broken_citation(**_kwargs):
+        raise ValueError("citation parser choked")
+
+    middleware = types.ModuleType("open_webui.utils.middleware")
+    middleware.CITATION_TOOL_NAMES = ["fetch_url"]
+    middleware.get_citation_source_from_tool_result = broken_citation
+    monkeypatch.setitem(sys.modules, "open_webui.utils.middleware", middleware)
+
+    async def fetch_url(url):
+        return f"The page at {url} says hello."
+
+    tools = {
+        "fetch_url": {
+            "tool_id": "web",
+            "callable": fetch_url,
+            "spec": {
+                "name": "fetch_url",
+                "description": "Fetches a page.",
+                "parameters": {"type": "object", "properties": {"url": {"type": "string"}}, "required": ["url"]},
+            },
+        }
+    }
+    fake.enqueue({"call": "fetch_url", "call_args": json.dumps({"url": "http://example.test/"}), "text": "Fetched."})
+    emitted = []
+
+    async def emitter(event):
+        emitted.append(event)
+
+    pipe = archive_pipe(fake, tmp_path)
+    await ask(pipe, chat_body("read the page"), __tools__=tools, __event_emitter__=emitter)
+    rows = records(await archive_of(tmp_path))
+    cited = [r for r in rows if "No citation for fetch_url" in r["message"]]
+    assert cited, [r["message"][:80] for r in rows]
+    assert cited[0]["module"] == "openrouter_pipe.tools" and cited[0]["level"] == "DEBUG"
+    assert "ValueError: citation parser choked" in cited[0]["message"]
+    assert not [e for e in emitted if e.get("type") == "source"], "no citation was made up"
 
 
 async def test_a_users_debug_level_shows_the_python_layers_lines_with_the_request_tag(fake, caplog):

@@ -341,7 +341,7 @@ class PipeCore:
             "owui_database": self.owui_database,
         }
         lines = RequestLines(request)
-        tools = None if task else ChatTools(context)
+        tools = None if task else ChatTools(context, lines)
         if tools is not None:
             request["tools"] = tools.describe()
         try:

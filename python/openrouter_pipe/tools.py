@@ -14,12 +14,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-import logging
 import sys
 import uuid
 from typing import Any
 
-log = logging.getLogger("openrouter_pipe")
+from .request_log import RequestLines
 
 # Tools whose results Open WebUI turns into citations (its own list, used if importable).
 _CITATION_TOOLS = ("fetch_url", "view_file", "view_knowledge_file", "query_knowledge_files", "query_chat_files")
@@ -44,7 +43,7 @@ def _spec_of(entry: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _openapi_specs(server: dict[str, Any]) -> list[dict[str, Any]]:
+def _openapi_specs(server: dict[str, Any], lines: RequestLines) -> list[dict[str, Any]]:
     specs = server.get("specs")
     if isinstance(specs, list):
         return [s for s in specs if isinstance(s, dict)]
@@ -57,15 +56,17 @@ def _openapi_specs(server: dict[str, Any]) -> list[dict[str, Any]]:
     try:
         return [s for s in convert_openapi_to_tool_payload(openapi) if isinstance(s, dict)]
     except Exception:  # noqa: BLE001 - a malformed server is skipped, not fatal
-        log.debug("Tool server spec could not be converted", exc_info=True)
+        lines.debug("Tool server spec could not be converted", exc_info=True)
         return []
 
 
 class ChatTools:
-    """The tools of one chat request, by the name the model calls them."""
+    """The tools of one chat request, by the name the model calls them. Its log lines go
+    to that request's log (``lines``): tag, level and archive."""
 
-    def __init__(self, context: dict[str, Any] | None = None) -> None:
+    def __init__(self, context: dict[str, Any] | None = None, lines: RequestLines | None = None) -> None:
         context = context or {}
+        self._lines = lines or RequestLines()
         self._event_call = context.get("event_call")
         self._emitter = context.get("event_emitter")
         self._request = context.get("request")
@@ -89,7 +90,7 @@ class ChatTools:
                 continue
             spec = _spec_of(entry)
             if spec is None:
-                log.debug("Tool %r without a usable spec skipped", name)
+                self._lines.debug("Tool %r without a usable spec skipped", name)
                 continue
             self._entries[spec["name"]] = entry
 
@@ -100,7 +101,7 @@ class ChatTools:
             if not isinstance(server, dict):
                 continue
             payload = {k: v for k, v in server.items() if k != "specs"}
-            for spec in _openapi_specs(server):
+            for spec in _openapi_specs(server, self._lines):
                 if isinstance(spec.get("name"), str) and spec["name"].strip():
                     self._entries[spec["name"]] = {"spec": spec, "direct": True, "server": payload, "type": "direct"}
 
@@ -182,7 +183,7 @@ class ChatTools:
                 )
                 await self._emit_extras(files, embeds)
             except Exception:  # noqa: BLE001 - fall back to the plain text of the result
-                log.debug("Open WebUI could not process the result of %s", name, exc_info=True)
+                self._lines.debug("Open WebUI could not process the result of %s", name, exc_info=True)
         return _as_text(result)
 
     def _user_model(self) -> Any:
@@ -214,7 +215,7 @@ class ChatTools:
         try:
             sources = cite(tool_name=name, tool_params=params, tool_result=text, tool_id=entry.get("tool_id", ""))
         except Exception:  # noqa: BLE001 - citations are a courtesy
-            log.debug("No citation for %s", name, exc_info=True)
+            self._lines.debug("No citation for %s", name, exc_info=True)
             return
         for source in sources or ():
             await self._emitter({"type": "source", "data": source})
