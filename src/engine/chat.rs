@@ -54,7 +54,9 @@ pub async fn run<S: Sink, H: Host>(
         return Outcome::Failed;
     };
     fault_hook::panic_if_asked(req);
-    let mut session = ArtifactSession::open(req, settings).await;
+    // Boxed: opening (SQLite or PostgreSQL) is the largest state of a chat's future, and
+    // only needed until the session is open.
+    let mut session = Box::pin(ArtifactSession::open(req, settings)).await;
     let outcome = {
         let mut tap = Tap {
             sink: &mut *sink,
@@ -63,7 +65,7 @@ pub async fn run<S: Sink, H: Host>(
         };
         let notices = tap.session.take_notices();
         send_all(&mut tap, notices).await;
-        answer(req, settings, &mut tap, host).await
+        Box::pin(answer(req, settings, &mut tap, host)).await
     };
     let closing = session.closing_markers();
     send_all(sink, closing).await;

@@ -4,6 +4,8 @@
 use base64::engine::general_purpose::URL_SAFE;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 const PREFIX: &str = "encrypted:";
 
@@ -20,9 +22,33 @@ pub fn reveal(value: &str, secret: Option<&str>) -> Option<String> {
     let Some(token) = value.strip_prefix(PREFIX) else {
         return Some(value.to_string());
     };
-    let fernet = fernet::Fernet::new(&fernet_key(secret?))?;
-    let plain = fernet.decrypt(token.trim()).ok()?;
-    String::from_utf8(plain).ok()
+    let secret = secret?;
+    let key = (secret.to_string(), token.trim().to_string());
+    if let Some(plain) = revealed().get(&key) {
+        return Some(plain.clone());
+    }
+    let fernet = fernet::Fernet::new(&fernet_key(secret))?;
+    let plain = String::from_utf8(fernet.decrypt(&key.1).ok()?).ok()?;
+    let mut memo = revealed();
+    if memo.len() >= REVEALED_LIMIT {
+        memo.clear();
+    }
+    memo.insert(key, plain.clone());
+    Some(plain)
+}
+
+/// Decrypted values by (secret, token). Every request reads its secret valves, and one
+/// Fernet decryption (HMAC-SHA256 and AES) was about 10,000 instructions of the ~1.5
+/// million a short chat costs; a token's plain value never changes. Bounded so that
+/// valves re-sealed again and again cannot grow it.
+const REVEALED_LIMIT: usize = 64;
+
+fn revealed() -> std::sync::MutexGuard<'static, HashMap<(String, String), String>> {
+    static REVEALED: OnceLock<Mutex<HashMap<(String, String), String>>> = OnceLock::new();
+    REVEALED
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
 }
 
 /// Encrypts a value the way Open WebUI-era valves stored it (the tests' way to make one).
@@ -44,7 +70,12 @@ mod tests {
             reveal(&stored, Some("webui-secret")).as_deref(),
             Some("sk-or-v1-abc")
         );
-        assert_eq!(reveal(&stored, Some("other")), None);
+        assert_eq!(
+            reveal(&stored, Some("webui-secret")).as_deref(),
+            Some("sk-or-v1-abc"),
+            "again, from the memo"
+        );
+        assert_eq!(reveal(&stored, Some("other")), None, "the memo is per secret");
         assert_eq!(reveal(&stored, None), None);
         assert_eq!(reveal("plain", None).as_deref(), Some("plain"));
     }
