@@ -75,7 +75,11 @@ mod tests {
             Some("sk-or-v1-abc"),
             "again, from the memo"
         );
-        assert_eq!(reveal(&stored, Some("other")), None, "the memo is per secret");
+        assert_eq!(
+            reveal(&stored, Some("other")),
+            None,
+            "the memo is per secret"
+        );
         assert_eq!(reveal(&stored, None), None);
         assert_eq!(reveal("plain", None).as_deref(), Some("plain"));
     }
