@@ -203,6 +203,28 @@ async def test_huge_templates_and_huge_cards_are_bounded(fake):
 
 
 @pytest.mark.parametrize("stream", [True, False])
+async def test_a_panic_before_the_settings_exist_still_shows_the_internal_error_card(fake, monkeypatch, stream):
+    # Outside the answer's guard (before the request's settings are built) the operator's
+    # template cannot be read: the built-in card, with its error id and time, says so.
+    monkeypatch.setenv("OPENROUTER_PIPE_TEST_PANIC_MODEL", "panic-on-purpose")
+    monkeypatch.setenv("OPENROUTER_PIPE_TEST_PANIC_AT", "start")
+    pipe = new_pipe(fake.base_url, INTERNAL_ERROR_TEMPLATE="Custom: {error_id}")
+    body = chat_body("hello", stream=stream, model="openrouter.openai.panic-on-purpose")
+    result = await pipe.pipe(body, __user__={"id": "user-panic"}, __metadata__={"chat_id": "chat-panic"})
+    text = result if isinstance(result, str) else content_of(parse_lines([line async for line in result]))
+    assert "The pipe failed while answering" in text, text
+    assert re.search(r"Error ID:\*\* `[0-9a-f]{16}`", text), text
+    assert re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|\d{4}-\d\d-\d\d \d\d:\d\d", text), text
+    assert "Custom:" not in text
+    assert not fake.requests(), "nothing went upstream"
+    monkeypatch.delenv("OPENROUTER_PIPE_TEST_PANIC_AT")
+    monkeypatch.delenv("OPENROUTER_PIPE_TEST_PANIC_MODEL")
+    fake.enqueue({"text": "still here"})
+    text, _ = await answer_text(new_pipe(fake.base_url, MAX_CONCURRENT_REQUESTS=1))
+    assert text == "still here"
+
+
+@pytest.mark.parametrize("stream", [True, False])
 async def test_a_panic_while_answering_uses_the_internal_template(fake, monkeypatch, stream):
     # The engine's test-only hook (src/engine/fault_hook.rs) panics for this model only.
     monkeypatch.setenv("OPENROUTER_PIPE_TEST_PANIC_MODEL", "panic-on-purpose")

@@ -194,19 +194,39 @@ impl Delivery {
             let result = match work.await {
                 Ok(result) => result,
                 Err(err) => {
+                    // Reached by a panic outside the answer's own guard (reading the
+                    // request, building its settings): the built-in internal-error card.
+                    let card = if err.is_panic() || collect {
+                        engine::notices::internal_failure_before_settings()
+                    } else {
+                        Vec::new()
+                    };
                     if err.is_panic() {
                         logsink::log(LogLevel::Error, "internal error while answering (panic)");
-                        if !collect {
-                            if let Some(item) = owui::item(&engine::notices::internal_error()) {
-                                let _ = tx.send(Outgoing::Line(item)).await;
+                        for emit in &card {
+                            match emit {
+                                Emit::Log { level, message } => {
+                                    logsink::log(*level, message.clone())
+                                }
+                                _ if collect => {}
+                                other => {
+                                    if let Some(item) = owui::item(other) {
+                                        let _ = tx.send(Outgoing::Line(item)).await;
+                                    }
+                                }
                             }
                         }
                     }
                     collect.then(|| Completion {
-                        text: match engine::notices::internal_error() {
-                            Emit::Content(text) => text.trim_start().to_string(),
-                            _ => String::new(),
-                        },
+                        text: card
+                            .iter()
+                            .filter_map(|emit| match emit {
+                                Emit::Content(text) => Some(text.as_str()),
+                                _ => None,
+                            })
+                            .collect::<String>()
+                            .trim_start()
+                            .to_string(),
                         usage_json: None,
                         answered: false,
                     })

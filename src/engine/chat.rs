@@ -53,7 +53,7 @@ pub async fn run<S: Sink, H: Host>(
         let _ = sink.flush().await;
         return Outcome::Failed;
     };
-    fault_hook::panic_if_asked(req);
+    fault_hook::panic_if_asked(req, fault_hook::Stage::Answer);
     // Boxed: opening (SQLite or PostgreSQL) is the largest state of a chat's future, and
     // only needed until the session is open.
     let mut session = Box::pin(ArtifactSession::open(req, settings)).await;

@@ -109,6 +109,7 @@ pub fn stream(
         match parsed {
             Ok(mut request) => {
                 request.detach_messages();
+                super::fault_hook::panic_if_asked(&request, super::fault_hook::Stage::Start);
                 let settings = request.settings();
                 let log = request_log(&request, &settings, accepted);
                 let mut sink = StreamSink::new(tx, coalescer(&settings), on_send, first_token);
@@ -203,6 +204,7 @@ async fn complete_accepted(
         Some(host) => CollectSink::live(host.clone()),
         None => CollectSink::default(),
     };
+    super::fault_hook::panic_if_asked(&request, super::fault_hook::Stage::Start);
     let settings = request.settings();
     let log = request_log(&request, &settings, accepted);
     let answer = guarded(run(&request, &settings, &mut sink, &host));

@@ -42,6 +42,20 @@ pub fn unreadable_request(why: &str) -> Vec<Emit> {
     ]
 }
 
+/// The internal-error card for a panic before the request's own settings existed
+/// (reading the request, building its settings): the built-in `INTERNAL_ERROR_TEMPLATE`
+/// card, with an error id and timestamp like every other card. The operator's template
+/// cannot be had there, since building the settings is what may have failed. Should
+/// building the default settings panic too, the plain notice stands in.
+pub fn internal_failure_before_settings() -> Vec<Emit> {
+    std::panic::catch_unwind(|| {
+        let settings = crate::valves::Settings::new(serde_json::Map::new());
+        let style = crate::errors::CardStyle::new(settings.cards.clone(), Default::default());
+        crate::errors::internal_failure_emits("", &style)
+    })
+    .unwrap_or_else(|_| vec![internal_error()])
+}
+
 /// The engine itself failed (a bug); said plainly instead of an empty answer.
 pub fn internal_error() -> Emit {
     Emit::Content(
