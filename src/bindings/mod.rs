@@ -196,10 +196,11 @@ impl Delivery {
                 Err(err) => {
                     // Reached by a panic outside the answer's own guard (reading the
                     // request, building its settings): the built-in internal-error card.
-                    let card = if err.is_panic() || collect {
+                    // A cancelled answer's text is never read; it keeps the plain notice.
+                    let card = if err.is_panic() {
                         engine::notices::internal_failure_before_settings()
                     } else {
-                        Vec::new()
+                        vec![engine::notices::internal_error()]
                     };
                     if err.is_panic() {
                         logsink::log(LogLevel::Error, "internal error while answering (panic)");
