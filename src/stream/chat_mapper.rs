@@ -155,6 +155,12 @@ impl ChatCompletionsMapper {
             .get("annotations")
             .cloned()
             .unwrap_or_else(|| json!([]));
+        if annotations
+            .as_array()
+            .is_some_and(|a| a.iter().any(is_url_citation))
+        {
+            self.inner.web_search_from_citations(out);
+        }
         if !text.is_empty() || annotations.as_array().is_some_and(|a| !a.is_empty()) {
             output.push(json!({
                 "id": format!("msg_{}", crate::ids::new_id()),
@@ -284,6 +290,9 @@ impl ChatCompletionsMapper {
         }
         if let Some(annotations) = delta.get("annotations").and_then(Value::as_array) {
             for annotation in annotations {
+                if is_url_citation(annotation) {
+                    self.inner.web_search_from_citations(out);
+                }
                 let (id, index) = self.message_item(out);
                 self.feed(
                     json!({"type": "response.output_text.annotation.added", "item_id": id,
@@ -678,6 +687,11 @@ fn cost_details(details: &Value) -> Value {
         (name.to_owned(), v.clone())
     });
     Value::Object(renamed.collect())
+}
+
+/// A web-search citation (`url_citation`), as opposed to a file annotation.
+fn is_url_citation(annotation: &Value) -> bool {
+    annotation.get("type").and_then(Value::as_str) == Some("url_citation")
 }
 
 #[cfg(test)]

@@ -140,6 +140,12 @@ impl ResponseMapper {
         &self.citations.urls
     }
 
+    /// A web search shown by its first URL citation, for a route without search items
+    /// (Chat Completions): the same statuses as a search call whose sources are not listed.
+    pub fn web_search_from_citations(&mut self, out: &mut Vec<Emit>) {
+        self.web.seen_in_citations("cited-search", out);
+    }
+
     /// Handles the `data` payload of one SSE event. Returns true once a terminal event was seen.
     pub fn on_data(&mut self, data: &str, out: &mut Vec<Emit>) -> bool {
         if self.termination != Termination::Open || self.finished {

@@ -78,6 +78,19 @@ impl WebSearch {
         }
     }
 
+    /// A search known only from its citations (Chat Completions has no search items):
+    /// "Searching the web…" now, and the cited URLs as its sources at the end.
+    pub fn seen_in_citations(&mut self, key: &str, out: &mut Vec<Emit>) {
+        if self.started.iter().any(|k| k == key) {
+            return;
+        }
+        self.started(key, out);
+        self.finished.push(key.to_owned());
+        if !self.read_emitted {
+            self.awaiting_sources = true;
+        }
+    }
+
     fn read(&mut self, urls: &[&str], out: &mut Vec<Emit>) {
         let n = urls.len();
         let noun = if n == 1 { "source" } else { "sources" };

@@ -305,3 +305,62 @@ fn an_openai_summary_keeps_the_encrypted_entrys_id_for_replay() {
     });
     assert_eq!(stored.unwrap()["id"], "rs_42");
 }
+
+#[test]
+fn a_cited_answer_shows_the_web_search_statuses_with_its_sources() {
+    let statuses = |out: &[Emit]| -> Vec<(String, bool, Value)> {
+        out.iter()
+            .filter_map(|e| match e {
+                Emit::Status {
+                    description,
+                    done,
+                    extra,
+                } => Some((description.clone(), *done, Value::Object(extra.clone()))),
+                _ => None,
+            })
+            .collect()
+    };
+    let (_, out) = run(TEXT, options());
+    let seen = statuses(&out);
+    let names: Vec<&str> = seen.iter().map(|(d, _, _)| d.as_str()).collect();
+    let searching = names.iter().position(|d| *d == "Searching the web…");
+    let read = names.iter().position(|d| *d == "Read 1 source");
+    assert!(
+        matches!((searching, read), (Some(s), Some(r)) if s < r),
+        "{names:?}"
+    );
+    let (_, done, extra) = &seen[read.unwrap()];
+    assert!(*done);
+    assert_eq!(
+        extra["urls"],
+        json!(["https://en.wikipedia.org/wiki/Paris"])
+    );
+    // The usage line still closes the status area.
+    assert!(
+        names.last().unwrap().contains("Total tokens: 60"),
+        "{names:?}"
+    );
+
+    // An answer without citations shows no search.
+    let (_, out) = run(TOOLS, options());
+    assert!(!statuses(&out).iter().any(|(d, _, _)| d.contains("web")));
+
+    // The non-streamed body says the same.
+    let doc = json!({"id": "gen-1", "model": "m", "choices": [{"index": 0, "finish_reason": "stop",
+        "message": {"role": "assistant", "content": "Paris.", "annotations": [
+            {"type": "url_citation", "url_citation": {"url": "https://a.example/p", "title": "A"}},
+            {"type": "url_citation", "url_citation": {"url": "https://b.example/q", "title": "B"}}]}}]});
+    let mut mapper = ChatCompletionsMapper::new(options());
+    let mut out = Vec::new();
+    mapper.on_complete_body(&doc.to_string(), &mut out);
+    mapper.finish(None, &mut out);
+    let seen = statuses(&out);
+    let read = seen
+        .iter()
+        .find(|(d, _, _)| d == "Read 2 sources")
+        .expect("sources");
+    assert_eq!(
+        read.2["urls"],
+        json!(["https://a.example/p", "https://b.example/q"])
+    );
+}
