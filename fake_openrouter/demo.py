@@ -25,6 +25,10 @@ _REASONING = (
 )
 
 # id -> (display name, description, plan). Plans use the keys documented in README.md.
+# Every demo answer takes about a second, as a real provider's does. Answered at full speed
+# (within ~50 ms of the request), Open WebUI 0.12.0's page misses the live events of a new
+# chat's first answer: the card was stored complete, yet the page stayed blank until a reload
+# (seen once in ~8 runs of the browser suite).
 DEMO_MODELS = {
     "demo/reasoning": (
         "Demo: reasoning (offline)",
@@ -36,22 +40,22 @@ DEMO_MODELS = {
     "demo/web-search": (
         "Demo: web search with sources (offline)",
         "Answers as a web search would, with the sources listed under the answer.",
-        {"fixture": "stream_web_search.sse"},
+        {"fixture": "stream_web_search.sse", "rate": 15},
     ),
     "demo/tool-call": (
         "Demo: tool call (offline)",
         "Calls Open WebUI's get_current_timestamp tool, then answers with what the tool returned.",
-        {"call": "get_current_timestamp"},
+        {"call": "get_current_timestamp", "delay_ms": 600},
     ),
     "demo/rate-limit": (
         "Demo: rate limit error (offline)",
         "Always answers HTTP 429, to show the rate-limit error card.",
-        {"error": 429},
+        {"error": 429, "delay_ms": 800},
     ),
     "demo/error-mid-answer": (
         "Demo: error mid-answer (offline)",
         "Starts answering, then the provider fails: the partial answer stays above the error card.",
-        {"fixture": "stream_error_midstream.sse"},
+        {"fixture": "stream_error_midstream.sse", "rate": 4},
     ),
 }
 
