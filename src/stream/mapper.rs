@@ -143,7 +143,7 @@ impl ResponseMapper {
     /// A web search shown by its first URL citation, for a route without search items
     /// (Chat Completions): the same statuses as a search call whose sources are not listed.
     pub fn web_search_from_citations(&mut self, out: &mut Vec<Emit>) {
-        self.web.seen_in_citations("cited-search", out);
+        self.web.seen_in_citations(out);
     }
 
     /// Handles the `data` payload of one SSE event. Returns true once a terminal event was seen.

@@ -20,6 +20,9 @@ fn status(description: String, done: bool, extra: Value) -> Emit {
     }
 }
 
+/// The key of the one search a route without search items is shown to have made.
+const CITED_SEARCH: &str = "cited-search";
+
 #[derive(Debug, Default)]
 pub struct WebSearch {
     /// Keys of search calls already announced / finished.
@@ -80,12 +83,8 @@ impl WebSearch {
 
     /// A search known only from its citations (Chat Completions has no search items):
     /// "Searching the web…" now, and the cited URLs as its sources at the end.
-    pub fn seen_in_citations(&mut self, key: &str, out: &mut Vec<Emit>) {
-        if self.started.iter().any(|k| k == key) {
-            return;
-        }
-        self.started(key, out);
-        self.finished.push(key.to_owned());
+    pub fn seen_in_citations(&mut self, out: &mut Vec<Emit>) {
+        self.started(CITED_SEARCH, out);
         if !self.read_emitted {
             self.awaiting_sources = true;
         }
