@@ -130,3 +130,33 @@ def test_another_users_file_is_not_read(admin_api, openrouter, fake):
     r = other.chat(MODEL, messages)
     assert "Echo:" in r.json()["choices"][0]["message"]["content"], r.text
     assert [p["type"] for p in last_user_parts(fake)] == ["input_text"]
+
+
+def test_a_generated_image_is_stored_linked_in_the_chat_and_sent_back_on_a_follow_up(admin_api, openrouter, fake):
+    import re
+
+    first = ui_path_chat(
+        admin_api.base_url, admin_api.token, MODEL, "[[fake fixture=stream_image_generation.sse]] draw a red square"
+    )
+    msg = saved_message(admin_api, first.chat_id, first.message_id)
+    content = msg.get("content", "")
+    found = re.search(r"!\[Generated image 1\]\(/api/v1/files/([0-9a-f-]+)/content\)", content)
+    assert found, content
+    assert content.startswith("Here is a red square.\n\n"), content
+    assert "base64" not in content, "the saved chat links the stored image, it does not inline it"
+    stored = admin_api.request("GET", f"/api/v1/files/{found.group(1)}/content")
+    assert stored.content.startswith(b"\x89PNG"), stored.content[:16]
+    meta = admin_api.get(f"/api/v1/files/{found.group(1)}")
+    assert re.fullmatch(r"generated-image-[0-9a-z]+\.png", meta["filename"]), meta["filename"]
+
+    second = ui_path_chat(
+        admin_api.base_url,
+        admin_api.token,
+        MODEL,
+        "make it bluer",
+        chat_id=first.chat_id,
+        parent_id=first.message_id,
+    )
+    saved_message(admin_api, second.chat_id, second.message_id)
+    images = [p for p in last_user_parts(fake) if p["type"] == "input_image"]
+    assert [p["image_url"] for p in images] == [f"data:image/png;base64,{b64(stored.content)}"]

@@ -11,6 +11,7 @@ use super::fault_hook;
 use super::gate;
 use super::history;
 use super::host::Host;
+use super::images::{self, ShownImages};
 use super::intake;
 use super::request::ChatRequest;
 use super::retry;
@@ -27,7 +28,7 @@ use crate::http::{self, UpstreamError};
 use crate::stream::mapper::MapperOptions;
 use crate::tools::output::{output_item, tool_block};
 use crate::translate::{self, TranslateContext};
-use crate::valves::{Settings, ToolMode};
+use crate::valves::{FileSettings, Settings, ToolMode};
 
 /// How a request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +63,9 @@ pub async fn run<S: Sink, H: Host>(
             sink: &mut *sink,
             session: &mut session,
             hand_off: None,
+            host,
+            files: &settings.files,
+            images: ShownImages::default(),
         };
         let notices = tap.session.take_notices();
         send_all(&mut tap, notices).await;
@@ -78,17 +82,48 @@ pub async fn run<S: Sink, H: Host>(
 }
 
 /// Emits pass through the artifact session on their way to the sink, which turns item
-/// boundaries into marker lines and queued rows.
-struct Tap<'a, S: Sink> {
+/// boundaries into marker lines and queued rows; generated images are shown here, where
+/// the host can store them.
+struct Tap<'a, S: Sink, H: Host> {
     sink: &'a mut S,
     session: &'a mut ArtifactSession,
     /// Function calls go to Open WebUI's own tool loop (counted for their index).
     hand_off: Option<usize>,
+    host: &'a H,
+    files: &'a FileSettings,
+    images: ShownImages,
 }
 
-impl<S: Sink> Sink for Tap<'_, S> {
+impl<S: Sink, H: Host> Tap<'_, S, H> {
+    async fn pass(&mut self, emit: Emit) -> bool {
+        for out in self.session.intercept(emit) {
+            if !self.sink.send(out).await {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+impl<S: Sink, H: Host> Sink for Tap<'_, S, H> {
     async fn send(&mut self, emit: Emit) -> bool {
         crate::sessionlog::note_emit(&emit);
+        if let Some(item) = images::generated_item(&emit) {
+            let shown = self.images.show(item, self.host, self.files).await;
+            if !self.pass(emit).await {
+                return false;
+            }
+            for out in shown {
+                if !self.pass(out).await {
+                    return false;
+                }
+            }
+            return true;
+        }
+        let mut emit = emit;
+        if let Emit::Content(text) = &mut emit {
+            self.images.text(text);
+        }
         let emit = match (emit, self.hand_off.as_mut()) {
             (Emit::FunctionCall(call), Some(count)) => {
                 *count += 1;
@@ -100,10 +135,8 @@ impl<S: Sink> Sink for Tap<'_, S> {
             (emit, _) => emit,
         };
         let card_error = crate::sessionlog::card_error_id(&emit);
-        for out in self.session.intercept(emit) {
-            if !self.sink.send(out).await {
-                return false;
-            }
+        if !self.pass(emit).await {
+            return false;
         }
         // After the card's log line, so the citation's lines end with it (#14).
         match card_error.and_then(|id| crate::sessionlog::card_citation(&id)) {
@@ -129,7 +162,7 @@ impl<S: Sink> Sink for Tap<'_, S> {
 async fn answer<S: Sink, H: Host>(
     req: &ChatRequest,
     settings: &Settings,
-    sink: &mut Tap<'_, S>,
+    sink: &mut Tap<'_, S, H>,
     host: &H,
 ) -> Outcome {
     let streaming = req.wants_stream() && req.task.is_none();
@@ -270,11 +303,11 @@ async fn answer<S: Sink, H: Host>(
 /// Shows what the tools did and adds the round's items and the tools' answers to the
 /// next round's input (OpenRouter keeps no state between rounds). False once nobody
 /// listens any more.
-async fn continue_with<S: Sink>(
+async fn continue_with<S: Sink, H: Host>(
     outbound: &mut translate::Outbound,
     round: &TurnResult,
     outcomes: &[CallOutcome],
-    sink: &mut Tap<'_, S>,
+    sink: &mut Tap<'_, S, H>,
 ) -> bool {
     let mut items = tool_rounds::round_items(round);
     for outcome in outcomes {

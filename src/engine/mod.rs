@@ -12,6 +12,7 @@ mod fault_hook;
 mod gate;
 pub mod history;
 pub(crate) mod host;
+mod images;
 mod intake;
 pub(crate) mod models;
 pub(crate) mod notices;

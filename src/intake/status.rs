@@ -7,6 +7,11 @@ pub struct StatusText;
 impl StatusText {
     /// An inline image was kept in Open WebUI's storage.
     pub const IMAGE_BASE64_SAVED: &'static str = "📥 Saved base64 image to storage";
+    /// Something in a generated-image item could not be read (too large, not base64).
+    pub const GENERATED_IMAGE_UNREADABLE: &'static str =
+        "⚠️ Unable to process generated image output";
+    /// A model is generating an image (Responses' `image_generation_call` events).
+    pub const GENERATING_IMAGE: &'static str = "Generating an image…";
     /// A remote image was downloaded and kept in storage.
     pub const IMAGE_REMOTE_SAVED: &'static str = "📥 Downloaded and saved image from remote URL";
     /// An inline file was kept in storage.

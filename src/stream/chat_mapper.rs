@@ -170,6 +170,9 @@ impl ChatCompletionsMapper {
                 "content": [{"type": "output_text", "text": text, "annotations": annotations}],
             }));
         }
+        if let Some(images) = images_of(message) {
+            output.push(image_item(images));
+        }
         let calls = message.get("tool_calls").and_then(Value::as_array);
         for (i, call) in calls.into_iter().flatten().enumerate() {
             let function = call.get("function").unwrap_or(&Value::Null);
@@ -305,6 +308,14 @@ impl ChatCompletionsMapper {
             for fragment in fragments {
                 self.tool_call_fragment(fragment, out);
             }
+        }
+        if let Some(images) = images_of(delta) {
+            let index = self.take_index();
+            self.feed(
+                json!({"type": "response.output_item.done", "output_index": index,
+                       "item": image_item(images)}),
+                out,
+            );
         }
     }
 
@@ -624,6 +635,23 @@ fn reasoning_item_from(message: &Value) -> Option<Value> {
     }
     let empty = r.text.is_empty() && r.summary.is_empty() && r.encrypted.is_none();
     (!empty).then(|| r.item())
+}
+
+/// A delta's or message's generated images (`images: [{type: image_url, image_url: {url}}]`).
+fn images_of(message: &Value) -> Option<&Value> {
+    message
+        .get("images")
+        .filter(|i| i.as_array().is_some_and(|a| !a.is_empty()))
+}
+
+/// The Responses item Chat Completions' images stand for; the engine shows it.
+fn image_item(images: &Value) -> Value {
+    json!({
+        "type": "image_generation_call",
+        "id": format!("ig_{}", crate::ids::new_id()),
+        "status": "completed",
+        "result": images,
+    })
 }
 
 fn fresh_call_id(position: u64) -> String {

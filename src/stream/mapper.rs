@@ -105,6 +105,8 @@ pub struct ResponseMapper {
     /// Terminal error event kept until `finish` renders its card.
     failure: Option<Value>,
     unknown_types: HashSet<String>,
+    /// Image items whose "Generating an image…" status was shown.
+    images_generating: HashSet<String>,
     parse_warnings: u32,
     /// Clock readings: first reasoning, last reasoning, last generated token.
     reasoning_span: Option<(Duration, Duration)>,
@@ -211,6 +213,11 @@ impl ResponseMapper {
                     self.text_snapshot(ev.item_id.as_deref(), text, out);
                 }
             }
+            "response.image_generation_call.in_progress"
+            | "response.image_generation_call.generating" => {
+                let key = self.items.resolve(ev.item_id.as_deref(), ev.output_index);
+                self.generating_image(&key, out);
+            }
             "response.web_search_call.in_progress" | "response.web_search_call.searching" => {
                 let key = self.items.resolve(ev.item_id.as_deref(), ev.output_index);
                 self.web.started(&key, out);
@@ -226,6 +233,8 @@ impl ResponseMapper {
             }
             // Progress markers whose information also arrives in item events.
             "response.web_search_call.completed"
+            | "response.image_generation_call.partial_image"
+            | "response.image_generation_call.completed"
             | "response.output_text.annotation.done"
             | "response.refusal.done"
             | "response.debug" => {}
@@ -407,7 +416,19 @@ impl ResponseMapper {
         match kind {
             ItemKind::Reasoning => self.active_reasoning = Some(key),
             ItemKind::WebSearch => self.web.started(&key, out),
+            _ if item_type(item) == "image_generation_call" => self.generating_image(&key, out),
             _ => {}
+        }
+    }
+
+    /// Generating an image takes a while: say so once per image item. The image itself
+    /// is shown by the engine when the item is done (it may need storage first).
+    fn generating_image(&mut self, key: &str, out: &mut Vec<Emit>) {
+        if self.images_generating.len() < 64 && self.images_generating.insert(key.to_owned()) {
+            out.push(Emit::status(
+                crate::intake::StatusText::GENERATING_IMAGE,
+                false,
+            ));
         }
     }
 

@@ -9,6 +9,7 @@ mod citations;
 mod clock;
 pub(crate) mod coalesce;
 mod event;
+pub(crate) mod images;
 mod items;
 mod json;
 pub(crate) mod mapper;

@@ -13,6 +13,8 @@ mod download;
 mod media;
 mod storage;
 
+pub(super) use storage::store_file;
+
 use std::collections::HashSet;
 
 use serde_json::{json, Value};

@@ -13,6 +13,7 @@ use super::Intake;
 use crate::engine::host::{Host, HostCall};
 use crate::engine::sink::Sink;
 use crate::intake::normalize_mime;
+use crate::valves::StorageUser;
 
 /// How long one storage call may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -95,22 +96,9 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
         Ok(StoredFile { name, mime, base64 })
     }
 
-    /// Keeps a copy in Open WebUI's storage; its `/api/v1/files/<id>/content` link, or
-    /// `None` when storage is not available (logged by the host, not shown).
+    /// Keeps a copy in Open WebUI's storage (see [`store_file`]).
     pub(super) async fn store(&mut self, name: &str, mime: &str, base64: &str) -> Option<String> {
-        let user = &self.settings.storage_user;
-        let args = json!({
-            "name": name,
-            "mime": mime,
-            "base64": base64,
-            "fallback_user": {"email": user.email, "name": user.name, "role": user.role},
-        });
-        let answer = self
-            .host
-            .call(HostCall::FileStore(args), STORE_TIMEOUT)
-            .await
-            .ok()?;
-        answer.get("url").and_then(Value::as_str).map(str::to_owned)
+        store_file(self.host, &self.settings.storage_user, name, mime, base64).await
     }
 
     /// Open WebUI's upload limit in MB (if set) and whether retrieval is on; asked once.
@@ -132,6 +120,29 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
         self.owui_limits = Some(limits);
         limits
     }
+}
+
+/// Keeps a copy in Open WebUI's storage, owned by the chat user (or `user` when the
+/// request has none); its `/api/v1/files/<id>/content` link, or `None` when storage is
+/// not available (logged by the host, not shown).
+pub(crate) async fn store_file<H: Host>(
+    host: &H,
+    user: &StorageUser,
+    name: &str,
+    mime: &str,
+    base64: &str,
+) -> Option<String> {
+    let args = json!({
+        "name": name,
+        "mime": mime,
+        "base64": base64,
+        "fallback_user": {"email": user.email, "name": user.name, "role": user.role},
+    });
+    let answer = host
+        .call(HostCall::FileStore(args), STORE_TIMEOUT)
+        .await
+        .ok()?;
+    answer.get("url").and_then(Value::as_str).map(str::to_owned)
 }
 
 #[cfg(test)]

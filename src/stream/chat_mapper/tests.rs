@@ -364,3 +364,35 @@ fn a_cited_answer_shows_the_web_search_statuses_with_its_sources() {
         json!(["https://a.example/p", "https://b.example/q"])
     );
 }
+
+#[test]
+fn generated_images_become_one_image_item_each_for_the_engine_to_show() {
+    const IMAGES: &str =
+        include_str!("../../../fixtures/openrouter/chat_stream_image_generation.sse");
+    const WHOLE: &str =
+        include_str!("../../../fixtures/openrouter/chat_nonstream_image_generation.json");
+    let images = |out: &[Emit]| -> Vec<Value> {
+        out.iter()
+            .filter_map(|e| match e {
+                Emit::ItemDone { item, .. } if item["type"] == "image_generation_call" => {
+                    Some(item["result"][0]["image_url"]["url"].clone())
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let (mapper, streamed) = run(IMAGES, options());
+    assert_eq!(content(&streamed), "Here is a red square.");
+    assert_eq!(mapper.inner.termination, Termination::Completed);
+    let shown = images(&streamed);
+    assert_eq!(shown.len(), 1);
+    assert!(shown[0]
+        .as_str()
+        .unwrap()
+        .starts_with("data:image/png;base64,iVBOR"));
+    let mut whole = ChatCompletionsMapper::new(options());
+    let mut out = Vec::new();
+    whole.on_complete_body(WHOLE, &mut out);
+    assert_eq!(content(&out), "Here is a red square.");
+    assert_eq!(images(&out), shown);
+}

@@ -439,3 +439,35 @@ fn transient_failure_codes_are_read_wherever_providers_put_them() {
         "a completed answer is no failure"
     );
 }
+
+#[test]
+fn an_image_item_says_it_is_generating_once_and_is_handed_on_once() {
+    const IMAGES: &str = include_str!("../../../fixtures/openrouter/stream_image_generation.sse");
+    let (mut m, _) = mapper(MapperOptions::default());
+    let mut out = Vec::new();
+    for line in IMAGES.lines().filter_map(|l| l.strip_prefix("data: ")) {
+        if line != "[DONE]" {
+            m.on_data(line, &mut out);
+        }
+    }
+    m.finish(None, &mut out);
+    assert_eq!(text_of(&out), "Here is a red square.");
+    let generating = out
+        .iter()
+        .filter(|e| matches!(e, Emit::Status { description, .. } if description == "Generating an image…"))
+        .count();
+    assert_eq!(generating, 1);
+    let images: Vec<&Value> = out
+        .iter()
+        .filter_map(|e| match e {
+            Emit::ItemDone { item, .. } if item["type"] == "image_generation_call" => Some(item),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(images.len(), 1, "the completed response repeats the item");
+    assert!(images[0]["result"].as_str().unwrap().starts_with("iVBOR"));
+    assert!(
+        !out.iter().any(|e| matches!(e, Emit::Log { .. })),
+        "no event is unknown"
+    );
+}
