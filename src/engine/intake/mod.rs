@@ -117,12 +117,20 @@ pub async fn prepare<S: Sink, H: Host>(
         out.push(message);
     }
     if let Some(index) = last_user {
-        // A string message with attached files still needs its files.
-        if !attached.is_empty() && !out[index]["content"].is_array() {
-            let text = out[index]["content"].as_str().unwrap_or("").to_string();
-            let mut parts = vec![json!({"type": "input_text", "text": text})];
-            parts.extend(intake.attached_files(attached, &HashSet::new()).await);
-            out[index]["content"] = Value::Array(parts);
+        // A string message (what Open WebUI's chat box sends) still gets the previous
+        // reply's images and the attached files.
+        if !out[index]["content"].is_array() {
+            let mut parts = match settings.image_selection {
+                ImageSelection::UserThenAssistant => intake.assistant_images(&out[..index]).await,
+                ImageSelection::UserTurnOnly => Vec::new(),
+            };
+            let files = intake.attached_files(attached, &HashSet::new()).await;
+            if !parts.is_empty() || !attached.is_empty() {
+                let text = out[index]["content"].as_str().unwrap_or("").to_string();
+                parts.push(json!({"type": "input_text", "text": text}));
+                parts.extend(files);
+                out[index]["content"] = Value::Array(parts);
+            }
         }
     }
     intake.finish().await;

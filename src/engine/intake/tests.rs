@@ -222,6 +222,32 @@ async fn the_previous_assistant_image_goes_with_a_follow_up_unless_turned_off() 
 }
 
 #[tokio::test]
+async fn a_plain_text_follow_up_from_the_chat_box_gets_the_previous_image_too() {
+    let host = StorageHost::with("gen", "image/png", vec![7; 30]);
+    let messages = json!([
+        {"role": "user", "content": "draw a cat"},
+        {"role": "assistant", "content": "Here: ![cat](/api/v1/files/gen/content)"},
+        {"role": "user", "content": "make it bluer"}
+    ]);
+    let (out, _) = run(
+        messages.clone(),
+        json!([]),
+        &settings(json!({})),
+        ALL,
+        &host,
+    )
+    .await;
+    assert_eq!(out[2]["content"][0]["type"], "input_image");
+    assert_eq!(
+        out[2]["content"][1],
+        json!({"type": "input_text", "text": "make it bluer"})
+    );
+    let off = settings(json!({"IMAGE_INPUT_SELECTION": "user_turn_only"}));
+    let (out, _) = run(messages, json!([]), &off, ALL, &host).await;
+    assert_eq!(out[2]["content"], "make it bluer");
+}
+
+#[tokio::test]
 async fn images_of_earlier_user_turns_are_not_resent() {
     let host = StorageHost::default();
     let messages = json!([
