@@ -148,6 +148,10 @@ async def test_formats_and_compressions_open_with_pyzipper_and_7z(fake, tmp_path
     path = await archive_of(tmp_path)
     files = members(path)
     assert sorted(files) == expected
+    methods = {"stored": pyzipper.ZIP_STORED, "deflated": pyzipper.ZIP_DEFLATED, "bzip2": pyzipper.ZIP_BZIP2,
+               "lzma": pyzipper.ZIP_LZMA}
+    with pyzipper.AESZipFile(path) as zf:
+        assert {i.compress_type for i in zf.infolist()} == {methods[compression]}, "the method the valve names"
     if "logs.txt" in files:
         first = files["logs.txt"].splitlines()[0]
         assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \[(DEBUG|INFO|WARNING|ERROR)\] \[user=user-7\] ", first)
@@ -159,6 +163,27 @@ async def test_formats_and_compressions_open_with_pyzipper_and_7z(fake, tmp_path
     assert json.loads(shown.stdout)["ids"]["chat_id"] == "chat-7"
     refused = subprocess.run(["7z", "t", "-pnot-it", str(path)], capture_output=True, text=True)
     assert refused.returncode != 0
+
+
+async def test_the_default_archive_is_lzma_inside_winzip_aes(fake, tmp_path):
+    import zipfile
+
+    pipe = archive_pipe(fake, tmp_path, SESSION_LOG_FORMAT="both")
+    await ask(pipe, chat_body("default packing"))
+    path = await archive_of(tmp_path)
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+        assert sorted(i.filename for i in infos) == ["logs.jsonl", "logs.txt", "meta.json"]
+        assert all(i.compress_type == 99 and i.flag_bits & 1 for i in infos), "WinZip AES"
+        assert all(i.external_attr >> 16 == 0o100600 for i in infos), "private to its owner"
+    with pyzipper.AESZipFile(path) as zf:
+        zf.setpassword(PASSWORD.encode())
+        assert all(i.compress_type == pyzipper.ZIP_LZMA for i in zf.infolist())
+        jsonl = zf.read("logs.jsonl").decode()
+        raw = zf.read("meta.json")
+    assert "default packing" in jsonl and json.loads(raw)["ids"]["chat_id"] == "chat-7"
+    # A log compresses: the archive is far smaller than what it holds.
+    assert path.stat().st_size < len(jsonl) / 2
 
 
 async def test_a_non_streamed_chat_is_archived_too(fake, tmp_path):

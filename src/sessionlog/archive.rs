@@ -1,6 +1,8 @@
 //! Why this file exists: the bytes of one session-log archive, an AES-256 (WinZip AE-2)
 //! encrypted zip with the reference pipe's members: `meta.json`, and `logs.jsonl` and/or
-//! `logs.txt`. Built in memory; the writer puts it on disk atomically.
+//! `logs.txt`. Built in memory; the writer puts it on disk atomically. LZMA archives are
+//! written by [`super::lzma_zip`] (the zip crate cannot compress LZMA), the others by the
+//! zip crate.
 
 use std::io::{Cursor, Write};
 
@@ -8,6 +10,7 @@ use serde_json::{json, Value};
 use zip::write::FileOptions;
 use zip::{AesMode, CompressionMethod, DateTime, ZipWriter};
 
+use super::lzma_zip::{self, Member};
 use super::record::{iso_utc, Record, Stamp};
 use crate::valves::{ArchiveCompression, ArchiveFormat};
 
@@ -37,16 +40,18 @@ pub struct Packing {
     pub level: Option<i64>,
 }
 
-/// The method actually written. LZMA has no encoder in the zip writer this crate uses,
-/// so `lzma` archives are deflated (every zip reader, `pyzipper` and `7z` included,
-/// opens both).
-pub fn method(compression: ArchiveCompression) -> CompressionMethod {
+/// The zip crate's method for the other compressions.
+fn method(compression: ArchiveCompression) -> CompressionMethod {
     match compression {
         ArchiveCompression::Stored => CompressionMethod::Stored,
         ArchiveCompression::Bzip2 => CompressionMethod::Bzip2,
-        ArchiveCompression::Deflated | ArchiveCompression::Lzma => CompressionMethod::Deflated,
+        ArchiveCompression::Deflated => CompressionMethod::Deflated,
+        ArchiveCompression::Lzma => CompressionMethod::Lzma,
     }
 }
+
+/// The LZMA preset: the reference ignores a level for LZMA, so Python's default.
+const LZMA_PRESET: u32 = 6;
 
 /// `meta.json`: `created_at`, the original `ids`, `request_id`, `log_format`, plus the
 /// timing breakdown and the count of records dropped at the cap.
@@ -93,7 +98,7 @@ pub fn build(
     content: &ArchiveContent,
     packing: Packing,
     password: &str,
-) -> zip::result::ZipResult<Vec<u8>> {
+) -> Result<Vec<u8>, String> {
     let mut members: Vec<(&str, String)> = Vec::with_capacity(3);
     let meta = serde_json::to_string_pretty(&meta(content, packing.format)).unwrap_or_default();
     members.push(("meta.json", meta));
@@ -103,6 +108,19 @@ pub fn build(
     if matches!(packing.format, ArchiveFormat::Text | ArchiveFormat::Both) {
         members.push(("logs.txt", text(content)));
     }
+    let time = zip_time(content.created);
+    if packing.compression == ArchiveCompression::Lzma {
+        let members: Vec<Member<'_>> = members
+            .iter()
+            .map(|(name, body)| Member {
+                name,
+                data: body.as_bytes(),
+            })
+            .collect();
+        let dos_time = (time.timepart(), time.datepart());
+        return lzma_zip::build(&members, password, LZMA_PRESET, dos_time)
+            .map_err(|e| e.to_string());
+    }
     let method = method(packing.compression);
     let level = match method {
         CompressionMethod::Deflated | CompressionMethod::Bzip2 => packing.level,
@@ -111,15 +129,18 @@ pub fn build(
     let options = FileOptions::<()>::default()
         .compression_method(method)
         .compression_level(level)
-        .last_modified_time(zip_time(content.created))
+        .last_modified_time(time)
         .unix_permissions(0o600)
         .with_aes_encryption(AesMode::Aes256, password);
-    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
-    for (name, body) in members {
-        zip.start_file(name, options)?;
-        zip.write_all(body.as_bytes())?;
-    }
-    Ok(zip.finish()?.into_inner())
+    let written = (|| -> zip::result::ZipResult<Vec<u8>> {
+        let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, body) in members {
+            zip.start_file(name, options)?;
+            zip.write_all(body.as_bytes())?;
+        }
+        Ok(zip.finish()?.into_inner())
+    })();
+    written.map_err(|e| e.to_string())
 }
 
 fn zip_time(created: f64) -> DateTime {

@@ -8,6 +8,7 @@
 pub mod archive;
 pub mod cleanup;
 pub mod live;
+mod lzma_zip;
 pub mod record;
 pub mod timing;
 pub mod writer;

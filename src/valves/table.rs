@@ -163,7 +163,7 @@ pub static VALVES: &[ValveSpec] = &[
     valve("SESSION_LOG_ZIP_PASSWORD", T::Secret, D::Str(""), "Password that encrypts the log archives (AES). No archives are written while it is empty."),
     ranged("SESSION_LOG_RETENTION_DAYS", T::Int, D::Int(90), Some(1.0), None, "Log archives older than this many days are deleted."),
     ranged("SESSION_LOG_CLEANUP_INTERVAL_SECONDS", T::Int, D::Int(3600), Some(60.0), None, "How often, in seconds, old log archives are looked for and deleted."),
-    valve("SESSION_LOG_ZIP_COMPRESSION", T::Choice(&["stored", "deflated", "bzip2", "lzma"]), D::Str("lzma"), "Compression method inside the log archives; stored means no compression. lzma is written as deflated (the engine's zip writer has no LZMA encoder); every zip reader opens both."),
+    valve("SESSION_LOG_ZIP_COMPRESSION", T::Choice(&["stored", "deflated", "bzip2", "lzma"]), D::Str("lzma"), "Compression method inside the log archives (each member AES-256 encrypted); stored means no compression."),
     ranged("SESSION_LOG_ZIP_COMPRESSLEVEL", T::OptionalInt, D::Null, Some(0.0), Some(9.0), "Compression level from 0 (fastest) to 9 (smallest), used only with deflated and bzip2. Empty uses the method's default."),
     ranged("SESSION_LOG_MAX_LINES", T::Int, D::Int(20_000), Some(100.0), Some(200_000.0), "Most log records kept in memory for one request; the oldest are dropped first."),
     valve("SESSION_LOG_FORMAT", T::Choice(&["jsonl", "text", "both"]), D::Str("jsonl"), "Log format inside each archive: JSON lines, plain text, or both."),
