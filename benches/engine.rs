@@ -16,6 +16,9 @@
 //! * `translate`: `ChatRequest::from_json` + settings + `to_input` + `translate::body::build` (+ serialising
 //!   the outbound body) for a 200-message chat, to an OpenAI and an Anthropic model (the latter
 //!   adds cache breakpoints).
+//! * `session_archive`: `sessionlog::archive::build` of one request's archive (400 records, both
+//!   log members, about 110 KB of logs) per compression: the background writer's CPU per request
+//!   with `SESSION_LOG_STORE_ENABLED` (AES key derivation included).
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -26,11 +29,14 @@ use serde_json::{json, Value};
 
 use openrouter_pipe::catalog::{parse_catalog, resolve};
 use openrouter_pipe::engine::ChatRequest;
+use openrouter_pipe::sessionlog::archive::{self, ArchiveContent, Packing};
+use openrouter_pipe::sessionlog::record::{Record, Stamp};
 use openrouter_pipe::sse::{SseFrame, SseParser};
 use openrouter_pipe::stream::{owui_item, Coalescer, MapperOptions, ResponseMapper};
 use openrouter_pipe::translate::{build, to_input, TranslateContext};
 use openrouter_pipe::valves::Settings;
-use openrouter_pipe::Emit;
+use openrouter_pipe::valves::{ArchiveCompression, ArchiveFormat};
+use openrouter_pipe::{Emit, LogLevel};
 
 /// Size of one simulated network read.
 const READ: usize = 4096;
@@ -408,11 +414,64 @@ fn bench_translate(c: &mut Criterion) {
     group.finish();
 }
 
+fn archive_content() -> ArchiveContent {
+    let records = (0..400)
+        .map(|i| {
+            let message = match i % 4 {
+                0 => format!("OpenRouter payload: {{\"type\":\"response.output_item.done\",\"output_index\":{i},\"item\":{{\"id\":\"msg_{i:08}\",\"type\":\"message\"}}}}"),
+                1 => format!("Tool get_weather finished in {} ms", i * 3),
+                2 => "OpenRouter request headers: Authorization: Bearer [redacted], Accept: text/event-stream".to_string(),
+                _ => format!("Artifact persisted: chat=chat-1 message=msg-1 item={i}"),
+            };
+            Record::now(LogLevel::Debug, "engine/turn", 120 + i, message)
+        })
+        .collect();
+    ArchiveContent {
+        stamp: Stamp {
+            request_id: "0123456789abcdef0123".into(),
+            user_id: "user-1".into(),
+            session_id: "sess-1".into(),
+            chat_id: "chat-1".into(),
+            message_id: "msg-1".into(),
+        },
+        records,
+        dropped: 0,
+        timing: json!({"upstream_ms": 812.5, "ttft_ms": 240.0}),
+        created: 1_767_225_600.5,
+    }
+}
+
+fn bench_archive(c: &mut Criterion) {
+    let content = archive_content();
+    let mut group = c.benchmark_group("session_archive");
+    group.sample_size(20);
+    for (name, compression) in [
+        ("stored", ArchiveCompression::Stored),
+        ("deflated", ArchiveCompression::Deflated),
+        ("lzma", ArchiveCompression::Lzma),
+    ] {
+        let packing = Packing {
+            format: ArchiveFormat::Both,
+            compression,
+            level: None,
+        };
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                archive::build(black_box(&content), packing, "pw")
+                    .unwrap()
+                    .len()
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     bench_sse,
     bench_pipeline,
     bench_catalog,
-    bench_translate
+    bench_translate,
+    bench_archive
 );
 criterion_main!(benches);
