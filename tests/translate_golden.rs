@@ -167,3 +167,54 @@ fn only_the_openrouter_search_toggle_sends_the_web_plugin() {
     let web = plugins("openrouter_web_search").expect("the toggle asks for the plugin");
     assert_eq!(web[0]["id"], "web");
 }
+
+#[test]
+fn a_models_custom_parameters_can_turn_search_off_add_plugins_and_list_fallbacks() {
+    let models = fixture_models();
+    let model = models.iter().find(|m| m.id == "openai/gpt-4.1").unwrap();
+    let settings = settings();
+    let mut features = Map::new();
+    features.insert("openrouter_web_search".into(), json!(true));
+    let ctx = TranslateContext {
+        settings: &settings,
+        model: Some(model),
+        model_id: &model.id,
+        stream: true,
+        task: false,
+        features: &features,
+        user_id: None,
+        session_id: None,
+        chat_id: None,
+        message_id: None,
+    };
+    let send = |extra: Value| {
+        let mut chat = chat_body();
+        for (k, v) in extra.as_object().unwrap() {
+            chat[k] = v.clone();
+        }
+        build(&chat, input(&chat), &ctx).body
+    };
+    let parser = json!({"id": "file-parser", "pdf": {"engine": "pdf-text"}});
+    let body = send(json!({"plugins": [parser.clone()]}));
+    assert_eq!(body["plugins"][0], parser);
+    assert_eq!(body["plugins"][1]["id"], "web");
+    for off in [json!(true), json!("true"), json!("ON"), json!(1)] {
+        let body = send(
+            json!({"disable_native_websearch": off, "plugins": [parser.clone(), {"id": "web"}]}),
+        );
+        assert_eq!(body["plugins"], json!([parser.clone()]), "{off}");
+        assert!(body.get("disable_native_websearch").is_none());
+    }
+    let body = send(json!({"disable_native_web_search": "1"}));
+    assert!(
+        body.get("plugins").is_none(),
+        "the alias works, and no empty list is sent"
+    );
+    let body = send(json!({"disable_native_websearch": "no"}));
+    assert_eq!(body["plugins"][0]["id"], "web");
+    let body = send(json!({"models": "anthropic/claude-3.5-sonnet, openai/gpt-4o,,openai/gpt-4o"}));
+    assert_eq!(
+        body["models"],
+        json!(["anthropic/claude-3.5-sonnet", "openai/gpt-4o"])
+    );
+}

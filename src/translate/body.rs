@@ -33,7 +33,7 @@ pub fn build(chat_body: &Value, mut input: Vec<Value>, ctx: &TranslateContext) -
     reasoning::apply(chat_body, ctx, &mut body);
     options::context_trimming(chat_body, ctx, &mut body);
     options::structured_output(chat_body, ctx, &mut body);
-    options::web_plugin(ctx, &mut body);
+    options::web_plugin(chat_body, ctx, &mut body);
     options::identifiers(ctx, &mut body);
     Outbound {
         body: Value::Object(body),

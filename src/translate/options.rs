@@ -126,28 +126,73 @@ pub fn model_has_web_search(ctx: &TranslateContext) -> bool {
         .is_some_and(|m| m.pricing.get("web_search").is_some_and(|p| !p.is_null()))
 }
 
-/// The OpenRouter `web` plugin, when the chat's "OpenRouter Search" toggle is on
-/// (`features.openrouter_web_search`, set by that filter) and the model supports it
+/// The request's own `plugins` (objects with an `id`, e.g. a model's custom `file-parser`
+/// settings), plus the OpenRouter `web` plugin when the chat's "OpenRouter Search" toggle
+/// is on (`features.openrouter_web_search`, set by that filter) and the model supports it
 /// (never with `minimal` effort, which providers reject together with search). Open
 /// WebUI's own `features.web_search` is its own search and never turns the plugin on.
-pub fn web_plugin(ctx: &TranslateContext, body: &mut Map<String, Value>) {
-    let wanted = ctx.feature("openrouter_web_search");
-    if !wanted || ctx.task || !model_has_web_search(ctx) {
-        return;
+/// A model's custom parameter `disable_native_websearch` (or `disable_native_web_search`)
+/// set to a true value removes every `web` plugin, as in the reference pipe.
+pub fn web_plugin(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String, Value>) {
+    let mut plugins: Vec<Value> = chat_body
+        .get("plugins")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|p| {
+            p.get("id")
+                .and_then(Value::as_str)
+                .is_some_and(|id| !id.is_empty())
+        })
+        .cloned()
+        .collect();
+    let disabled = web_search_disabled(chat_body);
+    let is_web = |p: &Value| p.get("id").and_then(Value::as_str) == Some("web");
+    if disabled {
+        plugins.retain(|p| !is_web(p));
+    } else if wants_web_plugin(ctx, body) && !plugins.iter().any(is_web) {
+        let mut plugin = json!({"id": "web"});
+        if let Some(n) = ctx.settings.outbound.web_search_max_results {
+            plugin["max_results"] = json!(n);
+        }
+        plugins.push(plugin);
+    }
+    if !plugins.is_empty() {
+        body.insert("plugins".into(), Value::Array(plugins));
+    }
+}
+
+fn wants_web_plugin(ctx: &TranslateContext, body: &Map<String, Value>) -> bool {
+    if !ctx.feature("openrouter_web_search") || ctx.task || !model_has_web_search(ctx) {
+        return false;
     }
     let effort = body
         .get("reasoning")
         .and_then(|r| r.get("effort"))
         .and_then(Value::as_str)
         .unwrap_or("");
-    if effort == "minimal" {
-        return;
+    effort != "minimal"
+}
+
+/// `disable_native_websearch` (the alias is read only when the key is absent or null):
+/// `true`, a non-zero number, or `true`/`1`/`yes`/`on` in any case.
+fn web_search_disabled(chat_body: &Value) -> bool {
+    let value = match chat_body.get("disable_native_websearch") {
+        Some(v) if !v.is_null() => v,
+        _ => match chat_body.get("disable_native_web_search") {
+            Some(v) => v,
+            None => return false,
+        },
+    };
+    match value {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
+        Value::String(s) => matches!(
+            s.trim().to_ascii_lowercase().as_str(),
+            "true" | "1" | "yes" | "on"
+        ),
+        _ => false,
     }
-    let mut plugin = json!({"id": "web"});
-    if let Some(n) = ctx.settings.outbound.web_search_max_results {
-        plugin["max_results"] = json!(n);
-    }
-    body.insert("plugins".into(), json!([plugin]));
 }
 
 fn usable_id(value: Option<&str>) -> Option<String> {
@@ -196,8 +241,8 @@ pub fn identifiers(ctx: &TranslateContext, body: &mut Map<String, Value>) {
     }
 }
 
-/// OpenRouter's model fallback list: the body's `models` (strings, tried in order after
-/// `model` when it fails), plus a comma-separated `model_fallback` as the reference pipe
+/// OpenRouter's model fallback list: the body's `models` (strings or one comma-separated
+/// string, tried in order after `model` when it fails), plus a comma-separated `model_fallback` as the reference pipe
 /// accepts it. Blank and repeated entries are dropped; nothing is sent when none remain.
 pub fn model_fallbacks(chat_body: &Value, body: &mut Map<String, Value>) {
     let listed = chat_body
@@ -206,13 +251,24 @@ pub fn model_fallbacks(chat_body: &Value, body: &mut Map<String, Value>) {
         .into_iter()
         .flatten()
         .filter_map(Value::as_str);
+    // A model's custom parameter arrives as text: `models` may be comma-separated too.
+    let listed_csv = chat_body
+        .get("models")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .split(',');
     let csv = chat_body
         .get("model_fallback")
         .and_then(Value::as_str)
         .unwrap_or("")
         .split(',');
     let mut models: Vec<String> = Vec::new();
-    for model in listed.chain(csv).map(str::trim).filter(|m| !m.is_empty()) {
+    for model in listed
+        .chain(listed_csv)
+        .chain(csv)
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+    {
         if !models.iter().any(|m| m == model) {
             models.push(model.to_string());
         }
