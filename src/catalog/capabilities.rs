@@ -8,25 +8,20 @@ fn has(list: &[String], wanted: &str) -> bool {
     list.iter().any(|m| m.eq_ignore_ascii_case(wanted))
 }
 
-fn priced(model: &Model, key: &str) -> bool {
-    match model.pricing.get(key) {
-        Some(Value::String(s)) => s.trim().parse::<f64>().is_ok_and(|p| p > 0.0),
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|p| p > 0.0),
-        _ => false,
-    }
-}
-
 /// Open WebUI `meta.capabilities` for a catalog model.
 ///
 /// File upload stays on for every model (Open WebUI otherwise blocks attachments
-/// entirely, and OpenRouter parses PDFs for models without native file input).
+/// entirely, and OpenRouter parses PDFs for models without native file input). Web search
+/// is on for every model too, as in the reference pipe: it is Open WebUI's own search (its
+/// toggle in the chat box), which works with any model; OpenRouter's search has its own
+/// toggle (the "OpenRouter Search" filter) where the catalog prices it.
 pub fn capabilities(model: &Model) -> Value {
     let input = &model.architecture.input_modalities;
     let output = &model.architecture.output_modalities;
     json!({
         "vision": has(input, "image") || has(input, "video"),
         "file_upload": true,
-        "web_search": priced(model, "web_search"),
+        "web_search": true,
         "image_generation": has(output, "image"),
         "code_interpreter": true,
         "citations": true,
