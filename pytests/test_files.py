@@ -213,3 +213,19 @@ async def test_a_remote_file_is_downloaded_or_passed_on_with_a_warning(fake):
     assert sent[1] == {"type": "input_file", "filename": "gone.pdf", "file_url": f"{fake.url}/files/gone.pdf"}
     assert "Unable to download/re-host file 'gone.pdf'. Using the remote URL as-is." in notices
     assert answer.startswith("Echo:")
+
+
+async def test_knowledge_collections_and_notes_in_files_are_left_to_open_webui(fake):
+    files = [
+        {"type": "collection", "id": "kb-1", "name": "Handbook", "collection_names": ["kb-1"]},
+        {"id": "kb-legacy", "name": "Old handbook", "legacy": True},
+        {"type": "note", "id": "note-1", "name": "My note"},
+        {"type": "web_search", "name": "results", "urls": ["https://example.com"]},
+        {"type": "file", "id": "doc-1", "name": "real.pdf"},
+    ]
+    sent, statuses, _, answer = await ask(fake, [text("what does it say?")], files=files)
+    assert [p["type"] for p in sent] == ["input_text"]
+    skipped = [s for s in statuses if s.startswith("Skipping")]
+    # Only the real file is tried (and, outside Open WebUI, cannot be read).
+    assert skipped == ["Skipping file real.pdf: Open WebUI file unavailable."], statuses
+    assert answer.startswith("Echo:")

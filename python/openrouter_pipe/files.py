@@ -41,11 +41,24 @@ def _loaded(module: str, name: str) -> Any:
     return getattr(sys.modules.get(module), name, None)
 
 
+def _is_stored_file(entry: dict[str, Any]) -> bool:
+    """Whether a ``__files__`` entry is a file in Open WebUI's storage. Open WebUI also lists
+    knowledge collections, notes, folders and web pages there (and, with legacy function
+    calling, a model's knowledge as ``legacy`` references): their content reaches the model
+    through Open WebUI's retrieval, and they are no files the pipe could read."""
+    if entry.get("legacy") is True:
+        return False
+    kind = entry.get("type")
+    if kind is None:
+        return isinstance(entry.get("file"), dict)
+    return kind in ("file", "image")
+
+
 def describe_attached(files: Any) -> list[dict[str, Any]]:
-    """The request's ``__files__`` reduced to what the engine needs."""
+    """The request's ``__files__`` reduced to what the engine needs: Open WebUI files only."""
     described = []
     for entry in files if isinstance(files, list) else ():
-        if not isinstance(entry, dict):
+        if not isinstance(entry, dict) or not _is_stored_file(entry):
             continue
         item = {k: entry[k] for k in _ENTRY_KEYS if isinstance(entry.get(k), (str, int))}
         nested = entry.get("file") if isinstance(entry.get("file"), dict) else {}
