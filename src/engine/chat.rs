@@ -221,6 +221,7 @@ async fn answer<S: Sink, H: Host>(
                 model_label: target.label.clone(),
                 model_id: target.id.clone(),
                 usage_before: rounds.usage.clone(),
+                elapsed_before: started.elapsed(),
                 defer_final_on_calls: runs_tools,
                 card_style: card_style.clone(),
             },

@@ -42,6 +42,9 @@ pub struct MapperOptions {
     /// Usage of the answer's earlier upstream rounds (tool loop, retries), added to this
     /// round's in the usage stored with the message and in the final status line.
     pub usage_before: Option<Value>,
+    /// How long the answer had run when this round started (earlier rounds, tools): the
+    /// final status line's time and speed are the whole answer's.
+    pub elapsed_before: Duration,
     /// The engine runs the tools this round calls and sends another round: a round that
     /// ends in function calls leaves the usage and the final status line to the last one.
     pub defer_final_on_calls: bool,
@@ -77,7 +80,8 @@ pub struct ResponseMapper {
     pub text: String,
     /// How the stream has ended so far.
     pub termination: Termination,
-    /// `usage` of the terminal event, exactly as OpenRouter sent it.
+    /// `usage` of the terminal event as OpenRouter sent it, plus (once the round is
+    /// finished) `turn_count: 1` and the round's `function_call_count`.
     pub usage: Option<Value>,
     /// Finished non-message output items (reasoning with `encrypted_content`/`signature`,
     /// `function_call`, `web_search_call`, …) ordered by `output_index`, for replay.

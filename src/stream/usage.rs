@@ -74,7 +74,7 @@ pub fn format_cost(cost: f64) -> String {
 }
 
 /// The detailed final status (`SHOW_FINAL_USAGE_STATUS`), e.g.
-/// `Time: 3.21s | 20.0 tps | Cost $0.012345 | Total tokens: 160 (Input: 120, Output: 40, Cached: 20, Reasoning: 5)`.
+/// `Time: 3.21s  20.0 tps | Cost $0.012345 | Total tokens: 160 (Input: 120, Output: 40, Cached: 20, Reasoning: 5)`.
 /// `generation` is how long the model was producing output, used for tokens per second.
 /// Segments whose values are unknown are left out.
 pub fn usage_status_line(usage: Option<&Value>, elapsed: Duration, generation: Duration) -> String {
@@ -84,15 +84,17 @@ pub fn usage_status_line(usage: Option<&Value>, elapsed: Duration, generation: D
     let output = get_u64(usage, &["output_tokens"]);
     let total = get_u64(usage, &["total_tokens"]).or_else(|| Some(input? + output?));
 
-    let mut segments = vec![format!("Time: {:.2}s", elapsed.as_secs_f64())];
+    // The speed shares the time's segment, two spaces apart, as in the reference pipe.
+    let mut time = format!("Time: {:.2}s", elapsed.as_secs_f64());
     let secs = generation.as_secs_f64();
     // Below a tenth of a second the rate says more about buffering than about the model.
     if let Some(tokens) = output.or(total).filter(|_| secs >= 0.1) {
         let tps = tokens as f64 / secs;
         if tps > 0.0 {
-            segments.push(format!("{tps:.1} tps"));
+            time.push_str(&format!("  {tps:.1} tps"));
         }
     }
+    let mut segments = vec![time];
 
     if let Some(cost) = usage.get("cost").and_then(Value::as_f64) {
         if cost > 0.0 {
@@ -177,7 +179,7 @@ mod tests {
         );
         assert_eq!(
             line,
-            "Time: 3.21s | 20.0 tps | Cost $0.012345 | Total tokens: 160 (Input: 120, Output: 40, Cached: 20, Reasoning: 5)"
+            "Time: 3.21s  20.0 tps | Cost $0.012345 | Total tokens: 160 (Input: 120, Output: 40, Cached: 20, Reasoning: 5)"
         );
     }
 

@@ -110,9 +110,4 @@ impl WebSearch {
             self.read(&urls, out);
         }
     }
-
-    /// Whether any web-search status was shown (then the final status must not hide it).
-    pub fn shown(&self) -> bool {
-        !self.started.is_empty()
-    }
 }

@@ -34,6 +34,7 @@ pub fn options() -> MapperOptions {
         model_label: "Test Model".into(),
         model_id: String::new(),
         usage_before: None,
+        elapsed_before: Default::default(),
         defer_final_on_calls: false,
         card_style: Default::default(),
     }

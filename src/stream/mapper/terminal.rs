@@ -116,6 +116,7 @@ impl ResponseMapper {
         }
         let cited = self.citations.urls.clone();
         self.web.close(&cited, out);
+        self.count_round();
 
         let answer_usage = self.answer_usage();
         let usage = answer_usage.as_ref().and_then(owui_usage).map(Emit::Usage);
@@ -197,6 +198,19 @@ impl ResponseMapper {
         }
     }
 
+    /// Stamps this round's usage with `turn_count: 1` and its `function_call_count`, as the
+    /// reference pipe does: summed over rounds, the stored usage says how many upstream
+    /// rounds and tool calls the answer took.
+    fn count_round(&mut self) {
+        let calls = self.function_calls.len();
+        if let Some(Value::Object(usage)) = self.usage.as_mut() {
+            if !usage.is_empty() && !usage.contains_key("turn_count") {
+                usage.insert("turn_count".into(), 1.into());
+                usage.insert("function_call_count".into(), calls.into());
+            }
+        }
+    }
+
     fn answer_usage(&self) -> Option<Value> {
         match (&self.options.usage_before, &self.usage) {
             (Some(before), Some(now)) => Some(crate::stream::usage::add(before, now)),
@@ -205,34 +219,22 @@ impl ResponseMapper {
     }
 
     /// The last status line of a successful (or truncated) answer. Open WebUI keeps a
-    /// spinner until a status with `done: true` arrives, so there is always one.
+    /// spinner until a status with `done: true` arrives, so there is always one. Times
+    /// count the whole answer (earlier rounds and tools included), as its usage does.
     fn final_status(&self) -> Emit {
-        let now = self.clock.now();
+        let before = self.options.elapsed_before;
+        let now = before + self.clock.now();
         if self.options.show_final_usage {
-            let generation = self.last_activity.unwrap_or_default();
+            let generation = self.last_activity.map_or(now, |last| before + last);
             return Emit::status(
                 usage_status_line(self.answer_usage().as_ref(), now, generation),
                 true,
             );
         }
-        if let Some((_, last)) = self.reasoning_span {
-            return Emit::status(
-                format!("Thought for {:.1} seconds", last.as_secs_f64()),
-                true,
-            );
-        }
-        if self.web.shown() {
-            // Keep the search statuses visible; this only closes the spinner.
-            return Emit::status("Done", true);
-        }
-        // Nothing worth a line: close the status area without showing "Done".
-        let mut extra = Map::new();
-        extra.insert("hidden".into(), Value::Bool(true));
-        Emit::Status {
-            description: "Done".into(),
-            done: true,
-            extra,
-        }
+        Emit::status(
+            format!("Thought for {:.1} seconds", now.as_secs_f64()),
+            true,
+        )
     }
 }
 

@@ -304,12 +304,12 @@ fn final_status_variants() {
     assert_eq!(
         out.last(),
         Some(&Emit::status(
-            "Time: 2.21s | 10.0 tps | Cost $0.5 | Total tokens: 30 (Input: 10, Output: 20)",
+            "Time: 2.21s  10.0 tps | Cost $0.5 | Total tokens: 30 (Input: 10, Output: 20)",
             true
         ))
     );
 
-    // Without the usage line: "Thought for" after reasoning.
+    // Without the usage line: how long the answer took, reasoning or not.
     let (mut m, clock) = mapper(MapperOptions::default());
     clock.advance(Duration::from_millis(3400));
     let mut out = feed(
@@ -321,19 +321,35 @@ fn final_status_variants() {
     m.finish(None, &mut out);
     assert_eq!(
         out.last(),
-        Some(&Emit::status("Thought for 3.4 seconds", true))
+        Some(&Emit::status("Thought for 8.4 seconds", true))
     );
-
-    // Nothing to say: a hidden done status still closes the status area.
-    let (mut m, _) = mapper(MapperOptions::default());
+    let (mut m, clock) = mapper(MapperOptions::default());
+    clock.advance(Duration::from_millis(1200));
     let mut out = feed(&mut m, &[delta("x"), completed()]);
     m.finish(None, &mut out);
-    match out.last() {
-        Some(Emit::Status {
-            done: true, extra, ..
-        }) => assert_eq!(extra["hidden"], true),
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(
+        out.last(),
+        Some(&Emit::status("Thought for 1.2 seconds", true))
+    );
+
+    // A later round of a tool loop: time and speed are the whole answer's.
+    let opts = MapperOptions {
+        show_final_usage: true,
+        elapsed_before: Duration::from_secs(3),
+        usage_before: Some(json!({"input_tokens": 5, "output_tokens": 10, "total_tokens": 15})),
+        ..MapperOptions::default()
+    };
+    let (mut m, clock) = mapper(opts);
+    clock.advance(Duration::from_millis(1000));
+    let mut out = feed(&mut m, &[delta("a"), completed()]);
+    m.finish(None, &mut out);
+    assert_eq!(
+        out.last(),
+        Some(&Emit::status(
+            "Time: 4.00s  7.5 tps | Cost $0.5 | Total tokens: 45 (Input: 15, Output: 30)",
+            true
+        ))
+    );
 }
 
 #[test]
@@ -469,5 +485,31 @@ fn an_image_item_says_it_is_generating_once_and_is_handed_on_once() {
     assert!(
         !out.iter().any(|e| matches!(e, Emit::Log { .. })),
         "no event is unknown"
+    );
+}
+
+#[test]
+fn stored_usage_counts_rounds_and_tool_calls_over_the_answer() {
+    let opts = MapperOptions {
+        usage_before: Some(json!({"input_tokens": 5, "turn_count": 1, "function_call_count": 2})),
+        ..MapperOptions::default()
+    };
+    let (mut m, _) = mapper(opts);
+    let mut out = feed(&mut m, &[delta("done"), completed()]);
+    m.finish(None, &mut out);
+    let usage = out
+        .iter()
+        .find_map(|e| match e {
+            Emit::Usage(u) => Some(u.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(usage["turn_count"], 2);
+    assert_eq!(usage["function_call_count"], 2);
+    assert_eq!(usage["input_tokens"], 15);
+    assert_eq!(
+        m.usage.as_ref().unwrap()["turn_count"],
+        1,
+        "the round's own count"
     );
 }
