@@ -381,6 +381,7 @@ fn bench_translate(c: &mut Criterion) {
             model_id,
             stream: req.wants_stream(),
             task: req.task.is_some(),
+            owned: true,
             features: &req.features,
             user_id: req.user_id.as_deref(),
             session_id: req.session_id.as_deref(),

@@ -98,6 +98,7 @@ fn every_catalog_model_class_has_its_capabilities_and_request() {
             model_id: &model.id,
             stream: true,
             task: false,
+            owned: true,
             features: &features_on,
             user_id: Some("user-42"),
             session_id: Some("sid-1"),
@@ -123,6 +124,7 @@ fn task_requests_use_the_task_effort_and_no_extras() {
         model_id: &model.id,
         stream: false,
         task: true,
+        owned: true,
         features: &features,
         user_id: None,
         session_id: None,
@@ -151,6 +153,7 @@ fn only_the_openrouter_search_toggle_sends_the_web_plugin() {
             model_id: &model.id,
             stream: true,
             task: false,
+            owned: true,
             features: &features,
             user_id: None,
             session_id: None,
@@ -181,6 +184,7 @@ fn a_models_custom_parameters_can_turn_search_off_add_plugins_and_list_fallbacks
         model_id: &model.id,
         stream: true,
         task: false,
+        owned: true,
         features: &features,
         user_id: None,
         session_id: None,
@@ -217,4 +221,42 @@ fn a_models_custom_parameters_can_turn_search_off_add_plugins_and_list_fallbacks
         body["models"],
         json!(["anthropic/claude-3.5-sonnet", "openai/gpt-4o"])
     );
+}
+
+#[test]
+fn a_task_on_an_owned_model_uses_the_task_effort_and_another_model_keeps_the_normal_one() {
+    let models = fixture_models();
+    let model = models.iter().find(|m| m.id == "openai/o4-mini").unwrap();
+    let settings = settings();
+    let features = Map::new();
+    let effort = |owned: bool, requested: Option<&str>| {
+        let ctx = TranslateContext {
+            settings: &settings,
+            model: Some(model),
+            model_id: &model.id,
+            stream: false,
+            task: true,
+            owned,
+            features: &features,
+            user_id: None,
+            session_id: None,
+            chat_id: None,
+            message_id: None,
+        };
+        let mut chat = chat_body();
+        match requested {
+            Some(e) => chat["reasoning_effort"] = json!(e),
+            None => {
+                chat.as_object_mut().unwrap().remove("reasoning_effort");
+            }
+        }
+        build(&chat, input(&chat), &ctx).body["reasoning"]["effort"].clone()
+    };
+    assert_eq!(
+        effort(true, Some("high")),
+        "low",
+        "the task valve wins over the body"
+    );
+    assert_eq!(effort(false, Some("high")), "high");
+    assert_eq!(effort(false, None), json!(settings.reasoning.effort));
 }

@@ -192,6 +192,7 @@ async fn answer<S: Sink, H: Host>(
         model_id: &target.id,
         stream: streaming,
         task: req.task.is_some(),
+        owned: target.owned,
         features: &req.features,
         user_id: req.user_id.as_deref(),
         session_id: req.session_id.as_deref(),

@@ -16,6 +16,9 @@ pub struct Target {
     pub label: String,
     /// The catalog entry, unless the catalog could not be consulted or lacks the model.
     pub model: Option<Model>,
+    /// The admin's `MODEL_ID` selection includes it (only a background task can go to a
+    /// model outside it; it then keeps the normal reasoning effort).
+    pub owned: bool,
 }
 
 impl Target {
@@ -24,6 +27,7 @@ impl Target {
             label: id.clone(),
             id,
             model: None,
+            owned: true,
         }
     }
 }
@@ -40,14 +44,23 @@ pub async fn resolve(
     }
     match catalog::models(settings).await {
         Ok(models) => match catalog::resolve(&models, &suffix) {
-            Some(model) if req.task.is_none() && !allowed(settings, &models, model) => Err(
-                super::cards::model_not_enabled(model.display_name(), &model.id, settings, style),
-            ),
-            Some(model) => Ok(Target {
-                id: model.id.clone(),
-                label: model.display_name().to_string(),
-                model: Some(model.clone()),
-            }),
+            Some(model) => {
+                let owned = allowed(settings, &models, model);
+                if req.task.is_none() && !owned {
+                    return Err(super::cards::model_not_enabled(
+                        model.display_name(),
+                        &model.id,
+                        settings,
+                        style,
+                    ));
+                }
+                Ok(Target {
+                    id: model.id.clone(),
+                    label: model.display_name().to_string(),
+                    model: Some(model.clone()),
+                    owned,
+                })
+            }
             None => {
                 let guess = guess_openrouter_id(&suffix);
                 crate::logsink::log(

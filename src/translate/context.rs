@@ -17,6 +17,9 @@ pub struct TranslateContext<'a> {
     pub stream: bool,
     /// True for Open WebUI's background tasks (title, tags, follow-ups).
     pub task: bool,
+    /// The model is in the admin's `MODEL_ID` selection (a task may run on another one,
+    /// which then keeps the normal reasoning effort instead of the task effort).
+    pub owned: bool,
     /// `__metadata__["features"]` (`web_search`, `openrouter_web_search`, …).
     pub features: &'a Map<String, Value>,
     /// The Open WebUI user, sent only when `SEND_END_USER_ID` is on.

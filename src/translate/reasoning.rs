@@ -12,7 +12,10 @@ pub const EFFORT_ORDER: &[&str] = &["none", "minimal", "low", "medium", "high", 
 /// Applies the reasoning preferences to `body`.
 pub fn apply(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String, Value>) {
     let settings = &ctx.settings.reasoning;
-    if !settings.enabled && !ctx.task {
+    // A task on one of this pipe's models always uses the task effort (as the reference
+    // does); a task on another model keeps the normal preferences.
+    let task_effort = ctx.task && ctx.owned;
+    if !settings.enabled && !task_effort {
         return;
     }
     let requested = chat_body
@@ -20,12 +23,11 @@ pub fn apply(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String, V
         .and_then(Value::as_str)
         .map(|s| s.trim().to_ascii_lowercase())
         .filter(|s| EFFORT_ORDER.contains(&s.as_str()));
-    let valve = if ctx.task {
+    let effort = if task_effort {
         settings.task_effort.clone()
     } else {
-        settings.effort.clone()
+        requested.unwrap_or_else(|| settings.effort.clone())
     };
-    let effort = requested.unwrap_or(valve);
     if let Some(family) = gemini_family(ctx.model_id) {
         apply_gemini(family, &effort, ctx, body);
         return;
