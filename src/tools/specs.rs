@@ -166,9 +166,11 @@ pub struct Assembled {
 }
 
 /// The request's tools: Open WebUI specs (`registry_specs`: `__tools__` and Direct Tool
-/// Servers) first, then `extra_tools` (Chat Completions or Responses shaped, e.g. the
-/// body's `tools` or a filter's `extra_tools`), converted and de-duplicated, so a later
-/// definition of a name replaces an earlier one in place.
+/// Servers) first, strictified when `strict`, then `extra_tools` (Chat Completions or
+/// Responses shaped, e.g. the body's `tools` or a filter's `extra_tools`), converted but
+/// sent as their author wrote them (never strictified: a schema strict mode rejects would
+/// fail the request), and de-duplicated, so a later definition of a name replaces an
+/// earlier one in place.
 pub fn assemble(registry_specs: &[Value], extra_tools: &[Value], strict: bool) -> Assembled {
     let mut tools = Vec::with_capacity(registry_specs.len() + extra_tools.len());
     let mut skipped = Vec::new();
@@ -179,7 +181,7 @@ pub fn assemble(registry_specs: &[Value], extra_tools: &[Value], strict: bool) -
         }
     }
     for (at, tool) in extra_tools.iter().enumerate() {
-        match convert_tool(tool, strict) {
+        match convert_tool(tool, false) {
             Ok(tool) => tools.push(tool),
             Err(why) => skipped.push(format!("{why} skipped (extra tool {})", at + 1)),
         }

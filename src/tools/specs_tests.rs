@@ -215,6 +215,31 @@ fn assembled_tools_put_registry_tools_first_and_let_later_definitions_replace_ea
 }
 
 #[test]
+fn extra_tools_are_sent_as_written_even_with_strict_tool_calling() {
+    let loose = json!({"type": "object", "properties": {"q": {"type": "string"}}});
+    let extras = [
+        json!({"type": "function", "function": {"name": "lookup", "parameters": loose}}),
+        json!({"type": "function", "function": {"name": "pinned", "strict": true,
+               "parameters": {"type": "object", "properties": {}}}}),
+    ];
+    let assembled = assemble(&[weather_spec()], &extras, true);
+    assert_eq!(
+        assembled.tools[0]["strict"], true,
+        "the registry's tool is strictified"
+    );
+    assert!(
+        assembled.tools[1].get("strict").is_none(),
+        "{}",
+        assembled.tools[1]
+    );
+    assert_eq!(assembled.tools[1]["parameters"], loose);
+    assert_eq!(
+        assembled.tools[2]["strict"], true,
+        "a tool's own strict stays"
+    );
+}
+
+#[test]
 fn a_tool_defined_by_the_registry_and_the_request_is_offered_once() {
     let registry = [json!({"name": "search"})];
     let extras = [json!({"type": "function", "function": {"name": "search"}})];
@@ -239,25 +264,6 @@ fn malformed_entries_are_skipped_with_a_line_each_for_the_log() {
             "function tool without a name skipped (extra tool 2)",
         ]
     );
-}
-
-#[test]
-fn in_strict_mode_every_assembled_function_tool_is_strict() {
-    let assembled = assemble(
-        &[weather_spec()],
-        &[
-            json!({"type": "function", "function": {"name": "ping"}}),
-            json!({"type": "web_search"}),
-        ],
-        true,
-    );
-    assert_eq!(assembled.tools[0]["strict"], json!(true));
-    assert_eq!(assembled.tools[1]["strict"], json!(true));
-    assert_eq!(
-        assembled.tools[1]["parameters"],
-        json!({"type": "object", "properties": {}, "required": [], "additionalProperties": false})
-    );
-    assert_eq!(assembled.tools[2], json!({"type": "web_search"}));
 }
 
 #[test]
