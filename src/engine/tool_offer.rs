@@ -41,7 +41,7 @@ pub fn attach(
         // Open WebUI collects streamed calls only; a complete answer has no way to hand
         // them over, so it gets no tools.
         ToolMode::OpenWebUi if !req.wants_stream() => return Vec::new(),
-        ToolMode::OpenWebUi => specs::assemble(&[], list("tools"), settings.strict),
+        ToolMode::OpenWebUi => specs::assemble_owui_tools(list("tools"), settings.strict),
     };
     for why in &assembled.skipped {
         crate::logsink::log(crate::emit::LogLevel::Warning, why.clone());

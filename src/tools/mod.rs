@@ -10,5 +10,7 @@ pub(crate) mod output;
 pub(crate) mod specs;
 mod strict;
 
-pub use specs::{assemble, dedupe, from_chat_tool, from_owui_spec, to_chat_tool, Assembled};
+pub use specs::{
+    assemble, assemble_owui_tools, dedupe, from_chat_tool, from_owui_spec, to_chat_tool, Assembled,
+};
 pub use strict::strictify;

@@ -172,6 +172,21 @@ pub struct Assembled {
 /// fail the request), and de-duplicated, so a later definition of a name replaces an
 /// earlier one in place.
 pub fn assemble(registry_specs: &[Value], extra_tools: &[Value], strict: bool) -> Assembled {
+    assemble_with(registry_specs, extra_tools, strict, false)
+}
+
+/// The tools Open WebUI puts in the body for its own tool loop (`Open-WebUI` mode): its
+/// own tools in the Chat Completions shape, strictified like registry specs.
+pub fn assemble_owui_tools(tools: &[Value], strict: bool) -> Assembled {
+    assemble_with(&[], tools, strict, strict)
+}
+
+fn assemble_with(
+    registry_specs: &[Value],
+    extra_tools: &[Value],
+    strict: bool,
+    extras_strict: bool,
+) -> Assembled {
     let mut tools = Vec::with_capacity(registry_specs.len() + extra_tools.len());
     let mut skipped = Vec::new();
     for (at, spec) in registry_specs.iter().enumerate() {
@@ -181,7 +196,7 @@ pub fn assemble(registry_specs: &[Value], extra_tools: &[Value], strict: bool) -
         }
     }
     for (at, tool) in extra_tools.iter().enumerate() {
-        match convert_tool(tool, false) {
+        match convert_tool(tool, extras_strict) {
             Ok(tool) => tools.push(tool),
             Err(why) => skipped.push(format!("{why} skipped (extra tool {})", at + 1)),
         }

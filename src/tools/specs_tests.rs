@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{assemble, dedupe, from_chat_tool, from_owui_spec, to_chat_tool};
+use super::{assemble, assemble_owui_tools, dedupe, from_chat_tool, from_owui_spec, to_chat_tool};
 
 fn weather_spec() -> Value {
     json!({
@@ -237,6 +237,9 @@ fn extra_tools_are_sent_as_written_even_with_strict_tool_calling() {
         assembled.tools[2]["strict"], true,
         "a tool's own strict stays"
     );
+    // Open WebUI's own tools, handed over in the body for its tool loop, are strictified.
+    let owui = assemble_owui_tools(&extras[..1], true);
+    assert_eq!(owui.tools[0]["strict"], true);
 }
 
 #[test]
