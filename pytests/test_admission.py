@@ -40,9 +40,10 @@ async def answer(pipe, text: str, user: str = "user-1") -> list[dict]:
 
 
 async def first_status(lines) -> str:
-    """Reads lines until the first status event and returns its description."""
+    """Reads lines until the first status event other than the opening "Thinking…" and
+    returns its description."""
     async for line in lines:
-        statuses = events_of(parse_lines([line]), "status")
+        statuses = [s for s in events_of(parse_lines([line]), "status") if s["description"] != "Thinking…"]
         if statuses:
             return statuses[0]["description"]
     raise AssertionError("the answer ended without a status")

@@ -211,6 +211,14 @@ async fn answer<S: Sink, H: Host>(
     let routing = Routing::for_answer(settings, &target.id, req.task.is_some());
     let started = std::time::Instant::now();
     let mut rounds = Rounds::default();
+    // Something to read while the model starts (background tasks show nothing).
+    if req.task.is_none()
+        && !sink
+            .send(Emit::status(crate::stream::mapper::THINKING, false))
+            .await
+    {
+        return Outcome::Failed;
+    }
     for round in 1.. {
         let input = TurnInput {
             settings,

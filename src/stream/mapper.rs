@@ -68,6 +68,11 @@ pub enum Termination {
     Interrupted,
 }
 
+/// The status shown when the answer's text starts without any reasoning first.
+pub const RESPONDING: &str = "Responding to the user…";
+/// The status an answer opens with, before the model's first event (reference §7.5).
+pub const THINKING: &str = "Thinking…";
+
 /// How many unreadable payloads are logged before going quiet.
 const MAX_PARSE_WARNINGS: u32 = 3;
 
@@ -111,6 +116,8 @@ pub struct ResponseMapper {
     unknown_types: HashSet<String>,
     /// Image items whose "Generating an image…" status was shown.
     images_generating: HashSet<String>,
+    /// "Responding to the user…" was shown (once, when text starts without reasoning).
+    responding_shown: bool,
     parse_warnings: u32,
     /// Clock readings: first reasoning, last reasoning, last generated token.
     reasoning_span: Option<(Duration, Duration)>,
@@ -280,6 +287,10 @@ impl ResponseMapper {
                 }
             }
             None => self.text_without_id = true,
+        }
+        if !self.responding_shown && self.reasoning_span.is_none() {
+            self.responding_shown = true;
+            out.push(Emit::status(RESPONDING, false));
         }
         self.last_activity = Some(self.clock.now());
         self.text.push_str(&shown);

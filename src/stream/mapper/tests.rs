@@ -513,3 +513,27 @@ fn stored_usage_counts_rounds_and_tool_calls_over_the_answer() {
         "the round's own count"
     );
 }
+
+#[test]
+fn text_without_reasoning_first_says_it_is_responding_once() {
+    let statuses = |out: &[Emit]| -> Vec<String> {
+        out.iter()
+            .filter_map(|e| match e {
+                Emit::Status { description, .. } => Some(description.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let (mut m, _) = mapper(MapperOptions::default());
+    let out = feed(&mut m, &[delta("a"), delta("b")]);
+    assert_eq!(statuses(&out), [RESPONDING]);
+    let (mut m, _) = mapper(MapperOptions::default());
+    let out = feed(
+        &mut m,
+        &[
+            json!({"type":"response.reasoning_text.delta","item_id":"r","delta":"hmm"}),
+            delta("a"),
+        ],
+    );
+    assert!(!statuses(&out).iter().any(|s| s == RESPONDING), "{out:?}");
+}
