@@ -105,6 +105,17 @@ async def test_connection_refused_uses_its_template():
     assert "- Detail: " in text and "never" not in text
 
 
+async def test_the_reference_error_type_line_is_filled_on_connection_and_internal_cards(fake):
+    base = f"http://127.0.0.1:{closed_port()}/api/v1"
+    pipe = new_pipe(base, CONNECTION_ERROR_TEMPLATE="Custom error: {error_type}")
+    text, _ = await answer_text(pipe)
+    assert text.strip() == "Custom error: connection_error"
+    fake.enqueue({"status": 200, "headers": {"Content-Type": "text/html"}, "body": "<html>hi</html>"})
+    pipe = new_pipe(fake.base_url, INTERNAL_ERROR_TEMPLATE="Custom error: {error_type}")
+    text, _ = await answer_text(pipe)
+    assert text.strip() == "Custom error: internal_error"
+
+
 @pytest.mark.parametrize("stream", [True, False])
 async def test_an_unusable_success_body_uses_the_internal_template(fake, stream):
     fake.enqueue(

@@ -153,6 +153,20 @@ async def test_video_within_limits_is_sent_and_private_links_are_blocked_visibly
     assert answer.startswith("Echo:")
 
 
+async def test_a_plain_http_video_link_to_a_public_address_is_passed_on(fake):
+    # Videos are never downloaded by the pipe, so only the address checks apply to them.
+    parts = [text("watch"), {"type": "video_url", "video_url": {"url": "http://93.184.216.34/clip.mp4"}}]
+    sent, statuses, notices, _ = await ask(fake, parts, model=VIDEO)
+    assert sent[1] == {"type": "input_video", "video_url": "http://93.184.216.34/clip.mp4"}
+    assert "🎥 Processing video input" in statuses
+    assert notices == []
+    parts = [text("watch"), {"type": "video_url", "video_url": {"url": "ftp://93.184.216.34/clip.mp4"}}]
+    sent, statuses, notices, _ = await ask(fake, parts, model=VIDEO)
+    assert [p["type"] for p in sent] == ["input_text"]
+    assert "Skipping a video: only http and https links are accepted." in statuses
+    assert notices == [], "not a private network: no security notice"
+
+
 async def test_open_webui_links_outside_open_webui_are_refused_visibly(fake):
     parts = [text("x"), {"type": "image_url", "image_url": "/api/v1/files/abc/content"}]
     sent, statuses, _, _ = await ask(fake, parts, files=[{"type": "file", "id": "doc1", "name": "notes.pdf"}])

@@ -94,6 +94,20 @@ impl ErrorKind {
     }
 }
 
+impl ErrorKind {
+    /// `{error_type}` of a failure no provider described (the reference fills in the
+    /// exception's class there), so a template that shows it is never left empty.
+    pub fn own_error_type(self) -> Option<&'static str> {
+        match self {
+            Self::Network => Some("connection_error"),
+            Self::NetworkTimeout => Some("timeout"),
+            Self::Interrupted => Some("stream_interrupted"),
+            Self::Internal => Some("internal_error"),
+            _ => None,
+        }
+    }
+}
+
 /// When the user may try again.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RetryAfter {
@@ -239,7 +253,12 @@ impl ErrorReport {
         put("error_id", Some(self.error_id.clone()));
         put("status", self.status.map(|s| s.to_string()));
         put("code", self.code.clone());
-        put("error_type", self.error_type.clone());
+        put(
+            "error_type",
+            self.error_type
+                .clone()
+                .or_else(|| self.kind.own_error_type().map(str::to_owned)),
+        );
         put("message", self.message.clone());
         put("provider_message", self.provider_message.clone());
         put("provider", self.provider.clone());

@@ -40,6 +40,17 @@ impl Default for UrlPolicy {
     }
 }
 
+impl Refusal {
+    /// Whether the link points into a private network (a local name, a forbidden
+    /// address, or a name that resolves to one), rather than being malformed.
+    pub fn is_private_address(&self) -> bool {
+        matches!(
+            self,
+            Refusal::LocalName | Refusal::ForbiddenAddress(_) | Refusal::ResolvesToForbidden(_)
+        )
+    }
+}
+
 /// Why a URL (or a host's DNS answer) was refused; `Display` is a short reason a user
 /// can read.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use super::Intake;
 use crate::emit::NoticeLevel;
 use crate::engine::host::Host;
 use crate::engine::sink::Sink;
-use crate::fetch::{resolve_checked, vet_url, FetchError};
+use crate::fetch::{resolve_checked, vet_url, FetchError, UrlPolicy};
 use crate::intake::{
     audio_format, internal_file_id, is_youtube, normalize_mime, parse_data_url, DataUrlError,
     FileFields, StatusText,
@@ -535,9 +535,14 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
                 }
             };
         }
-        let policy = &self.settings.url_policy;
-        let checked = match vet_url(&url, policy) {
-            Ok(vetted) => resolve_checked(&vetted, policy).await.map(|_| ()),
+        // A video link is never downloaded here, only passed on: the https rule (which
+        // protects what the pipe fetches) does not apply, the address checks do.
+        let policy = UrlPolicy {
+            allow_insecure_http: true,
+            ..self.settings.url_policy.clone()
+        };
+        let checked = match vet_url(&url, &policy) {
+            Ok(vetted) => resolve_checked(&vetted, &policy).await.map(|_| ()),
             Err(refusal) => Err(refusal),
         };
         match checked {
@@ -546,8 +551,10 @@ impl<S: Sink, H: Host> Intake<'_, S, H> {
                 Some(part(url))
             }
             Err(refusal) => {
-                self.notify(NoticeLevel::Error, StatusText::VIDEO_BLOCKED)
-                    .await;
+                if refusal.is_private_address() {
+                    self.notify(NoticeLevel::Error, StatusText::VIDEO_BLOCKED)
+                        .await;
+                }
                 self.status(StatusText::skipped("a video", &refusal.to_string()))
                     .await;
                 None
