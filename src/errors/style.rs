@@ -205,8 +205,8 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
     ),
     ("code", "OpenRouter's `error.code`"),
     ("openrouter_code", "`error.code`, else the HTTP status"),
-    ("error_type", "OpenRouter's or the provider's error type"),
-    ("upstream_type", "same as `error_type`"),
+    ("error_type", "OpenRouter's or the provider's error type; on failures no provider described: `connection_error`, `timeout`, `stream_interrupted` or `internal_error`"),
+    ("upstream_type", "OpenRouter's or the provider's error type only"),
     ("message", "OpenRouter's `error.message`"),
     ("openrouter_message", "same as `message`"),
     (
