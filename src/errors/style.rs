@@ -225,9 +225,9 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
     ("provider", "the provider OpenRouter routed to"),
     (
         "heading",
-        "who failed: the provider, else the model, else `OpenRouter`",
+        "who failed, as the reference writes it: `<provider>: <model>`, else whichever is known, else `OpenRouter`",
     ),
-    ("subject", "same as `heading`"),
+    ("subject", "who failed: the provider, else the model, else `OpenRouter`"),
     (
         "model",
         "the model as users know it (`OpenAI: GPT-4o mini (`openai/gpt-4o-mini`)`)",
@@ -247,7 +247,7 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
         "rate_limit",
         "the limit and what remains (`50 requests, 0 remaining`)",
     ),
-    ("moderation_reasons", "why moderation flagged the input"),
+    ("moderation_reasons", "why moderation flagged the input, one `- reason` line each"),
     ("flagged_input", "the flagged part of the input"),
     ("flagged_excerpt", "same as `flagged_input`"),
     (
@@ -344,7 +344,16 @@ pub fn placeholder_values(
         ("upstream_message", text(&report.provider_message)),
         ("sanitized_detail", detail.replace('`', "\\`")),
         ("detail", detail),
-        ("heading", report.subject()),
+        ("heading", reference_heading(report)),
+        (
+            "moderation_reasons",
+            report
+                .moderation_reasons
+                .iter()
+                .map(|r| format!("- {r}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
         ("model_identifier", report.model_id.clone()),
         ("requested_model", report.model_id.clone()),
         (
@@ -370,6 +379,22 @@ pub fn placeholder_values(
     ];
     out.extend(derived);
     out
+}
+
+/// `{heading}` as the reference pipe builds it: "<provider>: <model>" when both are
+/// known, else whichever is, else "OpenRouter".
+fn reference_heading(report: &ErrorReport) -> String {
+    let provider = report.provider.as_deref().map(str::trim).unwrap_or("");
+    let label = [report.model_label.trim(), report.model_id.trim()]
+        .into_iter()
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    match (provider, label) {
+        ("", "") => "OpenRouter".to_owned(),
+        (p, "") => p.to_owned(),
+        ("", l) => l.to_owned(),
+        (p, l) => format!("{p}: {l}"),
+    }
 }
 
 #[cfg(test)]

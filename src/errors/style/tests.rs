@@ -92,6 +92,22 @@ fn request_context_and_support_fill_the_generic_placeholders() {
 }
 
 #[test]
+fn heading_and_moderation_reasons_take_the_reference_shapes() {
+    let style = style_with(CardClass::OpenRouter, "{heading}\n{moderation_reasons}");
+    let mut r = report(ErrorKind::Moderation);
+    r.status = Some(403);
+    r.provider = Some("Anthropic".into());
+    r.model_label = String::new();
+    r.model_id = "anthropic/claude-3".into();
+    r.moderation_reasons = vec!["content_policy".into(), "self_harm".into()];
+    let shown = style.card(&r, String::new);
+    assert_eq!(
+        shown.markdown,
+        "Anthropic: anthropic/claude-3\n- content_policy\n- self_harm"
+    );
+}
+
+#[test]
 fn reference_names_are_accepted() {
     let style = style_with(
         CardClass::Service,
