@@ -35,6 +35,30 @@ fn chat_body() -> Value {
 }
 
 /// The chat's messages as input items (these carry no markers, so nothing to replay).
+/// A request context for `model` with no user, session, chat or message ids.
+fn context<'a>(
+    settings: &'a Settings,
+    model: &'a Model,
+    features: &'a Map<String, Value>,
+    stream: bool,
+    task: bool,
+    owned: bool,
+) -> TranslateContext<'a> {
+    TranslateContext {
+        settings,
+        model: Some(model),
+        model_id: &model.id,
+        stream,
+        task,
+        owned,
+        features,
+        user_id: None,
+        session_id: None,
+        chat_id: None,
+        message_id: None,
+    }
+}
+
 fn input(chat: &Value) -> Vec<Value> {
     to_input(chat["messages"].as_array().unwrap())
 }
@@ -118,19 +142,7 @@ fn task_requests_use_the_task_effort_and_no_extras() {
     let model = models.iter().find(|m| m.id == "openai/o4-mini").unwrap();
     let settings = settings();
     let features = Map::new();
-    let ctx = TranslateContext {
-        settings: &settings,
-        model: Some(model),
-        model_id: &model.id,
-        stream: false,
-        task: true,
-        owned: true,
-        features: &features,
-        user_id: None,
-        session_id: None,
-        chat_id: None,
-        message_id: None,
-    };
+    let ctx = context(&settings, model, &features, false, true, true);
     let mut chat = chat_body();
     chat.as_object_mut().unwrap().remove("reasoning_effort");
     let out = build(&chat, input(&chat), &ctx);
@@ -147,19 +159,7 @@ fn only_the_openrouter_search_toggle_sends_the_web_plugin() {
     let plugins = |flag: &str| {
         let mut features = Map::new();
         features.insert(flag.into(), json!(true));
-        let ctx = TranslateContext {
-            settings: &settings,
-            model: Some(model),
-            model_id: &model.id,
-            stream: true,
-            task: false,
-            owned: true,
-            features: &features,
-            user_id: None,
-            session_id: None,
-            chat_id: None,
-            message_id: None,
-        };
+        let ctx = context(&settings, model, &features, true, false, true);
         build(&chat_body(), input(&chat_body()), &ctx)
             .body
             .get("plugins")
@@ -178,19 +178,7 @@ fn a_models_custom_parameters_can_turn_search_off_add_plugins_and_list_fallbacks
     let settings = settings();
     let mut features = Map::new();
     features.insert("openrouter_web_search".into(), json!(true));
-    let ctx = TranslateContext {
-        settings: &settings,
-        model: Some(model),
-        model_id: &model.id,
-        stream: true,
-        task: false,
-        owned: true,
-        features: &features,
-        user_id: None,
-        session_id: None,
-        chat_id: None,
-        message_id: None,
-    };
+    let ctx = context(&settings, model, &features, true, false, true);
     let send = |extra: Value| {
         let mut chat = chat_body();
         for (k, v) in extra.as_object().unwrap() {
