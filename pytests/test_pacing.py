@@ -85,3 +85,16 @@ async def test_one_event_per_write_at_full_speed_keeps_text_whole_and_the_first_
         # Uncoalesced this is 2,000 chunks. A busy runtime currently sends held text after most
         # reads (22-136 chunks measured, bench/README.md session 6), so the bound stays loose.
         assert len(chunks) <= deltas // 4, f"{len(chunks)} chunks for {deltas} fast deltas: text must be merged"
+
+
+async def test_a_slow_model_shows_thinking_and_a_fast_one_does_not(fake):
+    from bridge_helpers import chat_body, collect, events_of, new_pipe, parse_lines
+
+    pipe = new_pipe(fake.base_url)
+    fast = parse_lines(await collect(pipe, chat_body("quick")))
+    assert "Thinking…" not in [s["description"] for s in events_of(fast, "status")]
+    fake.enqueue({"drip_ms": 500})
+    slow = parse_lines(await collect(pipe, chat_body("slow")))
+    shown = [s["description"] for s in events_of(slow, "status")]
+    assert shown[0] == "Thinking…", shown
+    assert "Responding to the user…" in shown

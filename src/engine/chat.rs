@@ -156,6 +156,10 @@ impl<S: Sink, H: Host> Sink for Tap<'_, S, H> {
     fn await_next_token(&mut self) {
         self.sink.await_next_token();
     }
+
+    async fn opening(&mut self, emit: Emit) -> bool {
+        self.sink.opening(emit).await
+    }
 }
 
 /// Everything between the artifact session opening and closing.
@@ -211,10 +215,10 @@ async fn answer<S: Sink, H: Host>(
     let routing = Routing::for_answer(settings, &target.id, req.task.is_some());
     let started = std::time::Instant::now();
     let mut rounds = Rounds::default();
-    // Something to read while the model starts (background tasks show nothing).
+    // Something to read while a slow model starts (background tasks show nothing).
     if req.task.is_none()
         && !sink
-            .send(Emit::status(crate::stream::mapper::THINKING, false))
+            .opening(Emit::status(crate::stream::mapper::THINKING, false))
             .await
     {
         return Outcome::Failed;
