@@ -20,8 +20,9 @@ from owui import FUNCTION_ID, REPO_ROOT, TEST_ADMIN, TEST_API_KEY
 
 pytestmark = pytest.mark.e2e
 
-# "Time: 2.25s  4.4 tps | Cost $0.000009 | Total tokens: 29 (Input: 19, Output: 10)"
-USAGE_LINE = re.compile(r"Time: \d+\.\d\ds  \d+\.\d tps \| (Cost \$[0-9.]+ \| )?Total tokens: \d+ \(")
+# "Time: 2.25s  4.4 tps | Cost $0.000009 | Total tokens: 29 (Input: 19, Output: 10)"; the page
+# shows the two spaces before the speed as one (HTML collapses white space).
+USAGE_LINE = re.compile(r"Time: \d+\.\d\ds\s+\d+\.\d tps \| (Cost \$[0-9.]+ \| )?Total tokens: \d+ \(")
 
 
 def demo_model(name: str) -> str:

@@ -67,6 +67,22 @@ fn patterns_choose_the_endpoint_and_the_responses_list_wins() {
 }
 
 #[test]
+fn a_pattern_for_a_model_covers_its_dated_snapshots() {
+    let s = settings(json!({"FORCE_CHAT_COMPLETIONS_MODELS": "openai/gpt-4o, x/y-1"}));
+    let route = |model: &str| Routing::for_answer(&s, model, false).endpoint();
+    assert_eq!(route("openai/gpt-4o-2024-11-20"), Endpoint::ChatCompletions);
+    assert_eq!(route("openai/gpt-4o-20241120"), Endpoint::ChatCompletions);
+    assert_eq!(route("openai/gpt-4o"), Endpoint::ChatCompletions);
+    assert_eq!(route("openai/gpt-4o-mini"), Endpoint::Responses);
+    assert_eq!(
+        route("openai/gpt-4o-2024-1-20"),
+        Endpoint::Responses,
+        "not a date"
+    );
+    assert_eq!(route("x/y-1-12345678"), Endpoint::ChatCompletions);
+}
+
+#[test]
 fn the_default_endpoint_applies_to_chats_but_never_to_tasks() {
     let s = settings(json!({"DEFAULT_LLM_ENDPOINT": "chat_completions"}));
     assert_eq!(

@@ -66,9 +66,30 @@ impl EndpointSettings {
 }
 
 fn model_matches(pattern: &str, id: &str) -> bool {
-    let dotted_id = id.replace('/', ".");
-    let dotted_pattern = pattern.replace('/', ".");
-    wildcard(pattern, id) || wildcard(&dotted_pattern, &dotted_id)
+    let matches = |id: &str| {
+        let dotted_id = id.replace('/', ".");
+        let dotted_pattern = pattern.replace('/', ".");
+        wildcard(pattern, id) || wildcard(&dotted_pattern, &dotted_id)
+    };
+    matches(id) || undated(id).is_some_and(matches)
+}
+
+/// The id without a trailing release date (`openai/gpt-4o-2024-11-20` or `…-20241120` →
+/// `openai/gpt-4o`), so a pattern for a model also covers its dated snapshots, as the
+/// reference's normalised ids do.
+fn undated(id: &str) -> Option<&str> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let (head, tail) = id.rsplit_once('-')?;
+    if tail.len() == 8 && digits(tail) {
+        return Some(head);
+    }
+    // `-YYYY-MM-DD`: the last three dash-separated parts.
+    let (head2, month) = head.rsplit_once('-')?;
+    let (head3, year) = head2.rsplit_once('-')?;
+    (year.len() == 4 && month.len() == 2 && tail.len() == 2)
+        .then_some(())
+        .filter(|_| digits(year) && digits(month) && digits(tail))
+        .map(|_| head3)
 }
 
 /// Shell-style matching: `*` any run of characters, `?` exactly one.
