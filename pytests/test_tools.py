@@ -399,6 +399,33 @@ async def test_direct_tool_servers_are_asked_through_event_call(fake):
     assert "tools" not in responses(fake)[0]
 
 
+async def test_a_failing_direct_tool_server_warns_the_user_and_tells_the_model(fake):
+    async def event_call(event):
+        raise ConnectionError("tool server unreachable")
+
+    shown = []
+
+    async def emitter(event):
+        shown.append(event)
+
+    server = {"url": "http://tools.example", "specs": [spec("room_temperature", room={"type": "string"})]}
+    fake.enqueue({"call": "room_temperature", "call_args": json.dumps({"room": "hall"})})
+    pipe = new_pipe(fake.base_url)
+    result = await pipe.pipe(
+        body(),
+        __user__={"id": "u"},
+        __metadata__={"tool_servers": [server]},
+        __tools__={},
+        __event_call__=event_call,
+        __event_emitter__=emitter,
+    )
+    [line async for line in result]
+    notices = [e["data"] for e in shown if e.get("type") == "notification"]
+    assert {"type": "warning", "content": "Tool 'room_temperature' failed: tool server unreachable"} in notices
+    [output] = outputs_sent(responses(fake)[1])
+    assert "tool server unreachable" in output["output"]
+
+
 async def test_odd_and_huge_results_become_capped_text(fake):
     class Opaque:
         def __str__(self):

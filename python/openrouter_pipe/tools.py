@@ -162,10 +162,23 @@ class ChatTools:
                 "session_id": self._metadata.get("session_id"),
             },
         }
-        answer = await self._event_call(event)
+        try:
+            answer = await self._event_call(event)
+        except Exception as exc:  # the browser or its tool server failed
+            await self._warn(f"Tool '{name}' failed: {exc}")
+            raise ToolFailed(str(exc)) from exc
         if isinstance(answer, dict) and set(answer) == {"error"}:
             raise ToolFailed(str(answer["error"]))
         return answer
+
+    async def _warn(self, text: str) -> None:
+        """A warning toast for the user (the reference's notice for a failed direct tool)."""
+        if self._emitter is None:
+            return
+        try:
+            await self._emitter({"type": "notification", "data": {"type": "warning", "content": text}})
+        except Exception:  # a closed chat: the model still gets the failure
+            self._lines.debug("Could not show a tool failure notification", exc_info=True)
 
     async def _process(self, name: str, entry: dict[str, Any], result: Any) -> str:
         """Open WebUI's own result handling (embeds, files, MCP content), then text."""
