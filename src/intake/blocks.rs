@@ -4,6 +4,17 @@
 
 use serde_json::Value;
 
+/// The file extension a MIME type's files get: its subtype without a `+suffix`
+/// (`image/svg+xml` → `svg`), `bin` when there is none.
+pub fn file_extension(mime: &str) -> &str {
+    mime.split('/')
+        .nth(1)
+        .unwrap_or("bin")
+        .split('+')
+        .next()
+        .unwrap_or("bin")
+}
+
 /// Lower-cased and trimmed, parameters dropped, `image/jpg` spelled `image/jpeg`.
 pub fn normalize_mime(mime: &str) -> String {
     let mime = mime

@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use crate::intake::{guard_base64, normalize_mime, parse_data_url};
+use crate::intake::{file_extension, guard_base64, normalize_mime, parse_data_url};
 
 /// One generated image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,13 +37,10 @@ impl GeneratedImage {
 
     /// The file name it is stored under: `generated-image-<id>.<ext>`.
     pub fn file_name(mime: &str, id: &str) -> String {
-        let ext = match mime.split('/').nth(1).unwrap_or("png") {
-            "jpg" => "jpeg",
-            "svg+xml" => "svg",
-            "" => "png",
-            other => other,
-        };
-        format!("generated-image-{id}.{ext}")
+        format!(
+            "generated-image-{id}.{}",
+            file_extension(&normalize_mime(mime))
+        )
     }
 }
 

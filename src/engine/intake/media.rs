@@ -12,8 +12,8 @@ use crate::engine::host::Host;
 use crate::engine::sink::Sink;
 use crate::fetch::{resolve_checked, vet_url, FetchError, UrlPolicy};
 use crate::intake::{
-    audio_format, internal_file_id, is_youtube, normalize_mime, parse_data_url, DataUrlError,
-    FileFields, StatusText,
+    audio_format, file_extension, internal_file_id, is_youtube, normalize_mime, parse_data_url,
+    DataUrlError, FileFields, StatusText,
 };
 
 /// An image block's link and detail (`auto`, `low` or `high`; anything else is `auto`),
@@ -90,20 +90,11 @@ fn is_remote(url: &str) -> bool {
     scheme_is(url, "https://") || scheme_is(url, "http://")
 }
 
-fn extension(mime: &str) -> &str {
-    mime.split('/')
-        .nth(1)
-        .unwrap_or("bin")
-        .split('+')
-        .next()
-        .unwrap_or("bin")
-}
-
 fn fresh_name(prefix: &str, mime: &str) -> String {
     format!(
         "{prefix}-{}.{}",
         crate::ids::new_id().to_lowercase(),
-        extension(mime)
+        file_extension(mime)
     )
 }
 
@@ -115,7 +106,7 @@ fn name_from_link(link: &str, prefix: &str, mime: &str) -> String {
         .filter(|s| !s.is_empty());
     match segment {
         Some(name) if name.contains('.') => name,
-        Some(name) => format!("{name}.{}", extension(mime)),
+        Some(name) => format!("{name}.{}", file_extension(mime)),
         None => fresh_name(prefix, mime),
     }
 }
