@@ -23,6 +23,8 @@ pub fn card_style(req: &ChatRequest, settings: &Settings) -> CardStyle {
             message_id: id(&req.message_id),
             endpoint: format!("{}/responses", connection.base_url),
             timeout_seconds: Some(timeout.as_secs()),
+            normalized_model_id: req.model_suffix(),
+            ..RequestFacts::default()
         },
     )
 }

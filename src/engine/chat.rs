@@ -182,6 +182,10 @@ async fn answer<S: Sink, H: Host>(
             return Outcome::Failed;
         }
     };
+    let card_style = card_style.with_model(
+        target.model.as_ref().and_then(|m| m.context_length.or(m.top_provider.context_length)),
+        target.model.as_ref().and_then(|m| m.top_provider.max_completion_tokens),
+    );
     let messages = req.take_messages();
     let accepts = intake::Accepts::of(target.model.as_ref());
     let messages =

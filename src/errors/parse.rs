@@ -140,6 +140,44 @@ fn upstream(raw: &Value) -> (Option<String>, Option<String>, Option<String>) {
     (message, kind, request_id)
 }
 
+/// `value` as indented JSON for a fenced block on a card, redacted and shortened.
+fn pretty(value: &Value) -> String {
+    let json = serde_json::to_string_pretty(value).unwrap_or_default();
+    truncate(&redact(&json), RAW_EXCERPT_MAX)
+}
+
+/// The reference's rarer metadata: `rate_limit_type`, the 402's `required_cost` and
+/// `account_balance`, and the metadata and provider error as JSON blocks.
+fn apply_metadata(r: &mut ErrorReport, meta: Option<&Value>) {
+    let Some(meta) = meta.filter(|m| m.as_object().is_some_and(|o| !o.is_empty())) else {
+        return;
+    };
+    let field = |names: &[&str]| names.iter().find_map(|n| text(meta.get(*n)));
+    let facts = [
+        ("rate_limit_type", field(&["rate_limit_type", "limit_type"])),
+        ("required_cost", field(&["required_cost", "estimated_cost"])),
+        ("account_balance", field(&["account_balance", "balance"])),
+    ];
+    for (name, value) in facts {
+        if let Some(v) = value {
+            r.extras.insert(name, clean(&v));
+        }
+    }
+    r.extras.insert("metadata_json", pretty(meta));
+    let raw = match meta.get("raw") {
+        Some(Value::String(s)) => serde_json::from_str::<Value>(s)
+            .ok()
+            .filter(|v| v.is_object() || v.is_array())
+            .map(|v| pretty(&v))
+            .or_else(|| (!s.trim().is_empty()).then(|| truncate(&redact(s.trim()), RAW_EXCERPT_MAX))),
+        Some(v @ (Value::Object(_) | Value::Array(_))) => Some(pretty(v)),
+        _ => None,
+    };
+    if let Some(raw) = raw {
+        r.extras.insert("provider_raw_json", raw);
+    }
+}
+
 /// Fills the report from an OpenRouter `error` object (HTTP body or stream event).
 pub fn apply_error_object(r: &mut ErrorReport, error: &Value) {
     r.message = text(error.get("message"))
@@ -147,6 +185,7 @@ pub fn apply_error_object(r: &mut ErrorReport, error: &Value) {
         .or(r.message.take());
     r.code = text(error.get("code")).map(|c| clean(&c)).or(r.code.take());
     let meta = error.get("metadata");
+    apply_metadata(r, meta);
     let err_type = text(error.get("error_type"))
         .or_else(|| text(meta.and_then(|m| m.get("error_type"))))
         .or_else(|| text(error.get("type")));
@@ -264,6 +303,11 @@ pub fn report_from_http(
     if status == 429 || r.retry_after.is_some() {
         r.rate_limit = rate_limit(headers, error);
     }
+    if let Some(scope) = header(headers, "x-ratelimit-scope").filter(|s| !s.is_empty()) {
+        r.extras
+            .entry("rate_limit_type")
+            .or_insert_with(|| clean(scope));
+    }
 
     let all_text = format!(
         "{} {}",
@@ -324,5 +368,60 @@ pub fn report_from_stream_event(event: &Value, ctx: &ErrorContext) -> ErrorRepor
             r.status = Some(status);
         }
     }
+    apply_stream_facts(&mut r, event, response);
     r
+}
+
+/// What the reference's templates say about the failing chunk: its id and time, the
+/// provider and model that streamed it, and the provider's own finish reason. A Chat
+/// Completions chunk arrives here inside the Responses-shaped event as
+/// `response.chat_chunk`.
+fn apply_stream_facts(r: &mut ErrorReport, event: &Value, response: Option<&Value>) {
+    let chunk = response
+        .and_then(|resp| resp.get("chat_chunk"))
+        .filter(|c| c.is_object())
+        .unwrap_or(event);
+    let choice = chunk.pointer("/choices/0");
+    let pick = |places: &[Option<&Value>]| places.iter().find_map(|v| text(*v)).map(|s| clean(&s));
+    let facts = [
+        (
+            "native_finish_reason",
+            pick(&[
+                choice.and_then(|c| c.get("native_finish_reason")),
+                choice.and_then(|c| c.get("finish_reason")),
+            ]),
+        ),
+        ("error_chunk_id", pick(&[chunk.get("id")])),
+        (
+            "error_chunk_created",
+            pick(&[
+                chunk.get("created"),
+                response.and_then(|resp| resp.get("created_at")),
+            ]),
+        ),
+        (
+            "streaming_provider",
+            pick(&[chunk.get("provider")]).or_else(|| r.provider.clone()),
+        ),
+        (
+            "streaming_model",
+            pick(&[
+                chunk.get("model"),
+                response.and_then(|resp| resp.get("model")),
+            ]),
+        ),
+        ("is_streaming_error", Some("true".to_owned())),
+    ];
+    for (name, value) in facts {
+        if let Some(v) = value {
+            r.extras.insert(name, v);
+        }
+    }
+    if !r.extras.contains_key("metadata_json") {
+        let mut meta = serde_json::json!({"stream_event_type": event.get("type")});
+        if let Some(status) = response.and_then(|resp| resp.get("status")) {
+            meta["response_status"] = status.clone();
+        }
+        r.extras.insert("metadata_json", pretty(&meta));
+    }
 }

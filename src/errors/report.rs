@@ -187,6 +187,10 @@ pub struct ErrorReport {
     pub at: u64,
     /// What refused the model and the selection it applied (`ModelRestricted` only).
     pub restriction: Option<(String, String)>,
+    /// Rarer facts the reference pipe's templates name, by placeholder name
+    /// (`rate_limit_type`, `required_cost`, `metadata_json`, `native_finish_reason`, …);
+    /// redacted and shortened like every other value.
+    pub extras: BTreeMap<&'static str, String>,
 }
 
 impl ErrorReport {
@@ -215,6 +219,7 @@ impl ErrorReport {
             pipe_fault: false,
             at: unix_now(),
             restriction: None,
+            extras: BTreeMap::new(),
         }
     }
 

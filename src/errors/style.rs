@@ -125,6 +125,13 @@ pub struct RequestFacts {
     pub endpoint: String,
     /// The request timeout in seconds (the total one when set, else the idle read one).
     pub timeout_seconds: Option<u64>,
+    /// The model as Open WebUI named it, without the Function's prefix
+    /// (`openai.gpt-4o-mini`).
+    pub normalized_model_id: String,
+    /// The model's context window in tokens, from the catalog.
+    pub context_window: Option<u64>,
+    /// The most tokens the model's provider writes in one answer, from the catalog.
+    pub max_output_tokens: Option<u64>,
 }
 
 /// How one request renders its cards. Cheap to clone (shared).
@@ -135,6 +142,14 @@ impl CardStyle {
     /// The style of a request with these templates and facts.
     pub fn new(templates: CardTemplates, facts: RequestFacts) -> Self {
         Self(Arc::new((templates, facts)))
+    }
+
+    /// The same style with the request's model facts filled in, once the model is known.
+    pub fn with_model(&self, context_window: Option<u64>, max_output_tokens: Option<u64>) -> Self {
+        let mut facts = self.facts().clone();
+        facts.context_window = context_window;
+        facts.max_output_tokens = max_output_tokens;
+        Self::new(self.templates().clone(), facts)
     }
 
     /// The operator's templates and support contacts.
@@ -271,6 +286,38 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
         "what refused the model (`MODEL_ID valve`)",
     ),
     ("model_id_filter", "the `MODEL_ID` valve"),
+    ("api_model_id", "same as `model_id`"),
+    (
+        "normalized_model_id",
+        "the model as Open WebUI named it, without the Function's prefix (`openai.gpt-4o-mini`)",
+    ),
+    (
+        "include_model_limits",
+        "`true` when the message is about the context window and a limit is known, else empty",
+    ),
+    (
+        "context_limit_tokens",
+        "the model's context window (`200,000`), only with `include_model_limits`",
+    ),
+    (
+        "max_output_tokens",
+        "the model's most output tokens (`4,096`), only with `include_model_limits`",
+    ),
+    (
+        "diagnostics",
+        "`- **Context window**: N tokens` and `- **Max output tokens**: N tokens` lines, when known",
+    ),
+    ("rate_limit_type", "which limit was hit (`X-RateLimit-Scope` or the error's `rate_limit_type`)"),
+    ("required_cost", "what the request would cost, from a 402's metadata"),
+    ("account_balance", "the account's balance, from a 402's metadata"),
+    ("metadata_json", "the error's `metadata` as indented JSON"),
+    ("provider_raw_json", "the provider's own error (`metadata.raw`) as indented JSON"),
+    ("native_finish_reason", "the provider's finish reason on a failed stream chunk"),
+    ("error_chunk_id", "the id of the stream chunk that carried the error"),
+    ("error_chunk_created", "that chunk's `created` time"),
+    ("streaming_provider", "the provider that streamed the failing chunk"),
+    ("streaming_model", "the model that streamed the failing chunk"),
+    ("is_streaming_error", "`true` when the error arrived inside the stream, else empty"),
 ];
 
 /// The HTTP reason phrase, for the 5xx card ("Server Error" for the ones without a name).
@@ -376,8 +423,56 @@ pub fn placeholder_values(
         ("endpoint", facts.endpoint.clone()),
         ("restriction_reasons", restriction.0),
         ("model_id_filter", restriction.1),
+        ("api_model_id", report.model_id.clone()),
+        ("normalized_model_id", facts.normalized_model_id.clone()),
     ];
     out.extend(derived);
+    out.extend(model_limits(report, facts));
+    for (k, v) in &report.extras {
+        if let Some(slot) = out.get_mut(k) {
+            slot.clone_from(v);
+        }
+    }
+    out
+}
+
+/// The reference's model-limit placeholders: `diagnostics` whenever a limit is known, the
+/// numbers themselves only when the failure is about the context window.
+fn model_limits(report: &ErrorReport, facts: &RequestFacts) -> Vec<(&'static str, String)> {
+    let limits = [
+        ("Context window", facts.context_window),
+        ("Max output tokens", facts.max_output_tokens),
+    ];
+    let diagnostics = limits
+        .iter()
+        .filter_map(|(name, n)| n.map(|n| format!("- **{name}**: {} tokens", thousands(n))))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let about_context = report.kind == ErrorKind::ContextTooLong
+        || [&report.message, &report.provider_message, &report.detail]
+            .into_iter()
+            .flatten()
+            .any(|m| m.to_ascii_lowercase().contains("or use the \"middle-out\""));
+    let include = about_context && limits.iter().any(|(_, n)| n.is_some());
+    let shown = |n: Option<u64>| n.filter(|_| include).map(thousands).unwrap_or_default();
+    vec![
+        ("diagnostics", diagnostics),
+        ("include_model_limits", if include { "true".into() } else { String::new() }),
+        ("context_limit_tokens", shown(facts.context_window)),
+        ("max_output_tokens", shown(facts.max_output_tokens)),
+    ]
+}
+
+/// `200000` as `200,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
     out
 }
 

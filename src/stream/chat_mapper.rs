@@ -83,7 +83,7 @@ impl ChatCompletionsMapper {
         };
         self.meta(&chunk, out);
         if let Some(error) = chunk.get("error").filter(|e| e.is_object()) {
-            self.fail(error.clone(), out);
+            self.fail(error.clone(), &chunk, out);
             return true;
         }
         if let Some(usage) = chunk.get("usage").filter(|u| u.is_object()) {
@@ -95,7 +95,7 @@ impl ChatCompletionsMapper {
             .and_then(|c| c.first());
         if let Some(choice) = choice {
             if let Some(error) = choice.get("error").filter(|e| e.is_object()) {
-                self.fail(error.clone(), out);
+                self.fail(error.clone(), &chunk, out);
                 return true;
             }
             let delta = choice
@@ -549,10 +549,18 @@ impl ChatCompletionsMapper {
         }
     }
 
-    /// An error chunk: what was shown stays, and the card follows it.
-    fn fail(&mut self, error: Value, out: &mut Vec<Emit>) {
+    /// An error chunk: what was shown stays, and the card follows it. The chunk's own
+    /// facts (id, time, provider, model, finish reasons) ride along for the card.
+    fn fail(&mut self, error: Value, chunk: &Value, out: &mut Vec<Emit>) {
         let mut response = self.response_stub("failed");
         response["error"] = error_for_responses(&error);
+        let mut facts = json!({});
+        for key in ["id", "created", "provider", "model", "choices"] {
+            if let Some(v) = chunk.get(key) {
+                facts[key] = v.clone();
+            }
+        }
+        response["chat_chunk"] = facts;
         if let Some(usage) = self.usage.clone() {
             response["usage"] = usage;
         }

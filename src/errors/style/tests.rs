@@ -181,3 +181,113 @@ fn every_placeholder_is_documented() {
         );
     }
 }
+
+#[test]
+fn a_402_template_shows_the_cost_and_balance_from_the_error_metadata() {
+    let style = style_with(
+        CardClass::InsufficientCredits,
+        "Credits\n**Estimated cost:** ${required_cost}\n**Current balance:** ${account_balance}",
+    );
+    let body = r#"{"error":{"code":402,"message":"Insufficient credits",
+        "metadata":{"required_cost":0.5,"account_balance":"0.25"}}}"#;
+    let ctx = ErrorContext::default();
+    let r = crate::errors::parse::report_from_http(402, &[], body, &ctx);
+    let shown = style.card(&r, || "BUILT-IN".into());
+    assert_eq!(
+        shown.markdown,
+        "Credits\n**Estimated cost:** $0.5\n**Current balance:** $0.25"
+    );
+}
+
+#[test]
+fn a_429_template_names_the_limit_type_from_the_scope_header() {
+    let style = style_with(
+        CardClass::RateLimit,
+        "Wait {retry_after_seconds}s\nLimit type: {rate_limit_type}",
+    );
+    let headers = vec![
+        ("Retry-After".to_owned(), "60".to_owned()),
+        ("X-RateLimit-Scope".to_owned(), "user".to_owned()),
+    ];
+    let r = crate::errors::parse::report_from_http(
+        429,
+        &headers,
+        r#"{"error":{"code":429,"message":"slow"}}"#,
+        &ErrorContext::default(),
+    );
+    assert_eq!(
+        style.card(&r, || "BUILT-IN".into()).markdown,
+        "Wait 60s\nLimit type: user"
+    );
+}
+
+#[test]
+fn metadata_and_the_provider_raw_error_render_as_json_blocks() {
+    let style = style_with(
+        CardClass::OpenRouter,
+        "Meta:\n{metadata_json}\nRaw:\n{provider_raw_json}\nGone: {native_finish_reason}",
+    );
+    let body = r#"{"error":{"code":400,"message":"bad",
+        "metadata":{"provider_name":"Anthropic","raw":{"error":{"type":"invalid_request_error","message":"no"}}}}}"#;
+    let r = crate::errors::parse::report_from_http(400, &[], body, &ErrorContext::default());
+    let md = style.card(&r, || "BUILT-IN".into()).markdown;
+    assert!(md.contains("\"provider_name\": \"Anthropic\""), "{md}");
+    assert!(
+        md.contains("Raw:\n{\n  \"error\": {\n    \"message\": \"no\""),
+        "{md}"
+    );
+    assert!(!md.contains("Gone"), "an HTTP error has no finish reason: {md}");
+}
+
+#[test]
+fn model_limits_appear_only_when_the_failure_is_about_the_context_window() {
+    let style = style_with(
+        CardClass::OpenRouter,
+        "{{#if include_model_limits}}Limits: {context_limit_tokens} / {max_output_tokens}{{/if}}\n{diagnostics}\nModel {api_model_id} ({normalized_model_id})",
+    )
+    .with_model(Some(200_000), Some(4096));
+    let about_context = r#"{"error":{"code":400,"message":"This endpoint's maximum context length is 200000 tokens. Please reduce the length of the messages, or use the \"middle-out\" transform"}}"#;
+    let r = crate::errors::parse::report_from_http(
+        400,
+        &[],
+        about_context,
+        &ErrorContext::default(),
+    );
+    let md = style.card(&r, || "BUILT-IN".into()).markdown;
+    assert!(md.starts_with("Limits: 200,000 / 4,096\n"), "{md}");
+    assert!(
+        md.contains("- **Context window**: 200,000 tokens\n- **Max output tokens**: 4,096 tokens"),
+        "{md}"
+    );
+    let other = crate::errors::parse::report_from_http(
+        400,
+        &[],
+        r#"{"error":{"code":400,"message":"bad"}}"#,
+        &ErrorContext::default(),
+    );
+    let md = style.card(&other, || "BUILT-IN".into()).markdown;
+    assert!(!md.contains("Limits"), "{md}");
+    assert!(md.contains("- **Context window**: 200,000 tokens"), "{md}");
+    assert_eq!(thousands(999), "999");
+    assert_eq!(thousands(1_000), "1,000");
+    assert_eq!(thousands(1_234_567), "1,234,567");
+}
+
+#[test]
+fn a_failed_chat_chunk_gives_its_id_time_model_and_finish_reason() {
+    let style = style_with(
+        CardClass::OpenRouter,
+        "{{#if is_streaming_error}}stream{{/if}} {error_chunk_id} {error_chunk_created} {streaming_provider} {streaming_model} {native_finish_reason}",
+    );
+    let event = serde_json::json!({
+        "type": "response.failed",
+        "response": {"status": "failed", "error": {"code": 502, "message": "upstream died"},
+            "chat_chunk": {"id": "gen-1", "created": 1767322245, "provider": "Groq",
+                "model": "meta/llama", "choices": [{"finish_reason": "error", "native_finish_reason": "server_error"}]}}
+    });
+    let r = crate::errors::parse::report_from_stream_event(&event, &ErrorContext::default());
+    assert_eq!(
+        style.card(&r, || "BUILT-IN".into()).markdown,
+        "stream gen-1 1767322245 Groq meta/llama server_error"
+    );
+}
