@@ -144,6 +144,38 @@ async def test_a_non_streamed_answer_sends_its_statuses_through_the_event_emitte
     assert statuses and statuses[-1]["done"] is True, events
 
 
+async def test_a_non_streamed_answer_ends_with_a_completion_event_carrying_its_usage(fake):
+    """As the reference does: the closing `chat:completion` of a `stream: false` answer
+    has the text and the usage, so Open WebUI can show what the answer cost."""
+    events = []
+
+    async def emitter(event):
+        events.append(event)
+
+    pipe = new_pipe(fake.base_url)
+    text = await pipe.pipe(
+        chat_body("count me", stream=False), __user__={"id": "u"}, __metadata__={}, __event_emitter__=emitter
+    )
+    assert text.startswith("Echo: count me"), text
+    [final] = [e["data"] for e in events if e.get("type") == "chat:completion"]
+    assert final["done"] is True and final["content"] == "Echo: count me"
+    assert final["usage"]["prompt_tokens"] > 0 and final["usage"]["completion_tokens"] > 0
+    assert events[-1]["type"] == "chat:completion"
+
+
+async def test_a_failed_non_streamed_answer_sends_no_completion_event(fake):
+    events = []
+
+    async def emitter(event):
+        events.append(event)
+
+    pipe = new_pipe(fake.base_url)
+    await pipe.pipe(
+        chat_body("[[fake error=400]] no", stream=False), __user__={"id": "u"}, __metadata__={}, __event_emitter__=emitter
+    )
+    assert not [e for e in events if e.get("type") == "chat:completion"], events
+
+
 async def test_every_dunder_reaches_the_host_session(fake):
     pipe = new_pipe(fake.base_url)
     seen = {}

@@ -212,6 +212,9 @@ async fn complete_accepted(
         Some(outcome) => outcome,
         None => internal_failure(&request, &settings, &mut sink).await,
     };
+    if outcome == Outcome::Answered {
+        sink.finish_answered().await;
+    }
     (sink, outcome)
 }
 
