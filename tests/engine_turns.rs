@@ -18,15 +18,12 @@ fn settings(fake: &Fake) -> Settings {
 }
 
 fn outbound(text: &str, stream: bool) -> Outbound {
-    Outbound {
-        body: json!({
-            "model": "openai/gpt-4o-mini",
-            "stream": stream,
-            "input": [{"type": "message", "role": "user",
-                       "content": [{"type": "input_text", "text": text}]}],
-        }),
-        headers: Vec::new(),
-    }
+    Outbound::new(json!({
+        "model": "openai/gpt-4o-mini",
+        "stream": stream,
+        "input": [{"type": "message", "role": "user",
+                   "content": [{"type": "input_text", "text": text}]}],
+    }))
 }
 
 #[test]

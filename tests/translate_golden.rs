@@ -248,3 +248,66 @@ fn a_task_on_an_owned_model_uses_the_task_effort_and_another_model_keeps_the_nor
     assert_eq!(effort(false, Some("high")), "high");
     assert_eq!(effort(false, None), json!(settings.reasoning.effort));
 }
+
+/// The outbound body for one chat body on `model_id`, as a normal (non-task) chat.
+fn built_for(model_id: &str, settings: &Settings, chat: &Value) -> Value {
+    let models = fixture_models();
+    let model = models.iter().find(|m| m.id == model_id).unwrap();
+    let features = Map::new();
+    let ctx = context(settings, model, &features, true, false, true);
+    build(chat, input(chat), &ctx).body
+}
+
+#[test]
+fn the_requests_own_reasoning_settings_are_kept_and_the_valves_fill_in_the_rest() {
+    let settings = settings();
+    let mut chat = chat_body();
+    chat.as_object_mut().unwrap().remove("reasoning_effort");
+    chat["reasoning"] = json!({"exclude": true, "summary": "detailed", "bogus": 1});
+    let body = built_for("openai/o4-mini", &settings, &chat);
+    assert_eq!(
+        body["reasoning"],
+        json!({"exclude": true, "summary": "detailed", "effort": "medium", "enabled": true})
+    );
+    chat["reasoning"] = json!({"effort": "low"});
+    let body = built_for("openai/o4-mini", &settings, &chat);
+    assert_eq!(body["reasoning"]["effort"], "low", "the request's effort wins");
+    assert_eq!(body["reasoning"]["summary"], "auto");
+    chat["reasoning"] = json!({"max_tokens": 2000});
+    let body = built_for("anthropic/claude-sonnet-4.5", &settings, &chat);
+    assert_eq!(body["reasoning"]["max_tokens"], 2000);
+    assert!(
+        body["reasoning"].get("effort").is_none(),
+        "a budget stands instead of an effort: {}",
+        body["reasoning"]
+    );
+
+    let mut off = settings.clone();
+    off.reasoning.enabled = false;
+    chat["reasoning"] = json!({"effort": "high"});
+    let body = built_for("openai/o4-mini", &off, &chat);
+    assert_eq!(body["reasoning"], json!({"effort": "high"}), "kept without the valve");
+    chat.as_object_mut().unwrap().remove("reasoning");
+    assert!(built_for("openai/o4-mini", &off, &chat).get("reasoning").is_none());
+}
+
+#[test]
+fn verbosity_and_a_responses_style_text_format_reach_the_request() {
+    let settings = settings();
+    let mut chat = chat_body();
+    chat["verbosity"] = json!("Low");
+    let body = built_for("openai/gpt-4.1", &settings, &chat);
+    assert_eq!(body["text"]["verbosity"], "low");
+    assert_eq!(body["text"]["format"]["name"], "answer");
+    chat["text"] = json!({"verbosity": "high", "format": {"type": "json_object"}});
+    let body = built_for("openai/gpt-4.1", &settings, &chat);
+    assert_eq!(
+        body["text"],
+        json!({"format": {"type": "json_object"}, "verbosity": "high"}),
+        "the request's own text.format wins over response_format"
+    );
+    chat["text"] = json!({"verbosity": "loud", "format": {"type": "json_schema"}});
+    let body = built_for("openai/gpt-4.1", &settings, &chat);
+    assert_eq!(body["text"]["format"]["name"], "answer", "an invalid format is ignored");
+    assert!(body["text"].get("verbosity").is_none(), "not a level");
+}

@@ -89,7 +89,15 @@ impl Routing {
         let body = adjusted(&changes, &outbound.body);
         match changes.endpoint {
             Endpoint::Responses => body.to_string(),
-            Endpoint::ChatCompletions => to_chat_completions(&body).to_string(),
+            Endpoint::ChatCompletions => {
+                let mut chat = to_chat_completions(&body);
+                if let Some(obj) = chat.as_object_mut() {
+                    for (k, v) in &outbound.chat_only {
+                        obj.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+                chat.to_string()
+            }
         }
     }
 }

@@ -17,6 +17,20 @@ pub struct Outbound {
     pub body: Value,
     /// Headers the body needs (Anthropic beta flags), beside the usual ones.
     pub headers: Vec<(String, String)>,
+    /// The request's options that only Chat Completions takes (`stop`, `seed`,
+    /// `logit_bias`, …): added when the chat goes to `/chat/completions`.
+    pub chat_only: Map<String, Value>,
+}
+
+impl Outbound {
+    /// A request with this body and nothing else.
+    pub fn new(body: Value) -> Self {
+        Self {
+            body,
+            headers: Vec::new(),
+            chat_only: Map::new(),
+        }
+    }
 }
 
 /// Builds the request for `ctx.model_id` from the chat-completions body's options and
@@ -38,5 +52,6 @@ pub fn build(chat_body: &Value, mut input: Vec<Value>, ctx: &TranslateContext) -
     Outbound {
         body: Value::Object(body),
         headers: anthropic::extra_headers(ctx),
+        chat_only: options::chat_only(chat_body),
     }
 }

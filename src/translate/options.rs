@@ -46,6 +46,39 @@ pub fn sampling(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String
     }
 }
 
+/// The options of the chat body that the Responses endpoint does not take but Chat
+/// Completions does, kept as the request gave them (whole numbers rounded), for a chat
+/// that goes to `/chat/completions`. Nothing is checked against the model: OpenRouter
+/// ignores what a provider does not support.
+pub fn chat_only(chat_body: &Value) -> Map<String, Value> {
+    const AS_GIVEN: [&str; 12] = [
+        "stop",
+        "min_p",
+        "top_a",
+        "repetition_penalty",
+        "logit_bias",
+        "logprobs",
+        "structured_outputs",
+        "web_search_options",
+        "provider",
+        "route",
+        "modalities",
+        "image_config",
+    ];
+    let mut out = Map::new();
+    for key in AS_GIVEN {
+        if let Some(v) = chat_body.get(key).filter(|v| !v.is_null()) {
+            out.insert(key.into(), v.clone());
+        }
+    }
+    for key in ["seed", "top_logprobs"] {
+        if let Some(n) = chat_body.get(key).and_then(integer) {
+            out.insert(key.into(), json!(n));
+        }
+    }
+    out
+}
+
 /// `max_output_tokens`: with `USE_MODEL_MAX_OUTPUT_TOKENS`, the request's own limit or
 /// else the model's maximum from the catalog; without it, no limit is sent (OpenRouter
 /// then uses the model's own default and answers are not cut short by Open WebUI's
@@ -82,15 +115,62 @@ pub fn context_trimming(chat_body: &Value, ctx: &TranslateContext, body: &mut Ma
     }
 }
 
-/// `response_format` (chat form) → `text.format` (Responses form), when valid.
+/// `text` of the Responses request: the request's own valid `text.format`, else its
+/// `response_format` (chat form) converted, when the model takes structured output; and
+/// `verbosity` (`text.verbosity`, else the chat-style `verbosity`) when it is a level.
 pub fn structured_output(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String, Value>) {
-    let Some(format) = chat_body.get("response_format").and_then(Value::as_object) else {
-        return;
+    let mut text = Map::new();
+    // A Responses-style `text` in the request: its valid `format` wins over
+    // `response_format`, as in the reference pipe.
+    let given = chat_body.get("text").and_then(Value::as_object);
+    let given_format = given
+        .and_then(|t| t.get("format"))
+        .and_then(Value::as_object)
+        .and_then(valid_text_format);
+    let structured = ctx.supports("response_format") || ctx.supports("structured_outputs");
+    let format = match given_format {
+        Some(f) => Some(f),
+        None => chat_body
+            .get("response_format")
+            .and_then(Value::as_object)
+            .and_then(response_format_to_text),
     };
-    if !(ctx.supports("response_format") || ctx.supports("structured_outputs")) {
-        return;
+    if let Some(format) = format.filter(|_| structured) {
+        text.insert("format".into(), format);
     }
-    let converted = match format.get("type").and_then(Value::as_str) {
+    let verbosity = given
+        .and_then(|t| t.get("verbosity"))
+        .or_else(|| chat_body.get("verbosity"))
+        .and_then(Value::as_str)
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| matches!(v.as_str(), "low" | "medium" | "high"));
+    if let Some(v) = verbosity {
+        text.insert("verbosity".into(), json!(v));
+    }
+    if !text.is_empty() {
+        body.insert("text".into(), Value::Object(text));
+    }
+}
+
+/// A Responses `text.format` as given, when it is one OpenRouter takes.
+fn valid_text_format(format: &Map<String, Value>) -> Option<Value> {
+    match format.get("type").and_then(Value::as_str)? {
+        "text" | "json_object" => Some(Value::Object(format.clone())),
+        "json_schema" => {
+            let named = format
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| !n.trim().is_empty());
+            (named && format.get("schema").is_some_and(Value::is_object))
+                .then(|| Value::Object(format.clone()))
+        }
+        _ => None,
+    }
+}
+
+/// A Chat Completions `response_format` in the Responses `text.format` form.
+fn response_format_to_text(format: &Map<String, Value>) -> Option<Value> {
+    match format.get("type").and_then(Value::as_str) {
         Some("text") => Some(json!({"type": "text"})),
         Some("json_object") => Some(json!({"type": "json_object"})),
         Some("json_schema") => {
@@ -114,9 +194,6 @@ pub fn structured_output(chat_body: &Value, ctx: &TranslateContext, body: &mut M
             }
         }
         _ => None,
-    };
-    if let Some(format) = converted {
-        body.insert("text".into(), json!({"format": format}));
     }
 }
 

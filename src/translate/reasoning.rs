@@ -15,11 +15,17 @@ pub fn apply(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String, V
     // A task on one of this pipe's models always uses the task effort (as the reference
     // does); a task on another model keeps the normal preferences.
     let task_effort = ctx.task && ctx.owned;
+    let given = given_reasoning(chat_body);
     if !settings.enabled && !task_effort {
+        // The admin asks for nothing; a request that asks for reasoning itself keeps it.
+        if !given.is_empty() && ctx.supports("reasoning") {
+            body.insert("reasoning".into(), Value::Object(given));
+        }
         return;
     }
-    let requested = chat_body
-        .get("reasoning_effort")
+    let requested = given
+        .get("effort")
+        .or_else(|| chat_body.get("reasoning_effort"))
         .and_then(Value::as_str)
         .map(|s| s.trim().to_ascii_lowercase())
         .filter(|s| EFFORT_ORDER.contains(&s.as_str()));
@@ -34,13 +40,21 @@ pub fn apply(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String, V
     }
     if ctx.supports("reasoning") {
         let effort = supported_effort(&effort, ctx);
-        let mut reasoning = Map::new();
-        reasoning.insert("effort".into(), json!(effort));
+        // The request's own settings (a budget, `exclude`, a summary) are kept; the
+        // admin's fill in what it leaves out. A token budget stands instead of an effort.
+        let mut reasoning = given;
+        if task_effort || !reasoning.contains_key("max_tokens") {
+            reasoning.insert("effort".into(), json!(effort));
+        }
         let summary = &settings.summary_mode;
         if summary != "disabled" && !summary.is_empty() && effort != "none" && !ctx.task {
-            reasoning.insert("summary".into(), json!(summary));
+            reasoning
+                .entry("summary")
+                .or_insert_with(|| json!(summary));
         }
-        reasoning.insert("enabled".into(), json!(effort != "none"));
+        if task_effort || !reasoning.contains_key("enabled") {
+            reasoning.insert("enabled".into(), json!(effort != "none"));
+        }
         body.insert("reasoning".into(), Value::Object(reasoning));
     } else if ctx.model.is_some_and(|m| m.supports("include_reasoning")) {
         body.insert(
@@ -48,6 +62,21 @@ pub fn apply(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String, V
             json!(!(matches!(effort.as_str(), "none" | "") || (ctx.task && effort == "minimal"))),
         );
     }
+}
+
+/// The request's own `reasoning` object, with only the keys OpenRouter reads.
+fn given_reasoning(chat_body: &Value) -> Map<String, Value> {
+    const KEYS: [&str; 5] = ["effort", "max_tokens", "exclude", "enabled", "summary"];
+    chat_body
+        .get("reasoning")
+        .and_then(Value::as_object)
+        .map(|r| {
+            r.iter()
+                .filter(|(k, v)| KEYS.contains(&k.as_str()) && !v.is_null())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The requested effort, moved to the nearest level the model lists as supported

@@ -31,10 +31,7 @@ fn rejected(status: u16, body: &str) -> UpstreamError {
 }
 
 fn outbound(body: Value) -> Outbound {
-    Outbound {
-        body,
-        headers: Vec::new(),
-    }
+    Outbound::new(body)
 }
 
 fn sent(routing: &Routing, out: &Outbound) -> Value {
@@ -222,4 +219,20 @@ fn server_errors_and_transport_failures_are_left_to_the_retry_policy() {
         timed_out: false,
     };
     assert_eq!(routing.recover(&lost, &out), None);
+}
+
+#[test]
+fn chat_only_options_are_added_on_the_chat_completions_route_only() {
+    let chat_body = json!({"stop": ["END"], "seed": 7.4, "logit_bias": {"50256": -100},
+        "provider": {"order": ["groq"]}, "temperature": 0.2});
+    let mut out = outbound(json!({"model": "openai/gpt-4o-mini", "stream": true, "input": []}));
+    out.chat_only = crate::translate::chat_only_options(&chat_body);
+    let responses = sent(&Routing::fixed(Endpoint::Responses), &out);
+    assert!(responses.get("stop").is_none() && responses.get("seed").is_none());
+    let chat = sent(&Routing::fixed(Endpoint::ChatCompletions), &out);
+    assert_eq!(chat["stop"], json!(["END"]));
+    assert_eq!(chat["seed"], 7);
+    assert_eq!(chat["logit_bias"], json!({"50256": -100}));
+    assert_eq!(chat["provider"], json!({"order": ["groq"]}));
+    assert!(chat.get("temperature").is_none(), "sampling comes from the Responses body");
 }
