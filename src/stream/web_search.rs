@@ -20,6 +20,47 @@ fn status(description: String, done: bool, extra: Value) -> Emit {
     }
 }
 
+fn field<'a>(action: Option<&'a Value>, names: &[&str]) -> Option<&'a str> {
+    names
+        .iter()
+        .find_map(|n| action?.get(*n)?.as_str())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// The search opened a page: "Opening <site>" (the page's host, else its title or URL).
+fn open_page(action: Option<&Value>) -> Emit {
+    let url = field(action, &["url"]);
+    let title = field(action, &["title"]);
+    let host = url
+        .and_then(|u| url::Url::parse(u).ok())
+        .and_then(|u| u.host_str().map(str::to_owned));
+    let shown = host.as_deref().or(title).or(url);
+    let description = match shown {
+        Some(s) => format!("Opening {s}"),
+        None => "Opening page".to_owned(),
+    };
+    status(
+        description,
+        false,
+        json!({"action": "open_page", "title": title, "host": host, "url": url}),
+    )
+}
+
+/// The search looked for something inside a page: "Searching for <text>".
+fn find_in_page(action: Option<&Value>) -> Emit {
+    let needle = field(action, &["needle", "pattern", "query", "text"]);
+    let description = match needle {
+        Some(n) => format!("Searching for “{n}”"),
+        None => "Searching within page".to_owned(),
+    };
+    status(
+        description,
+        false,
+        json!({"action": "find_in_page", "needle": needle, "url": field(action, &["url"])}),
+    )
+}
+
 /// The key of the one search a route without search items is shown to have made.
 const CITED_SEARCH: &str = "cited-search";
 
@@ -55,6 +96,11 @@ impl WebSearch {
         self.started(key, out);
         self.finished.push(key.to_owned());
         let action = item.get("action");
+        match action.and_then(|a| a.get("type")).and_then(Value::as_str) {
+            Some("open_page") => return out.push(open_page(action)),
+            Some("find_in_page") => return out.push(find_in_page(action)),
+            _ => {}
+        }
         let query = action
             .and_then(|a| a.get("query"))
             .and_then(Value::as_str)
@@ -109,5 +155,46 @@ impl WebSearch {
             let urls: Vec<&str> = cited.iter().map(String::as_str).collect();
             self.read(&urls, out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(item: Value) -> Vec<(String, Map<String, Value>)> {
+        let mut out = Vec::new();
+        WebSearch::default().finished("ws_1", &item, &mut out);
+        out.into_iter()
+            .filter_map(|e| match e {
+                Emit::Status {
+                    description, extra, ..
+                } => Some((description, extra)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn opening_a_page_names_its_site() {
+        let s = shown(json!({"type": "web_search_call", "action":
+            {"type": "open_page", "url": "https://docs.example.org/guide?x=1"}}));
+        assert_eq!(s[0].0, "Searching the web…");
+        assert_eq!(s[1].0, "Opening docs.example.org");
+        assert_eq!(s[1].1["action"], "open_page");
+        assert_eq!(s[1].1["url"], "https://docs.example.org/guide?x=1");
+        assert_eq!(s.len(), 2, "no sources line for a page visit");
+        let bare = shown(json!({"action": {"type": "open_page"}}));
+        assert_eq!(bare[1].0, "Opening page");
+    }
+
+    #[test]
+    fn finding_in_a_page_names_what_it_looks_for() {
+        let s = shown(json!({"action":
+            {"type": "find_in_page", "pattern": "release date", "url": "https://a.example/"}}));
+        assert_eq!(s[1].0, "Searching for “release date”");
+        assert_eq!(s[1].1["needle"], "release date");
+        let bare = shown(json!({"action": {"type": "find_in_page"}}));
+        assert_eq!(bare[1].0, "Searching within page");
     }
 }
