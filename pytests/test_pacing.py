@@ -98,3 +98,16 @@ async def test_a_slow_model_shows_thinking_and_a_fast_one_does_not(fake):
     shown = [s["description"] for s in events_of(slow, "status")]
     assert shown[0] == "Thinking…", shown
     assert "Responding to the user…" in shown
+
+
+async def test_a_model_silent_for_seconds_shows_the_waiting_statuses_in_order(fake):
+    """Before its first byte the model keeps the user company as the reference does:
+    "Thinking…", then "Reading the user's question…" at 1.5 s; nothing after the text."""
+    from bridge_helpers import chat_body, collect, content_of, events_of, new_pipe, parse_lines
+
+    fake.enqueue({"delay_ms": 1900})
+    payloads = parse_lines(await collect(new_pipe(fake.base_url), chat_body("slow start")))
+    shown = [s["description"] for s in events_of(payloads, "status")]
+    assert shown[:2] == ["Thinking…", "Reading the user's question…"], shown
+    assert "Gathering my thoughts…" not in shown, shown
+    assert content_of(payloads) == "Echo: slow start"

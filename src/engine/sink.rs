@@ -1,5 +1,6 @@
 //! Where a request's emits go: a live stream to Open WebUI, or a collected answer.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -27,8 +28,8 @@ pub trait Sink: Send {
     /// keep the engine's wake-ups prompt until its next token, as for the first one.
     fn await_next_token(&mut self) {}
     /// The answer's opening status ("Thinking…"): a live stream shows it only when the
-    /// model has shown nothing within [`OPENING_DELAY`]; anything else sent first
-    /// replaces it.
+    /// model has shown nothing within [`OPENING_DELAY`], then the [`WAITING_STATUSES`]
+    /// while it still shows nothing; anything else sent first replaces them.
     fn opening(&mut self, emit: Emit) -> impl std::future::Future<Output = bool> + Send {
         self.send(emit)
     }
@@ -38,6 +39,15 @@ pub trait Sink: Send {
 /// is shown. A fast model's answer never pays the extra wake-up of Python's event loop
 /// it costs (about 0.1 ms of CPU per request, `bench/stream_load.py`).
 pub const OPENING_DELAY: Duration = Duration::from_millis(300);
+
+/// What a live answer shows while a slow model has still shown nothing, after the
+/// opening status, and when (from the start of the answer), as the reference pipe does.
+pub const WAITING_STATUSES: [(&str, Duration); 4] = [
+    ("Reading the user's question…", Duration::from_millis(1500)),
+    ("Gathering my thoughts…", Duration::from_millis(4000)),
+    ("Exploring possible responses…", Duration::from_millis(6000)),
+    ("Building a plan…", Duration::from_millis(7000)),
+];
 
 pub use super::host::OnSend;
 
@@ -64,8 +74,9 @@ pub struct StreamSink {
     /// window: only then can batched reads help (a short answer never lets workers nap).
     /// Answers with a window shorter than the longest nap take it at once.
     streaming: Option<Streaming>,
-    /// The opening status and when it is due, until something else is sent.
-    opening: Option<(Emit, Instant)>,
+    /// The opening status and the waiting statuses after it, each with when it is due,
+    /// until something else is sent.
+    opening: VecDeque<(Emit, Instant)>,
 }
 
 impl StreamSink {
@@ -85,7 +96,7 @@ impl StreamSink {
                 .then(|| Streaming::new(coalescer.window())),
             coalescer,
             first_token: Some(first_token),
-            opening: None,
+            opening: VecDeque::new(),
         }
     }
 
@@ -122,7 +133,7 @@ impl StreamSink {
 impl Sink for StreamSink {
     async fn send(&mut self, emit: Emit) -> bool {
         if !matches!(emit, Emit::Log { .. }) {
-            self.opening = None;
+            self.opening.clear();
         }
         self.coalescer.set_read_delay(pace::nap());
         self.coalescer.push(emit, Instant::now(), &mut self.ready);
@@ -133,7 +144,7 @@ impl Sink for StreamSink {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        let held = self.opening.as_ref().map(|(_, due)| *due);
+        let held = self.opening.front().map(|(_, due)| *due);
         match (self.coalescer.deadline(), held) {
             (Some(text), Some(opening)) => Some(text.min(opening)),
             (text, opening) => text.or(opening),
@@ -148,8 +159,8 @@ impl Sink for StreamSink {
 
     async fn flush(&mut self) -> bool {
         let now = Instant::now();
-        if self.opening.as_ref().is_some_and(|(_, due)| *due <= now) {
-            if let Some((emit, _)) = self.opening.take() {
+        while self.opening.front().is_some_and(|(_, due)| *due <= now) {
+            if let Some((emit, _)) = self.opening.pop_front() {
                 self.coalescer.push(emit, now, &mut self.ready);
             }
         }
@@ -158,7 +169,13 @@ impl Sink for StreamSink {
     }
 
     async fn opening(&mut self, emit: Emit) -> bool {
-        self.opening = Some((emit, Instant::now() + OPENING_DELAY));
+        let start = Instant::now();
+        self.opening.clear();
+        self.opening.push_back((emit, start + OPENING_DELAY));
+        for (text, after) in WAITING_STATUSES {
+            self.opening
+                .push_back((Emit::status(text, false), start + after));
+        }
         true
     }
 }
@@ -188,6 +205,24 @@ impl CollectSink {
             live: Some(host),
             ..Self::default()
         }
+    }
+
+    /// The reference's closing event of a complete answer that succeeded:
+    /// `chat:completion` with the text (markers removed) and the answer's usage, so Open
+    /// WebUI shows the usage of a `stream: false` chat as it does for a streamed one.
+    pub(crate) async fn finish_answered(&mut self) {
+        if self.live.is_none() {
+            return;
+        }
+        let mut data = serde_json::json!({
+            "done": true,
+            "content": crate::artifacts::markers::strip(&self.text),
+        });
+        if let Some(usage) = &self.usage {
+            data["usage"] = usage.clone();
+        }
+        self.event(serde_json::json!({"type": "chat:completion", "data": data}))
+            .await;
     }
 
     async fn event(&mut self, event: Value) {
