@@ -175,6 +175,27 @@ async def test_open_webui_links_outside_open_webui_are_refused_visibly(fake):
     assert "Skipping file notes.pdf: Open WebUI file unavailable." in statuses
 
 
+async def test_a_full_link_to_open_webuis_own_file_is_read_as_that_file(fake):
+    """A link with Open WebUI's own address (the request's base URL) is its file: read
+    from storage (refused here, outside Open WebUI), never fetched over the network;
+    the same link on another port is an ordinary remote image."""
+
+    class Request:
+        base_url = "http://127.0.0.1:8080/"
+
+    parts = [text("x"), {"type": "image_url", "image_url": {"url": "http://127.0.0.1:8080/api/v1/files/abc/content"}}]
+    pipe = new_pipe(fake.base_url)
+    payloads = parse_lines(await collect(pipe, body(parts), __request__=Request()))
+    statuses = [e["description"] for e in events_of(payloads, "status")]
+    assert "Skipping image abc: Open WebUI file unavailable." in statuses, statuses
+
+    parts[1]["image_url"]["url"] = "http://127.0.0.1:9/api/v1/files/abc/content"
+    payloads = parse_lines(await collect(pipe, body(parts), __request__=Request()))
+    statuses = [e["description"] for e in events_of(payloads, "status")]
+    assert "Skipping image abc: Open WebUI file unavailable." not in statuses, statuses
+    assert any(s.startswith("Skipping an image:") for s in statuses), statuses
+
+
 async def test_remote_images_from_private_addresses_are_never_fetched(fake):
     fake.call(
         "POST", "/_fake/downloads", {"name": "cat.png", "body_b64": PNG.split(",", 1)[1], "content_type": "image/png"}

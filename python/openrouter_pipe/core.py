@@ -204,6 +204,19 @@ def configure_deployment() -> bool:
         flush_logs()
 
 
+def _webui_origins(request: Any) -> list[str]:
+    """Open WebUI's own addresses: the base URL this request came in on and the
+    ``WEBUI_URL`` the admin configured (full file links there are Open WebUI's files)."""
+    origins = []
+    base = getattr(request, "base_url", None)
+    if base is not None:
+        origins.append(str(base))
+    configured = os.environ.get("WEBUI_URL", "").strip()
+    if configured:
+        origins.append(configured)
+    return origins
+
+
 def _pipe_id_from_model(body: dict[str, Any], fallback: str) -> str:
     model = body.get("model")
     if isinstance(model, str) and "." in model and "/" not in model:
@@ -351,6 +364,7 @@ class PipeCore:
             "features": metadata.get("features") if isinstance(metadata.get("features"), dict) else {},
             "tools": [],
             "files": [] if task else describe_attached(context.get("files")),
+            "webui_origins": _webui_origins(context.get("request")),
             "artifact_db_path": self.artifact_db_path,
             "owui_database": self.owui_database,
         }

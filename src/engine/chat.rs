@@ -186,7 +186,8 @@ async fn answer<S: Sink, H: Host>(
         target.model.as_ref().and_then(|m| m.context_length.or(m.top_provider.context_length)),
         target.model.as_ref().and_then(|m| m.top_provider.max_completion_tokens),
     );
-    let messages = req.take_messages();
+    let mut messages = req.take_messages();
+    intake::localize_file_links(&mut messages, &req.webui_origins);
     let accepts = intake::Accepts::of(target.model.as_ref());
     let messages =
         intake::prepare(messages, &req.files, &settings.files, accepts, host, sink).await;

@@ -43,6 +43,9 @@ pub struct ChatRequest {
     pub tools: Vec<ToolEntry>,
     /// The request's attached Open WebUI files (`__files__`): `{"type", "id", "name", …}`.
     pub files: Vec<Value>,
+    /// Open WebUI's own addresses (`http://host:port`: the request's base URL and
+    /// `WEBUI_URL`): a full link to one of its files there is read as the file itself.
+    pub webui_origins: Vec<String>,
     /// Default location of the artifact database (`<DATA_DIR>/openrouter_pipe/artifacts.db`),
     /// used unless the `ARTIFACT_DB_PATH` valve names one.
     pub artifact_db_path: Option<String>,

@@ -48,6 +48,30 @@ pub fn internal_file_id(url: &str) -> Option<&str> {
     plain.then_some(id)
 }
 
+/// `url` as an Open WebUI path when it is a full link to one of Open WebUI's own
+/// files: same scheme, host and port as one of `origins` (the server's own addresses),
+/// and a path [`internal_file_id`] accepts. A file link on any other host is not one.
+pub fn localize_file_link(url: &str, origins: &[String]) -> Option<String> {
+    let trimmed = url.trim();
+    if origins.is_empty() || !trimmed.contains("/api/v1/files/") {
+        return None;
+    }
+    let parsed = url::Url::parse(trimmed).ok()?;
+    let same_origin = origins.iter().any(|o| {
+        url::Url::parse(o.trim())
+            .is_ok_and(|o| o.origin() == parsed.origin() && o.scheme() == parsed.scheme())
+    });
+    if !same_origin {
+        return None;
+    }
+    let mut path = parsed.path().to_owned();
+    if let Some(q) = parsed.query() {
+        path.push('?');
+        path.push_str(q);
+    }
+    internal_file_id(&path).is_some().then_some(path)
+}
+
 /// A YouTube watch or short link (`youtube.com/watch?v=…`, `youtu.be/…`), with or
 /// without scheme and `www.`, case-insensitive.
 pub fn is_youtube(url: &str) -> bool {
@@ -153,6 +177,25 @@ impl<'a> FileFields<'a> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_full_link_to_open_webuis_own_file_becomes_its_path() {
+        let origins = vec!["http://127.0.0.1:8080/".to_owned(), "https://chat.example.com".to_owned()];
+        let local = |u: &str| localize_file_link(u, &origins);
+        assert_eq!(
+            local("http://127.0.0.1:8080/api/v1/files/abc-1/content").as_deref(),
+            Some("/api/v1/files/abc-1/content")
+        );
+        assert_eq!(
+            local("https://CHAT.example.com/api/v1/files/x9?download=1").as_deref(),
+            Some("/api/v1/files/x9?download=1")
+        );
+        assert_eq!(local("http://127.0.0.1:9999/api/v1/files/abc/content"), None, "other port");
+        assert_eq!(local("http://chat.example.com/api/v1/files/abc/content"), None, "other scheme");
+        assert_eq!(local("https://cdn.example.net/api/v1/files/abc/content"), None, "other host");
+        assert_eq!(local("https://chat.example.com/api/v1/files/abc/raw"), None, "not a file link");
+        assert_eq!(localize_file_link("http://127.0.0.1:8080/api/v1/files/a", &[]), None);
+    }
 
     #[test]
     fn only_open_webui_paths_are_internal_files() {

@@ -10,8 +10,8 @@ mod data_url;
 mod status;
 
 pub use blocks::{
-    audio_format, file_extension, internal_file_id, is_youtube, markdown_images, normalize_mime,
-    FileFields,
+    audio_format, file_extension, internal_file_id, is_youtube, localize_file_link,
+    markdown_images, normalize_mime, FileFields,
 };
 pub use data_url::{estimated_decoded_len, guard_base64, parse_data_url, DataUrl, DataUrlError};
 pub use status::StatusText;

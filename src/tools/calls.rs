@@ -20,9 +20,9 @@ pub struct PreparedCall {
     pub arguments: Map<String, Value>,
 }
 
-/// Arguments as a JSON object. An empty string is an empty object (models send it for
-/// tools without parameters); anything else that is not an object is an error for the
-/// model to read.
+/// Arguments as a JSON object (or a Python dict literal). An empty string is an empty
+/// object (models send it for tools without parameters); anything else that is not an
+/// object is an error for the model to read.
 pub fn parse_arguments(raw: &str) -> Result<Map<String, Value>, String> {
     let text = raw.trim();
     if text.is_empty() {
@@ -35,7 +35,12 @@ pub fn parse_arguments(raw: &str) -> Result<Map<String, Value>, String> {
             "expected a JSON object of arguments, got {}",
             kind(&other)
         )),
-        Err(e) => Err(format!("the arguments are not valid JSON ({e})")),
+        // A Python dict literal, as some models write; the reference pipe reads these
+        // with `ast.literal_eval`.
+        Err(e) => match super::py_literal::parse(text) {
+            Some(Value::Object(map)) => Ok(map),
+            _ => Err(format!("the arguments are not valid JSON ({e})")),
+        },
     }
 }
 
@@ -145,6 +150,13 @@ mod tests {
         assert!(err.contains("not valid JSON"), "{err}");
         let err = parse_arguments("[1, 2]").unwrap_err();
         assert!(err.contains("got an array"), "{err}");
+        assert_eq!(
+            parse_arguments("{'q': 'cats', 'safe': True}").unwrap(),
+            json!({"q": "cats", "safe": true}).as_object().unwrap().clone(),
+            "a Python dict literal is read as the reference reads it"
+        );
+        let err = parse_arguments("{'q': print('x')}").unwrap_err();
+        assert!(err.contains("not valid JSON"), "{err}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub(crate) mod calls;
 pub(crate) mod output;
+mod py_literal;
 pub(crate) mod specs;
 mod strict;
 

@@ -66,6 +66,39 @@ impl Accepts {
     }
 }
 
+/// Full links to Open WebUI's own files (`https://chat.example.com/api/v1/files/<id>`)
+/// in the messages' parts, rewritten to the path the rest of intake recognises, so such
+/// a file is read from storage instead of being sent to the provider as a link it cannot
+/// open (or fetched over the network). Text is never changed.
+pub fn localize_file_links(messages: &mut [Value], origins: &[String]) {
+    fn walk(v: &mut Value, origins: &[String]) {
+        match v {
+            Value::String(s) => {
+                if let Some(path) = crate::intake::localize_file_link(s, origins) {
+                    *s = path;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| walk(i, origins)),
+            Value::Object(map) => {
+                for (key, value) in map.iter_mut() {
+                    if key != "text" {
+                        walk(value, origins);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if origins.is_empty() {
+        return;
+    }
+    for message in messages {
+        if let Some(parts @ (Value::Array(_) | Value::Object(_))) = message.get_mut("content") {
+            walk(parts, origins);
+        }
+    }
+}
+
 /// Runs the stage: `messages` are Open WebUI's chat messages, `attached` its `__files__`
 /// (the files of this request, sent with the last user message). Returns the messages
 /// with user content rewritten; statuses go to `sink`, storage work to `host`. The
