@@ -182,6 +182,13 @@ class FakeOpenRouter:
             return await self.control(conn, req, path[len("/_fake/"):])
         if path.startswith("/files/") and req.method == "GET":
             return await self.serve_download(conn, path[len("/files/"):])
+        if path.startswith("/images/icons/") and path.endswith(".svg") and req.method == "GET":
+            # The provider icons the frontend catalog links to, as OpenRouter's site serves
+            # them: one small SVG per name, naming it (so tests can tell them apart).
+            self.record(req)
+            name = path[len("/images/icons/"):-len(".svg")]
+            svg = f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><title>{name}</title></svg>'
+            return await self.send_simple(conn, 200, svg.encode(), ctype="image/svg+xml")
         if not path.startswith("/api/"):
             return await self.send_simple(conn, 404, error_json(404, "Not Found"))
         rec = self.record(req)

@@ -171,7 +171,10 @@ async def test_a_failed_non_streamed_answer_sends_no_completion_event(fake):
 
     pipe = new_pipe(fake.base_url)
     await pipe.pipe(
-        chat_body("[[fake error=400]] no", stream=False), __user__={"id": "u"}, __metadata__={}, __event_emitter__=emitter
+        chat_body("[[fake error=400]] no", stream=False),
+        __user__={"id": "u"},
+        __metadata__={},
+        __event_emitter__=emitter,
     )
     assert not [e for e in events if e.get("type") == "chat:completion"], events
 

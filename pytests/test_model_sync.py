@@ -53,3 +53,28 @@ def test_icons_are_synced_and_an_admin_chosen_icon_is_kept():
     meta["profile_image_url"] = "data:image/png;base64,AAAA"
     meta, _ = merge_meta(meta, desired_fields(with_icon, ON))
     assert meta["profile_image_url"] == "data:image/png;base64,AAAA"
+
+
+async def test_model_icons_are_inlined_as_data_urls(fake):
+    """The icon each model entry gets is the picture itself (as the reference stores it),
+    fetched once from the gateway's site, so browsers never load it from OpenRouter."""
+    import base64
+
+    from bridge_helpers import new_pipe
+
+    pipe = new_pipe(fake.base_url)
+    await pipe.pipes()
+    entries = {e.id: e for e in pipe.core._remember((await _listed(pipe))[0])}
+    icon = entries["openai.gpt-4.1"].icon
+    prefix = "data:image/svg+xml;base64,"
+    assert icon.startswith(prefix), icon[:80]
+    assert "<title>OpenAI</title>" in base64.b64decode(icon[len(prefix):]).decode()
+    fetched = [r["path"] for r in fake.requests() if r["path"].startswith("/images/icons/")]
+    assert len(fetched) == len(set(fetched)), "each icon is fetched once"
+
+
+async def _listed(pipe):
+    from openrouter_pipe import _native
+    from openrouter_pipe.core import _valves_json
+
+    return await _native.list_models(_valves_json(pipe.valves))

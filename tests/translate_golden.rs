@@ -271,7 +271,10 @@ fn the_requests_own_reasoning_settings_are_kept_and_the_valves_fill_in_the_rest(
     );
     chat["reasoning"] = json!({"effort": "low"});
     let body = built_for("openai/o4-mini", &settings, &chat);
-    assert_eq!(body["reasoning"]["effort"], "low", "the request's effort wins");
+    assert_eq!(
+        body["reasoning"]["effort"], "low",
+        "the request's effort wins"
+    );
     assert_eq!(body["reasoning"]["summary"], "auto");
     chat["reasoning"] = json!({"max_tokens": 2000});
     let body = built_for("anthropic/claude-sonnet-4.5", &settings, &chat);
@@ -286,9 +289,15 @@ fn the_requests_own_reasoning_settings_are_kept_and_the_valves_fill_in_the_rest(
     off.reasoning.enabled = false;
     chat["reasoning"] = json!({"effort": "high"});
     let body = built_for("openai/o4-mini", &off, &chat);
-    assert_eq!(body["reasoning"], json!({"effort": "high"}), "kept without the valve");
+    assert_eq!(
+        body["reasoning"],
+        json!({"effort": "high"}),
+        "kept without the valve"
+    );
     chat.as_object_mut().unwrap().remove("reasoning");
-    assert!(built_for("openai/o4-mini", &off, &chat).get("reasoning").is_none());
+    assert!(built_for("openai/o4-mini", &off, &chat)
+        .get("reasoning")
+        .is_none());
 }
 
 #[test]
@@ -308,6 +317,9 @@ fn verbosity_and_a_responses_style_text_format_reach_the_request() {
     );
     chat["text"] = json!({"verbosity": "loud", "format": {"type": "json_schema"}});
     let body = built_for("openai/gpt-4.1", &settings, &chat);
-    assert_eq!(body["text"]["format"]["name"], "answer", "an invalid format is ignored");
+    assert_eq!(
+        body["text"]["format"]["name"], "answer",
+        "an invalid format is ignored"
+    );
     assert!(body["text"].get("verbosity").is_none(), "not a level");
 }

@@ -4,6 +4,7 @@ model capabilities synced into Open WebUI, and reasoning replayed across an Open
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -78,7 +79,9 @@ def test_model_entries_get_catalog_capabilities(admin_api, openrouter):
     assert text_only["meta"]["capabilities"]["vision"] is False
     searchable = entry(f"{FUNCTION_ID}.openai.gpt-4.1")
     assert searchable["meta"]["capabilities"]["web_search"] is True
-    assert searchable["meta"]["profile_image_url"].endswith("/images/icons/OpenAI.svg")
+    icon = searchable["meta"]["profile_image_url"]
+    assert icon.startswith("data:image/svg+xml;base64,"), icon[:80]  # the picture itself, inlined
+    assert "OpenAI" in base64.b64decode(icon.split(",", 1)[1]).decode()
 
 
 def test_reasoning_is_replayed_on_the_next_turn_after_a_restart(admin_api, openrouter, fake, restart_owui):

@@ -1,6 +1,8 @@
 //! Model icons for Open WebUI's model entries, from OpenRouter's (unofficial) frontend
-//! catalog: the provider icon of each model's top endpoint. Best effort: any failure
-//! just means no icons, and they are fetched only when `UPDATE_MODEL_IMAGES` is on.
+//! catalog: the provider icon of each model's top endpoint, inlined as a `data:` URL
+//! where it can be fetched (`icon_inline`). Best effort: any failure just means no icons
+//! (or links instead of pictures), and they are fetched only when `UPDATE_MODEL_IMAGES`
+//! is on.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,6 +18,7 @@ use crate::valves::Settings;
 pub type Icons = Arc<HashMap<String, String>>;
 
 static CACHE: Mutex<Option<(String, Instant, Icons)>> = Mutex::new(None);
+static REFRESH: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// `https://openrouter.ai/api/v1` → (`https://openrouter.ai/api/frontend/models`,
 /// `https://openrouter.ai`).
@@ -93,10 +96,21 @@ pub fn parse_icons(body: &[u8], site: &str) -> HashMap<String, String> {
 pub async fn icons(settings: &Settings) -> Icons {
     let base_url = settings.connection.base_url.clone();
     let period = super::registry::refresh_period(settings);
-    if let Some((url, at, icons)) = CACHE.lock().unwrap_or_else(|p| p.into_inner()).clone() {
-        if url == base_url && at.elapsed() < period {
-            return icons;
-        }
+    let cached = || {
+        let cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .as_ref()
+            .filter(|(url, at, _)| *url == base_url && at.elapsed() < period)
+            .map(|(_, _, icons)| icons.clone())
+    };
+    if let Some(icons) = cached() {
+        return icons;
+    }
+    // One refresh at a time (the warm-up and the first model list often race): the
+    // others wait for it and take its result.
+    let _refreshing = REFRESH.lock().await;
+    if let Some(icons) = cached() {
+        return icons;
     }
     let Some((frontend, site)) = frontend_urls(&base_url) else {
         return Icons::default();
@@ -112,7 +126,8 @@ pub async fn icons(settings: &Settings) -> Icons {
         if !response.status().is_success() {
             return None;
         }
-        Some(parse_icons(&response.bytes().await.ok()?, &site))
+        let links = parse_icons(&response.bytes().await.ok()?, &site);
+        Some(super::icon_inline::inline(links, &site, &client).await)
     }
     .await;
     let icons = Arc::new(fetched.unwrap_or_else(|| {

@@ -1,6 +1,7 @@
 //! The OpenRouter model catalog: parsing, selection (`MODEL_ID`) and the shared cache.
 
 pub(crate) mod capabilities;
+mod icon_inline;
 pub(crate) mod icons;
 pub(crate) mod key_check;
 mod model;

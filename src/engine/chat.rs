@@ -183,8 +183,14 @@ async fn answer<S: Sink, H: Host>(
         }
     };
     let card_style = card_style.with_model(
-        target.model.as_ref().and_then(|m| m.context_length.or(m.top_provider.context_length)),
-        target.model.as_ref().and_then(|m| m.top_provider.max_completion_tokens),
+        target
+            .model
+            .as_ref()
+            .and_then(|m| m.context_length.or(m.top_provider.context_length)),
+        target
+            .model
+            .as_ref()
+            .and_then(|m| m.top_provider.max_completion_tokens),
     );
     let mut messages = req.take_messages();
     intake::localize_file_links(&mut messages, &req.webui_origins);

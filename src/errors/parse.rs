@@ -169,7 +169,9 @@ fn apply_metadata(r: &mut ErrorReport, meta: Option<&Value>) {
             .ok()
             .filter(|v| v.is_object() || v.is_array())
             .map(|v| pretty(&v))
-            .or_else(|| (!s.trim().is_empty()).then(|| truncate(&redact(s.trim()), RAW_EXCERPT_MAX))),
+            .or_else(|| {
+                (!s.trim().is_empty()).then(|| truncate(&redact(s.trim()), RAW_EXCERPT_MAX))
+            }),
         Some(v @ (Value::Object(_) | Value::Array(_))) => Some(pretty(v)),
         _ => None,
     };

@@ -457,7 +457,14 @@ fn model_limits(report: &ErrorReport, facts: &RequestFacts) -> Vec<(&'static str
     let shown = |n: Option<u64>| n.filter(|_| include).map(thousands).unwrap_or_default();
     vec![
         ("diagnostics", diagnostics),
-        ("include_model_limits", if include { "true".into() } else { String::new() }),
+        (
+            "include_model_limits",
+            if include {
+                "true".into()
+            } else {
+                String::new()
+            },
+        ),
         ("context_limit_tokens", shown(facts.context_window)),
         ("max_output_tokens", shown(facts.max_output_tokens)),
     ]
@@ -468,7 +475,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -180,7 +180,10 @@ mod tests {
 
     #[test]
     fn a_full_link_to_open_webuis_own_file_becomes_its_path() {
-        let origins = vec!["http://127.0.0.1:8080/".to_owned(), "https://chat.example.com".to_owned()];
+        let origins = vec![
+            "http://127.0.0.1:8080/".to_owned(),
+            "https://chat.example.com".to_owned(),
+        ];
         let local = |u: &str| localize_file_link(u, &origins);
         assert_eq!(
             local("http://127.0.0.1:8080/api/v1/files/abc-1/content").as_deref(),
@@ -190,11 +193,30 @@ mod tests {
             local("https://CHAT.example.com/api/v1/files/x9?download=1").as_deref(),
             Some("/api/v1/files/x9?download=1")
         );
-        assert_eq!(local("http://127.0.0.1:9999/api/v1/files/abc/content"), None, "other port");
-        assert_eq!(local("http://chat.example.com/api/v1/files/abc/content"), None, "other scheme");
-        assert_eq!(local("https://cdn.example.net/api/v1/files/abc/content"), None, "other host");
-        assert_eq!(local("https://chat.example.com/api/v1/files/abc/raw"), None, "not a file link");
-        assert_eq!(localize_file_link("http://127.0.0.1:8080/api/v1/files/a", &[]), None);
+        assert_eq!(
+            local("http://127.0.0.1:9999/api/v1/files/abc/content"),
+            None,
+            "other port"
+        );
+        assert_eq!(
+            local("http://chat.example.com/api/v1/files/abc/content"),
+            None,
+            "other scheme"
+        );
+        assert_eq!(
+            local("https://cdn.example.net/api/v1/files/abc/content"),
+            None,
+            "other host"
+        );
+        assert_eq!(
+            local("https://chat.example.com/api/v1/files/abc/raw"),
+            None,
+            "not a file link"
+        );
+        assert_eq!(
+            localize_file_link("http://127.0.0.1:8080/api/v1/files/a", &[]),
+            None
+        );
     }
 
     #[test]

@@ -152,7 +152,10 @@ mod tests {
         assert!(err.contains("got an array"), "{err}");
         assert_eq!(
             parse_arguments("{'q': 'cats', 'safe': True}").unwrap(),
-            json!({"q": "cats", "safe": true}).as_object().unwrap().clone(),
+            json!({"q": "cats", "safe": true})
+                .as_object()
+                .unwrap()
+                .clone(),
             "a Python dict literal is read as the reference reads it"
         );
         let err = parse_arguments("{'q': print('x')}").unwrap_err();

@@ -124,7 +124,8 @@ impl Parser<'_> {
                         b'r' => out.push(b'\r'),
                         b'0' => out.push(0),
                         b'u' => {
-                            let hex = std::str::from_utf8(self.s.get(self.at..self.at + 4)?).ok()?;
+                            let hex =
+                                std::str::from_utf8(self.s.get(self.at..self.at + 4)?).ok()?;
                             let c = char::from_u32(u32::from_str_radix(hex, 16).ok()?)?;
                             self.at += 4;
                             out.extend_from_slice(c.to_string().as_bytes());
@@ -185,7 +186,10 @@ mod tests {
             parse(r#"{"q": 'it\'s', 'tags': ('a', "b",), 'x': -1.5e2}"#),
             Some(json!({"q": "it's", "tags": ["a", "b"], "x": -150.0}))
         );
-        assert_eq!(parse("{'a': {'b': [1, 2, {}]}}"), Some(json!({"a": {"b": [1, 2, {}]}})));
+        assert_eq!(
+            parse("{'a': {'b': [1, 2, {}]}}"),
+            Some(json!({"a": {"b": [1, 2, {}]}}))
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod reasoning;
 
 pub use body::{build, Outbound};
 pub use chat_completions::to_chat_completions;
-#[cfg(test)]
-pub(crate) use options::chat_only as chat_only_options;
 pub use context::TranslateContext;
 pub use messages::to_input;
+#[cfg(test)]
+pub(crate) use options::chat_only as chat_only_options;

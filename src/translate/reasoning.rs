@@ -48,9 +48,7 @@ pub fn apply(chat_body: &Value, ctx: &TranslateContext, body: &mut Map<String, V
         }
         let summary = &settings.summary_mode;
         if summary != "disabled" && !summary.is_empty() && effort != "none" && !ctx.task {
-            reasoning
-                .entry("summary")
-                .or_insert_with(|| json!(summary));
+            reasoning.entry("summary").or_insert_with(|| json!(summary));
         }
         if task_effort || !reasoning.contains_key("enabled") {
             reasoning.insert("enabled".into(), json!(effort != "none"));

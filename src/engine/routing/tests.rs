@@ -234,5 +234,8 @@ fn chat_only_options_are_added_on_the_chat_completions_route_only() {
     assert_eq!(chat["seed"], 7);
     assert_eq!(chat["logit_bias"], json!({"50256": -100}));
     assert_eq!(chat["provider"], json!({"order": ["groq"]}));
-    assert!(chat.get("temperature").is_none(), "sampling comes from the Responses body");
+    assert!(
+        chat.get("temperature").is_none(),
+        "sampling comes from the Responses body"
+    );
 }

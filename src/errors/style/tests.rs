@@ -236,7 +236,10 @@ fn metadata_and_the_provider_raw_error_render_as_json_blocks() {
         md.contains("Raw:\n{\n  \"error\": {\n    \"message\": \"no\""),
         "{md}"
     );
-    assert!(!md.contains("Gone"), "an HTTP error has no finish reason: {md}");
+    assert!(
+        !md.contains("Gone"),
+        "an HTTP error has no finish reason: {md}"
+    );
 }
 
 #[test]
@@ -247,12 +250,8 @@ fn model_limits_appear_only_when_the_failure_is_about_the_context_window() {
     )
     .with_model(Some(200_000), Some(4096));
     let about_context = r#"{"error":{"code":400,"message":"This endpoint's maximum context length is 200000 tokens. Please reduce the length of the messages, or use the \"middle-out\" transform"}}"#;
-    let r = crate::errors::parse::report_from_http(
-        400,
-        &[],
-        about_context,
-        &ErrorContext::default(),
-    );
+    let r =
+        crate::errors::parse::report_from_http(400, &[], about_context, &ErrorContext::default());
     let md = style.card(&r, || "BUILT-IN".into()).markdown;
     assert!(md.starts_with("Limits: 200,000 / 4,096\n"), "{md}");
     assert!(
