@@ -290,7 +290,7 @@ async fn two_workers_flushing_at_once_store_every_row_once() {
 }
 
 #[tokio::test]
-async fn malformed_entries_in_the_queue_are_skipped_not_fatal() {
+async fn malformed_entries_in_the_queue_go_to_the_dead_letter_list_not_fatal() {
     let Some(server) = RedisServer::start(false) else {
         return;
     };
@@ -318,6 +318,20 @@ async fn malformed_entries_in_the_queue_are_skipped_not_fatal() {
     assert_eq!(db.count().await.unwrap(), 5);
     assert_eq!(stored_ids(&db, "chat", &[good, more].concat()).await, 5);
     assert_eq!(llen(&server.url(), "openrouter:pending").await, 0);
+    let dead: Vec<Vec<u8>> = redis::cmd("LRANGE")
+        .arg("openrouter:dead")
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(
+        dead,
+        ["not json", "[1]", "{\"id\":\"x\"}", "\u{0}\u{ff}"]
+            .map(|j| j.as_bytes().to_vec())
+            .to_vec(),
+        "kept in the dead-letter list, in order"
+    );
 }
 
 #[tokio::test]

@@ -1,5 +1,7 @@
 """End to end: two Open WebUI 0.12.4 nodes, each with two uvicorn workers, on one real
-PostgreSQL database (Open WebUI's own ``DATABASE_URL``; nothing configured in the pipe).
+PostgreSQL database (Open WebUI's own ``DATABASE_URL``; nothing configured in the pipe) and
+one real Redis (``REDIS_URL``, ``WEBSOCKET_MANAGER=redis``), so stored items go through the
+Redis write-behind queue and cache into PostgreSQL.
 Turn 1 of a reasoning chat is answered by one node, turn 2 by the other, which replays the
 reasoning the first stored (the fake OpenRouter records what was sent back). Rows the
 reference Python pipe wrote into that database beforehand replay the same way, with no
@@ -22,13 +24,15 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from owui import FUNCTION_ID, TEST_ADMIN, Api, OpenWebUI, install_openrouter_function, saved_message
+from owui import FUNCTION_ID, TEST_ADMIN, Api, OpenWebUI, install_openrouter_function, saved_message, wait_until
 
 import pg
+import redis_server
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not pg.available(), reason="PostgreSQL server binaries are not installed"),
+    pytest.mark.skipif(not redis_server.available(), reason="redis-server is not installed"),
 ]
 
 MODEL = f"{FUNCTION_ID}.openai.o4-mini"
@@ -60,11 +64,24 @@ def database():
 
 
 @pytest.fixture(scope="module")
-def nodes(database, e2e_dir, fake_server):
-    """Node A and node B: separate processes, ports and data directories, one database."""
+def redis_url():
+    with redis_server.redis_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def nodes(database, redis_url, e2e_dir, fake_server):
+    """Node A and node B: separate processes, ports and data directories, one database and
+    one Redis."""
     # The driver-suffixed form: the venv has psycopg 3, not psycopg2 (`postgresql://` means that).
     owui_url = database.replace("postgresql://", "postgresql+psycopg://", 1)
-    env = {"DATABASE_URL": owui_url, "UVICORN_WORKERS": "2"}
+    env = {
+        "DATABASE_URL": owui_url,
+        "UVICORN_WORKERS": "2",
+        "REDIS_URL": redis_url,
+        "WEBSOCKET_MANAGER": "redis",
+        "WEBSOCKET_REDIS_URL": redis_url,
+    }
     # On a fresh database, Open WebUI 0.12.4's two workers race to seed its `config` table:
     # the loser hits a unique-key violation and the parent stops (seen in CI). One worker
     # sets the database up first, as an admin's first start would.
@@ -139,19 +156,28 @@ def sent_reasoning(fake) -> list[dict]:
     return [i for i in fake.requests(RESPONSES)[-1]["body"]["input"] if i.get("type") == "reasoning"]
 
 
-def test_turn_two_on_the_other_node_replays_the_reasoning_of_turn_one(nodes, fake, database):
+def test_turn_two_on_the_other_node_replays_the_reasoning_of_turn_one(nodes, fake, database, redis_url):
     api_a, api_b = nodes
     fake.enqueue({"fixture": "stream_reasoning.sse"})
     chat_id, first_id = send_turn(api_a, "Was 1995 thirty years ago?", new_chat(api_a))
     answer = saved_message(api_b, chat_id, first_id)["content"]
     ids = MARKER.findall(answer)
     assert len(ids) == 1 and "Yes. In 2025" in answer, answer
+    redis = pytest.importorskip("redis")
+    cache = redis.Redis.from_url(redis_url, decode_responses=True)
+    cached = cache.get(f"{FUNCTION_ID.lower()}:artifact:{chat_id}:{ids[0]}")
+    assert cached and json.loads(cached)["item_type"] == "reasoning", "queued and cached in Redis"
     psycopg = pytest.importorskip("psycopg")
-    with psycopg.connect(database) as conn:
-        stored = conn.execute(
-            f'SELECT id, item_type, is_encrypted, payload::text FROM "{TABLE}" WHERE chat_id = %s', (chat_id,)
-        ).fetchall()
+
+    def stored_rows():
+        with psycopg.connect(database) as conn:
+            return conn.execute(
+                f'SELECT id, item_type, is_encrypted, payload::text FROM "{TABLE}" WHERE chat_id = %s', (chat_id,)
+            ).fetchall()
+
+    stored = wait_until(stored_rows, 30, what="the row flushed from Redis into PostgreSQL")
     assert [(r[0], r[1], r[2]) for r in stored] == [(ids[0], "reasoning", True)], stored
+    assert cache.llen(f"{FUNCTION_ID.lower()}:pending") == 0, "nothing left queued"
     assert "ciphertext" in json.loads(stored[0][3]), "encrypted at rest in Open WebUI's database"
 
     fake.clear_requests()

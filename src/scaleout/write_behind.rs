@@ -22,6 +22,7 @@
 //! and by a timer ([`FlushOptions::interval`], 10 s as in the reference), which also
 //! warns when more than `REDIS_PENDING_WARN_THRESHOLD` entries wait.
 
+mod dead_letter;
 mod entry;
 
 use std::collections::HashMap;
@@ -171,6 +172,7 @@ impl From<redis::RedisError> for FlushError {
 struct Keys {
     pending: String,
     processing: String,
+    dead: String,
     lock: String,
     ns: String,
 }
@@ -180,6 +182,7 @@ impl Keys {
         Self {
             pending: format!("{ns}:pending"),
             processing: format!("{ns}:processing"),
+            dead: format!("{ns}:dead"),
             lock: format!("{ns}:flush_lock"),
             ns: ns.to_string(),
         }
@@ -413,22 +416,26 @@ impl Core {
                 return Ok(());
             }
             let mut rows = Vec::with_capacity(entries.len());
-            let mut malformed = 0;
+            let mut unreadable: Vec<&[u8]> = Vec::new();
             for raw in &entries {
                 match std::str::from_utf8(raw)
                     .ok()
                     .and_then(|text| parse_entry(text, &self.codec))
                 {
                     Some((_, row)) => rows.push(row),
-                    None => malformed += 1,
+                    None => unreadable.push(raw),
                 }
             }
+            let malformed = unreadable.len();
             if malformed > 0 {
+                dead_letter::keep(conn, &self.keys.dead, &unreadable).await?;
                 logsink::log(
                     LogLevel::Warning,
                     format!(
-                        "Discarded {malformed} malformed artifact(s) from the Redis queue {}",
-                        self.keys.pending
+                        "Moved {malformed} malformed artifact(s) from the Redis queue {} to {}                          (kept for inspection, newest {})",
+                        self.keys.pending,
+                        self.keys.dead,
+                        dead_letter::DEAD_LETTER_CAP
                     ),
                 );
             }
