@@ -12,6 +12,7 @@ import asyncio
 import base64
 import bisect
 import email.utils
+import hashlib
 import json
 import os
 import signal
@@ -184,10 +185,13 @@ class FakeOpenRouter:
             return await self.serve_download(conn, path[len("/files/"):])
         if path.startswith("/images/icons/") and path.endswith(".svg") and req.method == "GET":
             # The provider icons the frontend catalog links to, as OpenRouter's site serves
-            # them: one small SVG per name, naming it (so tests can tell them apart).
+            # them: one small SVG per name, filled with a colour of its own (so tests can tell
+            # the drawn PNGs apart).
             self.record(req)
             name = path[len("/images/icons/"):-len(".svg")]
-            svg = f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><title>{name}</title></svg>'
+            color = hashlib.sha256(name.encode()).hexdigest()[:6]
+            svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><title>{name}</title>'
+                   f'<rect width="8" height="8" fill="#{color}"/></svg>')
             return await self.send_simple(conn, 200, svg.encode(), ctype="image/svg+xml")
         if not path.startswith("/api/"):
             return await self.send_simple(conn, 404, error_json(404, "Not Found"))

@@ -55,9 +55,10 @@ def test_icons_are_synced_and_an_admin_chosen_icon_is_kept():
     assert meta["profile_image_url"] == "data:image/png;base64,AAAA"
 
 
-async def test_model_icons_are_inlined_as_data_urls(fake):
+async def test_model_icons_are_inlined_as_png_data_urls(fake):
     """The icon each model entry gets is the picture itself (as the reference stores it),
-    fetched once from the gateway's site, so browsers never load it from OpenRouter."""
+    fetched once from the gateway's site; SVG icons are drawn to PNG, because Open WebUI
+    refuses SVG data URLs."""
     import base64
 
     from bridge_helpers import new_pipe
@@ -65,10 +66,12 @@ async def test_model_icons_are_inlined_as_data_urls(fake):
     pipe = new_pipe(fake.base_url)
     await pipe.pipes()
     entries = {e.id: e for e in pipe.core._remember((await _listed(pipe))[0])}
-    icon = entries["openai.gpt-4.1"].icon
-    prefix = "data:image/svg+xml;base64,"
-    assert icon.startswith(prefix), icon[:80]
-    assert "<title>OpenAI</title>" in base64.b64decode(icon[len(prefix):]).decode()
+    prefix = "data:image/png;base64,"
+    openai, example_host = entries["openai.gpt-4.1"].icon, entries["deepseek.deepseek-r1"].icon
+    for icon in (openai, example_host):
+        assert icon and icon.startswith(prefix), (icon or "")[:80]
+        assert base64.b64decode(icon[len(prefix):])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert openai != example_host, "each provider's icon is its own picture"
     fetched = [r["path"] for r in fake.requests() if r["path"].startswith("/images/icons/")]
     assert len(fetched) == len(set(fetched)), "each icon is fetched once"
 

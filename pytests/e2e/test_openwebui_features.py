@@ -80,8 +80,11 @@ def test_model_entries_get_catalog_capabilities(admin_api, openrouter):
     searchable = entry(f"{FUNCTION_ID}.openai.gpt-4.1")
     assert searchable["meta"]["capabilities"]["web_search"] is True
     icon = searchable["meta"]["profile_image_url"]
-    assert icon.startswith("data:image/svg+xml;base64,"), icon[:80]  # the picture itself, inlined
-    assert "OpenAI" in base64.b64decode(icon.split(",", 1)[1]).decode()
+    # The picture itself, the SVG drawn to a PNG: Open WebUI drops SVG data URLs.
+    assert icon and icon.startswith("data:image/png;base64,"), (icon or "")[:80]
+    assert base64.b64decode(icon.split(",", 1)[1])[:4] == b"\x89PNG"
+    image = admin_api.request("GET", f"/api/v1/models/model/profile/image?id={FUNCTION_ID}.openai.gpt-4.1")
+    assert image.headers.get("content-type", "").startswith("image/png"), image.headers
 
 
 def test_reasoning_is_replayed_on_the_next_turn_after_a_restart(admin_api, openrouter, fake, restart_owui):

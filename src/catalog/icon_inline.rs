@@ -1,9 +1,12 @@
 //! Model icons as `data:` URLs, so Open WebUI's model entries carry the picture itself
 //! (as the reference pipe stores them): users' browsers then never fetch from OpenRouter's
-//! site, and the icons still show where the browser cannot reach it. Icons on the
-//! gateway's own host are fetched like the catalog; any other host goes through the
-//! guarded download (https only, no private addresses). An icon that cannot be fetched
-//! keeps its link.
+//! site, and the icons still show where the browser cannot reach it (Open WebUI only
+//! redirects to outside images when its forwarding is on). Open WebUI 0.12.4 accepts PNG,
+//! JPEG, GIF and WebP data URLs only (an SVG could carry script), so SVG icons, most of
+//! OpenRouter's, are drawn to a PNG first, as the reference does with cairosvg. Icons on
+//! the gateway's own host are fetched like the catalog; any other host goes through the
+//! guarded download (https only, no private addresses). An icon that cannot be fetched or
+//! drawn keeps its link.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -49,6 +52,33 @@ pub fn icon_mime(content_type: Option<&str>, url: &str) -> Option<String> {
         .iter()
         .find(|(ext, _)| path.ends_with(ext))
         .map(|(_, mime)| (*mime).to_owned())
+}
+
+/// The image types Open WebUI keeps as a model's picture (`PROFILE_IMAGE_ALLOWED_MIME_TYPES`).
+const RASTER: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+/// The longest side of a drawn SVG icon, in pixels.
+const DRAWN_SIZE: f32 = 256.0;
+
+/// An SVG drawn to a PNG whose longest side is [`DRAWN_SIZE`]; `None` when it cannot be
+/// read or drawn.
+pub fn svg_to_png(svg: &[u8]) -> Option<Vec<u8>> {
+    use resvg::{tiny_skia, usvg};
+    let tree = usvg::Tree::from_data(svg, &usvg::Options::default()).ok()?;
+    let size = tree.size();
+    let longest = size.width().max(size.height());
+    if !(longest.is_finite() && longest > 0.0) {
+        return None;
+    }
+    let scale = DRAWN_SIZE / longest;
+    let width = (size.width() * scale).round().max(1.0) as u32;
+    let height = (size.height() * scale).round().max(1.0) as u32;
+    let mut pixmap = tiny_skia::Pixmap::new(width, height)?;
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    pixmap.encode_png().ok()
 }
 
 /// `bytes` of type `mime` as a `data:` URL.
@@ -126,7 +156,15 @@ async fn fetch(link: &str, site: &str, client: &reqwest::Client) -> Option<Strin
         return None;
     }
     let mime = icon_mime(content_type.as_deref(), link)?;
-    Some(data_url(&mime, &bytes))
+    if mime == "image/svg+xml" {
+        let png = tokio::task::spawn_blocking(move || svg_to_png(&bytes))
+            .await
+            .ok()??;
+        return Some(data_url("image/png", &png));
+    }
+    RASTER
+        .contains(&mime.as_str())
+        .then(|| data_url(&mime, &bytes))
 }
 
 fn same_origin(link: &str, site: &str) -> bool {
@@ -161,6 +199,14 @@ mod tests {
         );
         assert_eq!(icon_mime(None, "https://x/a"), None);
         assert_eq!(data_url("image/png", b"ab"), "data:image/png;base64,YWI=");
+        let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 8"><rect width="16" height="8" fill="red"/></svg>"#;
+        let png = svg_to_png(svg).expect("drawn");
+        assert_eq!(&png[1..4], b"PNG");
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+        assert_eq!((width, height), (256, 128), "the longest side is 256 px");
+        assert_eq!(svg_to_png(b"<svg"), None);
+        assert_eq!(svg_to_png(b"not an image"), None);
         assert!(same_origin(
             "https://openrouter.ai/images/a.svg",
             "https://openrouter.ai"
