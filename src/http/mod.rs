@@ -50,14 +50,21 @@ pub fn client(timeouts: Timeouts) -> reqwest::Client {
         .clone()
 }
 
-/// A client builder whose TLS uses the `ring` provider. reqwest is built without a
-/// provider of its own (`rustls-no-provider`), so every client starts here.
-pub fn client_builder() -> reqwest::ClientBuilder {
+/// Installs ring as the process's TLS crypto provider (once; a provider another crate
+/// installed first is kept). The HTTP and Redis clients call this before building their
+/// TLS configs (PostgreSQL's names ring itself).
+pub fn install_crypto_provider() {
     static PROVIDER: std::sync::Once = std::sync::Once::new();
     PROVIDER.call_once(|| {
         // Err means another crate in the process installed one first; that one is used.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
+}
+
+/// A client builder whose TLS uses the `ring` provider. reqwest is built without a
+/// provider of its own (`rustls-no-provider`), so every client starts here.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    install_crypto_provider();
     reqwest::Client::builder()
 }
 

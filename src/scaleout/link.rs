@@ -73,10 +73,21 @@ impl fmt::Debug for RedisLink {
 }
 
 impl RedisLink {
-    /// A link to `url` (`redis://`, `rediss://`, `unix://`); not connected yet.
+    /// A link to `url` (`redis://`, `rediss://`, `unix://`); not connected yet. A
+    /// `rediss://` URL may carry redis-py's TLS parameters (see `redis_tls`).
     pub fn new(url: &str) -> Result<Arc<Self>, RedisFault> {
-        let client = redis::Client::open(url)
-            .map_err(|e| RedisFault(format!("unreadable REDIS_URL {}: {e}", display_url(url))))?;
+        // TLS needs a crypto provider installed before redis-rs builds its config.
+        crate::http::install_crypto_provider();
+        let unreadable =
+            |e: String| RedisFault(format!("unreadable REDIS_URL {}: {e}", display_url(url)));
+        let (cleaned, tls) = super::redis_tls::split(url);
+        let client = if tls.is_custom() {
+            let certificates = super::redis_tls::certificates(&tls).map_err(unreadable)?;
+            redis::Client::build_with_tls(cleaned.as_str(), certificates)
+        } else {
+            redis::Client::open(cleaned.as_str())
+        }
+        .map_err(|e| unreadable(e.to_string()))?;
         Ok(Arc::new(Self {
             client,
             shown_url: display_url(url),

@@ -15,6 +15,7 @@
 pub mod activation;
 pub mod costs;
 mod link;
+mod redis_tls;
 pub mod shared_catalog;
 mod write_behind;
 
