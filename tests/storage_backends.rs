@@ -517,3 +517,37 @@ fn tls_follows_sslmode() {
     let unknown_ca = open("localhost", "sslmode=verify-full", 91);
     assert!(unknown_ca.is_err(), "a certificate no trusted CA signed");
 }
+
+#[test]
+fn a_client_certificate_named_in_the_url_logs_in() {
+    let Some((pg, ca)) = PgCluster::start_tls_with("tls-client", true) else {
+        return;
+    };
+    let dir = ca.parent().unwrap().to_path_buf();
+    let rt = rt();
+    let open = |query: String| {
+        let url = format!(
+            "postgresql://certuser@localhost:{}/postgres?connect_timeout=3&sslmode=verify-full&sslrootcert={}{query}",
+            pg.port,
+            ca.display()
+        );
+        let c = pg_config(&url, "tlsclient", CodecConfig::default(), 10);
+        rt.block_on(async {
+            let s = PgStorage::open(c).await?;
+            s.count().await.map(|_| s)
+        })
+    };
+    let cert = dir.join("client.crt").display().to_string();
+    let key = dir.join("client.key").display().to_string();
+    open(format!("&sslcert={cert}&sslkey={key}")).expect("the certificate logs in");
+    let without = open(String::new());
+    assert!(
+        without.is_err(),
+        "certuser needs a certificate: {without:?}"
+    );
+    let unreadable = open("&sslcert=/nonexistent/client.crt".to_string());
+    match unreadable {
+        Err(StoreError::Unavailable(why)) => assert!(why.contains("sslcert"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -100,6 +100,13 @@ impl PgCluster {
     /// A cluster that also accepts TLS, with a certificate for `localhost` only, signed
     /// by a throw-away CA (made with the `openssl` command). Returns the CA's PEM file.
     pub fn start_tls(tag: &str) -> Option<(Self, PathBuf)> {
+        Self::start_tls_with(tag, false)
+    }
+
+    /// [`PgCluster::start_tls`], and with `client_auth` the role `certuser` may only log in
+    /// over TLS with a client certificate signed by the same CA (`client.crt`/`client.key`
+    /// beside the CA file, CN `certuser`); other roles keep trust authentication.
+    pub fn start_tls_with(tag: &str, client_auth: bool) -> Option<(Self, PathBuf)> {
         let mut cluster = Self::start(tag)?;
         cluster.stop();
         let dir = cluster.root.clone();
@@ -182,7 +189,63 @@ impl PgCluster {
             "-c ssl=on -c ssl_cert_file={0}/server.crt -c ssl_key_file={0}/server.key",
             dir.display()
         );
+        if client_auth {
+            openssl(&[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "client.key",
+                "-out",
+                "client.csr",
+                "-subj",
+                "/CN=certuser",
+            ]);
+            std::fs::write(
+                dir.join("client.ext"),
+                "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+            )
+            .unwrap();
+            openssl(&[
+                "x509",
+                "-req",
+                "-in",
+                "client.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "client.crt",
+                "-days",
+                "2",
+                "-extfile",
+                "client.ext",
+            ]);
+            if is_root() {
+                Command::new("chown")
+                    .args(["postgres:postgres"])
+                    .arg(dir.join("ca.crt"))
+                    .status()
+                    .unwrap();
+            }
+            cluster
+                .extra
+                .push_str(&format!(" -c ssl_ca_file={}/ca.crt", dir.display()));
+            let hba = dir.join("data").join("pg_hba.conf");
+            let rest = std::fs::read_to_string(&hba).unwrap();
+            std::fs::write(
+                &hba,
+                format!("hostssl all certuser 127.0.0.1/32 cert\nhost all certuser 127.0.0.1/32 reject\n{rest}"),
+            )
+            .unwrap();
+        }
         cluster.start_again();
+        if client_auth {
+            cluster.psql("CREATE ROLE certuser LOGIN SUPERUSER");
+        }
         Some((cluster, dir.join("ca.crt")))
     }
 

@@ -100,9 +100,17 @@ impl Drop for Pooled<'_> {
 impl Pool {
     /// A pool for `target` (nothing is connected yet).
     pub fn new(target: PgTarget) -> Result<Self, StoreError> {
-        let tls = tls::client_config(target.ssl_mode, target.ssl_root_cert.as_deref())
-            .map_err(StoreError::Unavailable)?
-            .map(MakeRustlsConnect::new);
+        let client_cert = target
+            .ssl_cert
+            .as_deref()
+            .map(|cert| (cert, target.ssl_key.as_deref().unwrap_or(cert)));
+        let tls = tls::client_config(
+            target.ssl_mode,
+            target.ssl_root_cert.as_deref(),
+            client_cert,
+        )
+        .map_err(StoreError::Unavailable)?
+        .map(MakeRustlsConnect::new);
         Ok(Self {
             target,
             tls,

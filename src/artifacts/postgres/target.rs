@@ -82,6 +82,10 @@ pub struct PgTarget {
     pub ssl_mode: SslMode,
     /// A PEM file of CA certificates to trust instead of the system's (`sslrootcert`).
     pub ssl_root_cert: Option<PathBuf>,
+    /// A client certificate (PEM chain) to present (`sslcert`), with `ssl_key`.
+    pub ssl_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM, `sslkey`).
+    pub ssl_key: Option<PathBuf>,
     /// Connect and login timeout (`connect_timeout`, seconds).
     pub connect_timeout: Duration,
     /// `application_name` shown in `pg_stat_activity`.
@@ -141,6 +145,8 @@ impl PgTarget {
             dbname: decode(dbname, "database name")?,
             ssl_mode: SslMode::default(),
             ssl_root_cert: None,
+            ssl_cert: None,
+            ssl_key: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             application_name: "openrouter_pipe".into(),
             options: None,
@@ -162,6 +168,8 @@ impl PgTarget {
             match key.as_str() {
                 "sslmode" | "ssl_mode" => target.ssl_mode = SslMode::parse(&value)?,
                 "sslrootcert" => target.ssl_root_cert = Some(PathBuf::from(value)),
+                "sslcert" => target.ssl_cert = Some(PathBuf::from(value)),
+                "sslkey" => target.ssl_key = Some(PathBuf::from(value)),
                 "host" => query_hosts.extend(value.split(',').map(str::to_string)),
                 "port" => query_port = Some(parse_port(&value)?),
                 "user" => target.user = value,

@@ -1,7 +1,8 @@
 //! TLS for PostgreSQL connections with libpq's `sslmode` meanings, on the rustls (and
 //! ring provider) that reqwest already builds: `prefer`/`require` encrypt without
 //! checking the certificate, `verify-ca` checks the chain only, `verify-full` the chain
-//! and the host name. Trusted roots: the `sslrootcert` PEM file, else the system's.
+//! and the host name. Trusted roots: the `sslrootcert` PEM file, else the system's. A
+//! client certificate (`sslcert`, `sslkey`) is presented when the URL names one.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, Error, RootCertStore};
 
 use super::target::SslMode;
@@ -19,10 +20,12 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// The rustls client configuration for `mode` (`None` for `disable`).
+/// The rustls client configuration for `mode` (`None` for `disable`), presenting
+/// `client_cert` (certificate chain, key; PEM files) when given.
 pub fn client_config(
     mode: SslMode,
     root_cert: Option<&Path>,
+    client_cert: Option<(&Path, &Path)>,
 ) -> Result<Option<ClientConfig>, String> {
     let provider = provider();
     let builder = ClientConfig::builder_with_provider(provider.clone())
@@ -43,12 +46,23 @@ pub fn client_config(
             }
         }
     };
-    Ok(Some(
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_no_client_auth(),
-    ))
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let config = match client_cert {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => {
+            let chain = CertificateDer::pem_file_iter(cert)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| format!("cannot read sslcert {}: {e}", cert.display()))?;
+            let key = PrivateKeyDer::from_pem_file(key)
+                .map_err(|e| format!("cannot read sslkey {}: {e}", key.display()))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| format!("unusable client certificate {}: {e}", cert.display()))?
+        }
+    };
+    Ok(Some(config))
 }
 
 fn roots(root_cert: Option<&Path>) -> Result<RootCertStore, String> {
