@@ -11,7 +11,7 @@ pub enum Location {
     /// A SQLite file of the pipe's own.
     Sqlite(String),
     /// A PostgreSQL database.
-    Postgres(PgTarget),
+    Postgres(Box<PgTarget>),
 }
 
 /// The location for these settings; `Ok(None)` when there is none (no data directory
@@ -25,7 +25,7 @@ pub fn choose(
     let valve_url = valve_url.trim();
     if !valve_url.is_empty() {
         if is_postgres_url(valve_url) {
-            return PgTarget::parse(valve_url).map(|t| Some(Location::Postgres(t)));
+            return PgTarget::parse(valve_url).map(|t| Some(Location::Postgres(Box::new(t))));
         }
         return sqlite_path(valve_url).map(|p| Some(Location::Sqlite(p)));
     }
@@ -33,7 +33,7 @@ pub fn choose(
         return Ok(Some(Location::Sqlite(path.to_string())));
     }
     if let Some(target) = owui.and_then(OwuiDatabase::postgres) {
-        return target.map(|t| Some(Location::Postgres(t)));
+        return target.map(|t| Some(Location::Postgres(Box::new(t))));
     }
     Ok(default_path
         .map(str::trim)

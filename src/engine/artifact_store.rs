@@ -116,7 +116,7 @@ pub fn config(settings: &ArtifactSettings, location: Location, pipe_id: &str) ->
             StorageConfig::Sqlite(config)
         }
         Location::Postgres(target) => StorageConfig::Postgres(PgConfig {
-            target,
+            target: *target,
             pipe_id: pipe_id.to_string(),
             codec: codec(settings),
             batch_size: settings.batch_size.max(1),
