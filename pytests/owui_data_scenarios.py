@@ -152,6 +152,45 @@ async def _function_calling_scenarios(out: dict) -> None:
     out["events"] = events
 
 
+async def _storage_user_scenarios(out: dict) -> None:
+    """The fallback owner of files stored for a request without a user (API automations)."""
+    import logging
+
+    from open_webui.models.auths import Auths
+    from open_webui.models.users import Users
+
+    from openrouter_pipe import files
+
+    warnings: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.WARNING:
+                warnings.append(record.getMessage())
+
+    logging.getLogger("openrouter_pipe").addHandler(Keep())
+
+    async def any_password(_hash: str) -> bool:
+        return True  # the most lenient check: sign-in still needs a credential row
+    first = await files.STORAGE_USER.get({})
+    again = await files.STORAGE_USER.get({})
+    # A new process (a restart, another worker) finds the same account by its e-mail.
+    other_worker = await files._StorageUser().get({})
+    custom = await files._StorageUser().get({"email": "bot@example.org", "name": "Bot", "role": "admin"})
+    out["storage_user"] = {
+        "email": first.email,
+        "name": first.name,
+        "role": first.role,
+        "same_in_process": first.id == again.id,
+        "same_elsewhere": first.id == other_worker.id,
+        "accounts": len([u for u in (await Users.get_users())["users"] if u.email == first.email]),
+        "has_password": await Auths.get_auth_by_id(first.id) is not None,
+        "can_sign_in": await Auths.authenticate_user(first.email, any_password) is not None,
+        "custom": {"email": custom.email, "name": custom.name, "role": custom.role},
+        "warnings": warnings,
+    }
+
+
 async def main() -> None:
     import open_webui.config  # noqa: F401 - migrates the fresh database, as Open WebUI's start does
 
@@ -159,6 +198,7 @@ async def main() -> None:
     await _filter_scenarios(out)
     await _model_scenarios(out)
     await _function_calling_scenarios(out)
+    await _storage_user_scenarios(out)
     print(json.dumps(out, default=str))
 
 

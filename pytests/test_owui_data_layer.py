@@ -117,3 +117,14 @@ def test_a_legacy_model_is_switched_to_native_function_calling_once(seen):
 
 def test_a_model_already_native_by_default_is_not_rewritten(seen):
     assert "function_calling" not in seen["default_params"]
+
+
+def test_files_for_a_request_without_a_user_belong_to_one_storage_account_nobody_can_sign_in_as(seen):
+    account = seen["storage_user"]
+    assert account["email"] == "openrouter-pipe@system.local"
+    assert account["role"] == "pending", "a low-privilege role by default"
+    assert account["same_in_process"] and account["same_elsewhere"], "created once, found again after a restart"
+    assert account["accounts"] == 1
+    assert not account["has_password"] and not account["can_sign_in"], "no password: no interactive sign-in"
+    assert account["custom"] == {"email": "bot@example.org", "name": "Bot", "role": "admin"}
+    assert any("FALLBACK_STORAGE_ROLE is 'admin'" in w for w in account["warnings"]), account["warnings"]
