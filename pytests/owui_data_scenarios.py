@@ -177,6 +177,21 @@ async def _storage_user_scenarios(out: dict) -> None:
     # A new process (a restart, another worker) finds the same account by its e-mail.
     other_worker = await files._StorageUser().get({})
     custom = await files._StorageUser().get({"email": "bot@example.org", "name": "Bot", "role": "admin"})
+    # A file stored for a request that came without a user (`__user__` missing) is owned by it.
+    import open_webui.routers.files  # noqa: F401 - loaded inside the server; the pipe looks it up
+    from open_webui.models.files import Files
+
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    stored = await files.OwuiFiles({"request": object()}).store(
+        {"name": "generated-image-1.png", "mime": "image/png", "base64": png}
+    )
+    record = await Files.get_file_by_id(stored["id"])
+    out["stored_without_user"] = {
+        "url": stored["url"],
+        "owner_is_storage_account": record.user_id == first.id,
+        "filename": record.filename,
+        "bytes": record.meta.get("size"),
+    }
     out["storage_user"] = {
         "email": first.email,
         "name": first.name,

@@ -128,3 +128,10 @@ def test_files_for_a_request_without_a_user_belong_to_one_storage_account_nobody
     assert not account["has_password"] and not account["can_sign_in"], "no password: no interactive sign-in"
     assert account["custom"] == {"email": "bot@example.org", "name": "Bot", "role": "admin"}
     assert any("FALLBACK_STORAGE_ROLE is 'admin'" in w for w in account["warnings"]), account["warnings"]
+
+
+def test_a_file_stored_for_a_request_without_a_user_is_owned_by_the_storage_account(seen):
+    stored = seen["stored_without_user"]
+    assert stored["owner_is_storage_account"], stored
+    assert stored["url"].startswith("/api/v1/files/") and stored["url"].endswith("/content")
+    assert (stored["filename"], stored["bytes"]) == ("generated-image-1.png", 70)
