@@ -108,7 +108,7 @@ fn streamed_and_engine_made_items_replay_in_the_order_they_happened() {
         let req = request(&dir, "msg-2");
         let settings = req.settings();
         let mut session = ArtifactSession::open(&req, &settings).await;
-        history::replay(&messages, &mut session).await
+        history::replay(messages.clone(), &mut session).await
     });
     assert_eq!(
         kinds(&replayed.input),
@@ -137,7 +137,7 @@ fn without_a_saved_chat_nothing_is_stored_and_markers_are_only_stripped() {
         let mut session = ArtifactSession::open(&req, &settings).await;
         let output = json!({"type": "function_call_output", "call_id": "c", "output": "x"});
         let emits = session.record_engine_item(&output);
-        (emits, history::replay(&messages, &mut session).await)
+        (emits, history::replay(messages.clone(), &mut session).await)
     });
     assert!(emits.is_empty(), "no store, no marker");
     assert_eq!(kinds(&replayed.input), vec!["assistant:Visible"]);

@@ -197,8 +197,8 @@ async fn answer<S: Sink, H: Host>(
     let accepts = intake::Accepts::of(target.model.as_ref());
     let messages =
         intake::prepare(messages, &req.files, &settings.files, accepts, host, sink).await;
-    let replayed = history::replay(&messages, sink.session).await;
-    drop(messages); // the replayed input holds what is needed; attachments are large
+    // Taken by value: the attachments (often megabytes) move into the replayed input.
+    let replayed = history::replay(messages, sink.session).await;
     sink.session
         .delete_after_success(replayed.reasoning_to_delete);
     let ctx = TranslateContext {

@@ -15,7 +15,7 @@ use crate::artifacts::{markers, replay_message, ReplaySettings, Turns};
 use crate::emit::LogLevel;
 use crate::logsink;
 use crate::tools::output::without_tool_blocks;
-use crate::translate::messages::{to_input, tool_call_items};
+use crate::translate::messages::{into_input, tool_call_items};
 
 /// The replayed conversation and what replay decided.
 #[derive(Debug, Default, PartialEq)]
@@ -28,8 +28,8 @@ pub struct Replayed {
 
 /// Fetches what the conversation's markers point to (through the session's store) and
 /// replays it. Without a store every marked message is replayed as its visible text.
-pub async fn replay(messages: &[Value], session: &mut ArtifactSession) -> Replayed {
-    let stored = session.fetch(marker_ids(messages)).await;
+pub async fn replay(messages: Vec<Value>, session: &mut ArtifactSession) -> Replayed {
+    let stored = session.fetch(marker_ids(&messages)).await;
     replay_with(messages, &stored, &session.replay_settings())
 }
 
@@ -44,29 +44,36 @@ fn marker_ids(messages: &[Value]) -> Vec<String> {
 }
 
 /// Replays `messages` against the `stored` items (Sans-IO).
+/// The messages are taken by value: a user's attachments move into the input.
 fn replay_with(
-    messages: &[Value],
+    messages: Vec<Value>,
     stored: &HashMap<String, Value>,
     settings: &ReplaySettings,
 ) -> Replayed {
-    let turns = Turns::of(messages);
+    let turns = Turns::of(&messages);
     let mut out = Replayed::default();
-    for (position, message) in messages.iter().enumerate() {
-        let message = without_blocks(message);
-        let message = message.as_ref();
-        if let Some(text) = marked_assistant_text(message) {
+    for (position, message) in messages.into_iter().enumerate() {
+        let stripped = match without_blocks(&message) {
+            Cow::Owned(m) => Some(m),
+            Cow::Borrowed(_) => None,
+        };
+        let message = stripped.unwrap_or(message);
+        if let Some(text) = marked_assistant_text(&message) {
             let replay = replay_message(text, stored, turns.window(position), settings);
             for note in replay.notes.iter().filter(|n| n.is_warning()) {
                 logsink::log(LogLevel::Debug, format!("Replay: {note}"));
             }
             out.input.extend(replay.items);
             out.reasoning_to_delete.extend(replay.reasoning_to_delete);
-            out.input.extend(tool_call_items(message));
+            out.input.extend(tool_call_items(&message));
             continue;
         }
-        let visible = without_markers(message);
+        let unmarked = match without_markers(&message) {
+            Cow::Owned(m) => Some(m),
+            Cow::Borrowed(_) => None,
+        };
         out.input
-            .extend(to_input(std::slice::from_ref(visible.as_ref())));
+            .extend(into_input(vec![unmarked.unwrap_or(message)]));
     }
     out
 }
@@ -192,7 +199,11 @@ mod tests {
             json!({"role": "user", "content": "Again"}),
         ];
         let stored = HashMap::from([(R.to_string(), reasoning())]);
-        let replayed = replay_with(&messages, &stored, &settings(ReasoningRetention::NextReply));
+        let replayed = replay_with(
+            messages.clone(),
+            &stored,
+            &settings(ReasoningRetention::NextReply),
+        );
         assert_eq!(
             kinds(&replayed.input),
             vec![
@@ -211,7 +222,11 @@ mod tests {
     fn without_stored_items_a_marked_answer_is_its_visible_text() {
         let messages = vec![json!({"role": "assistant",
                                     "content": append_markers("Only text", &[R])})];
-        let replayed = replay_with(&messages, &HashMap::new(), &ReplaySettings::default());
+        let replayed = replay_with(
+            messages.clone(),
+            &HashMap::new(),
+            &ReplaySettings::default(),
+        );
         assert_eq!(kinds(&replayed.input), vec!["message"]);
         assert_eq!(replayed.input[0]["content"][0]["text"], "Only text");
         assert!(replayed.reasoning_to_delete.is_empty());
@@ -225,7 +240,11 @@ mod tests {
             json!({"role": "user", "content": [{"type": "text", "text": marked}]}),
             json!({"role": "tool", "tool_call_id": "call_1", "content": marked}),
         ];
-        let replayed = replay_with(&messages, &HashMap::new(), &ReplaySettings::default());
+        let replayed = replay_with(
+            messages.clone(),
+            &HashMap::new(),
+            &ReplaySettings::default(),
+        );
         let text = serde_json::to_string(&replayed.input).unwrap();
         assert!(!text.contains(R), "{text}");
         assert_eq!(replayed.input[0]["content"][0]["text"], "Visible");
@@ -240,8 +259,15 @@ mod tests {
             json!({"role": "user", "content": "Hi"}),
             json!({"role": "assistant", "content": "Hello"}),
         ];
-        let replayed = replay_with(&messages, &HashMap::new(), &ReplaySettings::default());
-        assert_eq!(replayed.input, to_input(&messages));
+        let replayed = replay_with(
+            messages.clone(),
+            &HashMap::new(),
+            &ReplaySettings::default(),
+        );
+        assert_eq!(
+            replayed.input,
+            crate::translate::messages::to_input(&messages)
+        );
         assert!(matches!(without_markers(&messages[0]), Cow::Borrowed(_)));
     }
 }

@@ -50,6 +50,62 @@ pub fn to_input(messages: &[Value]) -> Vec<Value> {
     input
 }
 
+/// [`to_input`] for messages the caller gives up: user parts (attachments of many
+/// megabytes) are moved into the input items instead of copied.
+pub fn into_input(messages: Vec<Value>) -> Vec<Value> {
+    let mut input = Vec::with_capacity(messages.len());
+    for mut message in messages {
+        let is_user = message
+            .get("role")
+            .and_then(Value::as_str)
+            .is_some_and(|r| r.trim() == "user");
+        if !is_user {
+            input.extend(to_input(std::slice::from_ref(&message)));
+            continue;
+        }
+        let content = message.get_mut("content").map(Value::take);
+        input.push(json!({
+            "type": "message",
+            "role": "user",
+            "content": user_parts_owned(content),
+        }));
+    }
+    input
+}
+
+fn user_parts_owned(content: Option<Value>) -> Vec<Value> {
+    match content {
+        Some(Value::Array(parts)) => parts.into_iter().filter_map(user_part_owned).collect(),
+        other => user_parts(other.as_ref()),
+    }
+}
+
+fn user_part_owned(mut part: Value) -> Option<Value> {
+    let kind = part.get("type").and_then(Value::as_str).unwrap_or("text");
+    match kind {
+        "input_file" | "input_audio" | "input_video" => Some(part),
+        "image_url" | "input_image" => {
+            let detail = part
+                .get("image_url")
+                .and_then(|i| i.get("detail"))
+                .or_else(|| part.get("detail"))
+                .and_then(Value::as_str)
+                .unwrap_or("auto")
+                .to_owned();
+            let url = match part.get_mut("image_url").map(Value::take) {
+                Some(Value::String(s)) => s,
+                Some(Value::Object(mut o)) => match o.remove("url") {
+                    Some(Value::String(s)) => s,
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            Some(json!({"type": "input_image", "image_url": url, "detail": detail}))
+        }
+        _ => user_part(&part),
+    }
+}
+
 fn push_assistant(msg: &Map<String, Value>, input: &mut Vec<Value>) {
     let text = plain_text(msg.get("content"));
     if !text.trim().is_empty() {
@@ -180,6 +236,23 @@ fn plain_text(content: Option<&Value>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn giving_the_messages_up_converts_them_the_same_way() {
+        let messages = vec![
+            json!({"role": "system", "content": "Be brief."}),
+            json!({"role": "user", "content": [
+                {"type": "text", "text": "What is this?"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA", "detail": "low"}},
+                {"type": "image_url", "image_url": "https://example.com/a.png"},
+                {"type": "input_file", "filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBE"},
+                {"type": "unknown"}
+            ]}),
+            json!({"role": "user", "content": "plain"}),
+            json!({"role": "assistant", "content": "A cat."}),
+        ];
+        assert_eq!(into_input(messages.clone()), to_input(&messages));
+    }
 
     #[test]
     fn roles_map_to_responses_items() {
