@@ -10,6 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod common;
+
 use openrouter_pipe::artifacts::{
     ArtifactStorage, ArtifactStore, CodecConfig, NewArtifact, SqliteStorage, StoreConfig,
 };
@@ -24,101 +26,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn have(tool: &str) -> bool {
-    Command::new(tool).arg("version").output().is_ok()
-        || Command::new(tool).arg("--version").output().is_ok()
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A CA, a server certificate for `localhost` and a client certificate, all signed by it.
-fn certificates(dir: &Path) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-            "-subj",
-            "/CN=orp-redis-test-ca",
-            "-days",
-            "2",
-        ],
-    );
-    for (name, cn, ext) in [
-        (
-            "server",
-            "localhost",
-            "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
-        ),
-        (
-            "client",
-            "orp-client",
-            "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
-        ),
-    ] {
-        let (key, csr, crt, extfile) = (
-            format!("{name}.key"),
-            format!("{name}.csr"),
-            format!("{name}.crt"),
-            format!("{name}.ext"),
-        );
-        openssl(
-            dir,
-            &[
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                &key,
-                "-out",
-                &csr,
-                "-subj",
-                &format!("/CN={cn}"),
-            ],
-        );
-        std::fs::write(dir.join(&extfile), ext).unwrap();
-        openssl(
-            dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &csr,
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-out",
-                &crt,
-                "-days",
-                "2",
-                "-extfile",
-                &extfile,
-            ],
-        );
-    }
-}
-
 struct TlsRedis {
     child: Child,
     port: u16,
@@ -127,14 +34,18 @@ struct TlsRedis {
 
 impl TlsRedis {
     fn start(require_client_certificate: bool) -> Option<Self> {
-        if !have("redis-server") || !have("openssl") {
+        let redis = Command::new("redis-server")
+            .arg("--version")
+            .output()
+            .is_ok();
+        if !redis || !common::certs::have_openssl() {
             eprintln!("SKIPPED: redis-server or openssl is not installed");
             return None;
         }
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("redis-tls-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        certificates(&dir);
+        common::certs::make(&dir, Some("orp-client"));
         let path = |f: &str| dir.join(f).to_str().unwrap().to_owned();
         let auth = if require_client_certificate {
             "yes"

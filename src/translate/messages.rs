@@ -85,13 +85,7 @@ fn user_part_owned(mut part: Value) -> Option<Value> {
     match kind {
         "input_file" | "input_audio" | "input_video" => Some(part),
         "image_url" | "input_image" => {
-            let detail = part
-                .get("image_url")
-                .and_then(|i| i.get("detail"))
-                .or_else(|| part.get("detail"))
-                .and_then(Value::as_str)
-                .unwrap_or("auto")
-                .to_owned();
+            let detail = image_detail(&part).to_owned();
             let url = match part.get_mut("image_url").map(Value::take) {
                 Some(Value::String(s)) => s,
                 Some(Value::Object(mut o)) => match o.remove("url") {
@@ -205,18 +199,22 @@ fn user_part(part: &Value) -> Option<Value> {
                 Some(Value::Object(o)) => o.get("url").and_then(Value::as_str),
                 _ => None,
             }?;
-            let detail = part
-                .get("image_url")
-                .and_then(|i| i.get("detail"))
-                .or_else(|| part.get("detail"))
-                .and_then(Value::as_str)
-                .unwrap_or("auto");
+            let detail = image_detail(part);
             Some(json!({"type": "input_image", "image_url": url, "detail": detail}))
         }
         // Already Responses parts: the intake stage (`engine::intake`) made them.
         "input_file" | "input_audio" | "input_video" => Some(part.clone()),
         _ => None,
     }
+}
+
+/// An image part's `detail` (inside `image_url` or beside it), `auto` when unset.
+fn image_detail(part: &Value) -> &str {
+    part.get("image_url")
+        .and_then(|i| i.get("detail"))
+        .or_else(|| part.get("detail"))
+        .and_then(Value::as_str)
+        .unwrap_or("auto")
 }
 
 /// The plain text of a message's content (string, or the text parts joined by newlines).

@@ -1,6 +1,7 @@
 //! Helpers shared by the fixture tests: reading fixtures and picking emits apart.
 #![allow(dead_code)]
 
+pub mod certs;
 pub mod fake;
 pub mod pg;
 

@@ -110,67 +110,7 @@ impl PgCluster {
         let mut cluster = Self::start(tag)?;
         cluster.stop();
         let dir = cluster.root.clone();
-        let openssl = |args: &[&str]| {
-            let out = Command::new("openssl")
-                .current_dir(&dir)
-                .args(args)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "openssl {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        openssl(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-            "-subj",
-            "/CN=orp-test-ca",
-            "-days",
-            "2",
-        ]);
-        openssl(&[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=localhost",
-        ]);
-        std::fs::write(
-            dir.join("san.ext"),
-            "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
-        )
-        .unwrap();
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "server.crt",
-            "-days",
-            "2",
-            "-extfile",
-            "san.ext",
-        ]);
+        super::certs::make(&dir, client_auth.then_some("certuser"));
         if is_root() {
             for f in ["server.key", "server.crt"] {
                 Command::new("chown")
@@ -190,40 +130,6 @@ impl PgCluster {
             dir.display()
         );
         if client_auth {
-            openssl(&[
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                "client.key",
-                "-out",
-                "client.csr",
-                "-subj",
-                "/CN=certuser",
-            ]);
-            std::fs::write(
-                dir.join("client.ext"),
-                "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
-            )
-            .unwrap();
-            openssl(&[
-                "x509",
-                "-req",
-                "-in",
-                "client.csr",
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-out",
-                "client.crt",
-                "-days",
-                "2",
-                "-extfile",
-                "client.ext",
-            ]);
             if is_root() {
                 Command::new("chown")
                     .args(["postgres:postgres"])
