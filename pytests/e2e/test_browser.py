@@ -205,3 +205,20 @@ def test_tool_call_demo_runs_the_tool_and_answers_with_its_result(chat, fake):
     assert '"current_timestamp":' in done, f"the answer does not carry the tool's result: {done!r}"
     assert done.index("View Result") < done.index("Tool results:"), "the tool block is not above the answer"
     assert_no_marker(page.page_text(), "the page")
+
+
+def test_long_statuses_are_shown_in_full_through_the_status_style_fix(chat, fake):
+    """ENABLE_STATUS_CSS_PATCH (on by default): the chat's first answer runs the pipe's
+    script in the page through Open WebUI's `execute` event, and the status line's clamp is
+    lifted."""
+    page = chat(f"{FUNCTION_ID}.openai.gpt-4o-mini")
+    page.send("status style please")
+    page.wait_done()
+    page.page.wait_for_function('document.getElementById("owui-status-unclamp") !== null', timeout=10_000)
+    css = page.page.evaluate('document.getElementById("owui-status-unclamp").textContent')
+    assert ".status-description .line-clamp-1" in css and "pre-wrap" in css, css
+    clamped = page.page.evaluate(
+        "Array.from(document.querySelectorAll('.status-description .line-clamp-1'))"
+        ".map(e => getComputedStyle(e).whiteSpace)"
+    )
+    assert clamped and set(clamped) == {"pre-wrap"}, clamped

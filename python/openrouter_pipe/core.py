@@ -15,7 +15,7 @@ from pathlib import Path
 from collections.abc import AsyncIterator
 from typing import Any
 
-from . import _native, relay
+from . import _native, relay, status_css
 from .files import describe_attached
 from .host import HostSession
 from .request_log import RequestLines
@@ -381,6 +381,7 @@ class PipeCore:
         if task:
             return await self._task(request_json, blobs, task, host, lines)
         await self._ensure_native_tools(valves, body, metadata, context, pipe_id)
+        status_css.send(valves, context, request["user_id"])
         if not body.get("stream"):
             return await self._complete(request_json, blobs, host)
         return StreamingAnswer(_native.start_chat(request_json, blobs=blobs), host)

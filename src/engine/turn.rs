@@ -79,14 +79,18 @@ pub async fn run_turn<S: Sink>(
         let body = input.routing.body_for(input.outbound);
         let headers = &input.outbound.headers;
         log_outbound(input, endpoint, &body);
-        let sent = match endpoint {
-            Endpoint::Responses => {
-                http::post_responses(input.settings, body, headers, input.streaming).await
-            }
-            Endpoint::ChatCompletions => {
-                http::post_chat_completions(input.settings, body, headers, input.streaming).await
+        let send = async {
+            match endpoint {
+                Endpoint::Responses => {
+                    http::post_responses(input.settings, body, headers, input.streaming).await
+                }
+                Endpoint::ChatCompletions => {
+                    http::post_chat_completions(input.settings, body, headers, input.streaming)
+                        .await
+                }
             }
         };
+        let sent = until_answered(send, sink).await;
         match sent {
             Ok(response) => break (response, endpoint),
             // Each fallback applies at most once, so this loop ends.
@@ -128,6 +132,25 @@ pub async fn run_turn<S: Sink>(
         response_id: mapper.response_id,
         text: mapper.text,
     })
+}
+
+/// Waits for the response's head while keeping the sink's deadlines: a model (or a
+/// provider queue) that takes seconds to answer at all still gets its opening and waiting
+/// statuses on time, not all at once when the first byte arrives.
+async fn until_answered<S: Sink, T>(send: impl std::future::Future<Output = T>, sink: &mut S) -> T {
+    tokio::pin!(send);
+    loop {
+        let Some(deadline) = sink.deadline() else {
+            return send.await;
+        };
+        tokio::select! {
+            sent = &mut send => return sent,
+            _ = sleep_until(deadline.into()) => {
+                // Nobody listening any more: the answer ends at its next send.
+                let _ = sink.flush().await;
+            }
+        }
+    }
 }
 
 /// Reads the SSE body, feeding the mapper and flushing coalesced text on time.

@@ -46,7 +46,9 @@ const fn user(spec: ValveSpec, title: &'static str) -> ValveSpec {
     }
 }
 
-/// Declared for a coming feature; `until` completes "does nothing until …".
+/// Declared for a coming feature; `until` completes "does nothing until …". No valve
+/// waits for one now (every declared valve works); kept for the next feature's valves.
+#[allow(dead_code)]
 const fn planned(spec: ValveSpec, until: &'static str) -> ValveSpec {
     ValveSpec {
         status: ValveStatus::Planned(until),
@@ -61,9 +63,6 @@ const fn compat(spec: ValveSpec, why: &'static str) -> ValveSpec {
         ..spec
     }
 }
-
-// What planned valves wait for, each naming the issue that makes them live.
-const BROWSER: &str = "the pipe can run code in the browser (issues #9 and #15)";
 
 pub const REASONING_EFFORTS: &[&str] = &["none", "minimal", "low", "medium", "high", "xhigh"];
 
@@ -213,7 +212,7 @@ pub static VALVES: &[ValveSpec] = &[
     // --- Requests and display ---
     valve("USE_MODEL_MAX_OUTPUT_TOKENS", T::Bool, D::Bool(false), "Set each request's output token limit to the model's maximum from the catalog. Off sends no limit, so the provider's default applies."),
     user(valve("SHOW_FINAL_USAGE_STATUS", T::Bool, D::Bool(true), "End each reply with a status line showing time, speed, cost and token counts. Off shows only how long the model took."), "Show usage details"),
-    planned(valve("ENABLE_STATUS_CSS_PATCH", T::Bool, D::Bool(true), "Add a small style fix to the chat page so status messages spanning several lines are shown in full."), BROWSER),
+    valve("ENABLE_STATUS_CSS_PATCH", T::Bool, D::Bool(true), "Add a small style fix to the chat page so status messages spanning several lines are shown in full."),
     valve("SEND_END_USER_ID", T::Bool, D::Bool(false), "Send the Open WebUI user id to OpenRouter, which helps with per-user tracking and abuse reports."),
     valve("SEND_SESSION_ID", T::Bool, D::Bool(false), "Send the Open WebUI session id to OpenRouter."),
     valve("SEND_CHAT_ID", T::Bool, D::Bool(false), "Send the chat id to OpenRouter as request metadata."),
