@@ -222,3 +222,32 @@ def test_long_statuses_are_shown_in_full_through_the_status_style_fix(chat, fake
         ".map(e => getComputedStyle(e).whiteSpace)"
     )
     assert clamped and set(clamped) == {"pre-wrap"}, clamped
+
+
+def test_reasoning_then_a_tool_then_the_answer_read_in_order(chat, fake):
+    """A reasoning model that thinks, calls a tool, then answers: the thinking block, the
+    tool's result and the answer each show once, in that order, with no marker."""
+    page = chat(demo_model("tool-call"))
+    page.send('[[fake reasoning_text="I should look at the clock first." call=get_current_timestamp]] time?')
+    done = page.wait_text(lambda t: "Tool results:" in t, 45, "the answer after the tool ran")
+    done = page.wait_done()
+    page.shot("reasoning-tool")
+    assert thought_seconds(done) is not None, f"no finished thinking block: {done!r}"
+    assert "View Result from get_current_timestamp" in done, f"no tool block: {done!r}"
+    assert done.index("Thought for") < done.index("View Result") < done.index("Tool results:"), done
+    assert done.count("View Result from get_current_timestamp") == 1, done
+    assert_no_marker(page.page_text(), "the page")
+
+
+def test_an_answer_of_reasoning_alone_finishes_cleanly(chat, fake):
+    """A model that only thinks and writes no text: the thinking block finishes, the answer
+    is done (its buttons show), and no error card or marker appears."""
+    page = chat(demo_model("reasoning"))
+    page.send('[[fake reasoning_text="Nothing to add after all." text=""]] think only')
+    done = page.wait_done()
+    page.shot("reasoning-only")
+    assert thought_seconds(done) is not None, f"no finished thinking block: {done!r}"
+    assert "Error" not in done and "could not" not in done, done
+    assert_no_marker(page.page_text(), "the page")
+    page.reload()
+    assert thought_seconds(page.answer_text()) is not None, "after a reload"
