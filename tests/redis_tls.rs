@@ -18,14 +18,6 @@ use openrouter_pipe::artifacts::{
 use openrouter_pipe::scaleout::{FlushOptions, RedisLink, WriteBehind};
 use serde_json::json;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 struct TlsRedis {
     child: Child,
     port: u16,
@@ -42,7 +34,7 @@ impl TlsRedis {
             eprintln!("SKIPPED: redis-server or openssl is not installed");
             return None;
         }
-        let port = free_port();
+        let port = common::free_port();
         let dir = std::env::temp_dir().join(format!("redis-tls-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         common::certs::make(&dir, Some("orp-client"));

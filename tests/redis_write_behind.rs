@@ -3,6 +3,8 @@
 //! database exactly once whatever happens to the flushing worker or to Redis. Skips with
 //! a message only when `redis-server` is not installed (CI installs it).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -25,14 +27,6 @@ struct RedisServer {
     aof: bool,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl RedisServer {
     /// A throw-away server; `aof` keeps its data across a restart (fsync on every write).
     fn start(aof: bool) -> Option<Self> {
@@ -44,10 +38,13 @@ impl RedisServer {
             eprintln!("SKIPPED: redis-server is not installed (apt-get install redis-server)");
             return None;
         }
-        let dir =
-            std::env::temp_dir().join(format!("wb-redis-{}-{}", std::process::id(), free_port()));
+        let dir = std::env::temp_dir().join(format!(
+            "wb-redis-{}-{}",
+            std::process::id(),
+            common::free_port()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
-        let port = free_port();
+        let port = common::free_port();
         let child = Self::spawn(port, &dir, aof);
         let server = Self {
             child,
@@ -489,7 +486,7 @@ async fn a_worker_killed_mid_flush_loses_nothing() {
 #[tokio::test]
 async fn with_redis_down_from_the_start_writes_and_reads_go_to_the_database() {
     let db = sqlite(&temp_db("noredis"));
-    let url = format!("redis://127.0.0.1:{}/0", free_port());
+    let url = format!("redis://127.0.0.1:{}/0", common::free_port());
     let wb = WriteBehind::without_flusher(
         db.clone(),
         RedisLink::new(&url).unwrap(),

@@ -53,11 +53,7 @@ fn replay_with(
     let turns = Turns::of(&messages);
     let mut out = Replayed::default();
     for (position, message) in messages.into_iter().enumerate() {
-        let stripped = match without_blocks(&message) {
-            Cow::Owned(m) => Some(m),
-            Cow::Borrowed(_) => None,
-        };
-        let message = stripped.unwrap_or(message);
+        let message = changed(without_blocks(&message)).unwrap_or(message);
         if let Some(text) = marked_assistant_text(&message) {
             let replay = replay_message(text, stored, turns.window(position), settings);
             for note in replay.notes.iter().filter(|n| n.is_warning()) {
@@ -68,14 +64,18 @@ fn replay_with(
             out.input.extend(tool_call_items(&message));
             continue;
         }
-        let unmarked = match without_markers(&message) {
-            Cow::Owned(m) => Some(m),
-            Cow::Borrowed(_) => None,
-        };
-        out.input
-            .extend(into_input(vec![unmarked.unwrap_or(message)]));
+        let visible = changed(without_markers(&message)).unwrap_or(message);
+        out.input.extend(into_input(vec![visible]));
     }
     out
+}
+
+/// The rewritten message, or `None` when nothing changed (the caller keeps its own).
+fn changed(message: Cow<'_, Value>) -> Option<Value> {
+    match message {
+        Cow::Owned(m) => Some(m),
+        Cow::Borrowed(_) => None,
+    }
 }
 
 /// An assistant message without the tool blocks shown to the user (borrowed when it has

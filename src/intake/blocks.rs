@@ -57,10 +57,9 @@ pub fn localize_file_link(url: &str, origins: &[String]) -> Option<String> {
         return None;
     }
     let parsed = url::Url::parse(trimmed).ok()?;
-    let same_origin = origins.iter().any(|o| {
-        url::Url::parse(o.trim())
-            .is_ok_and(|o| o.origin() == parsed.origin() && o.scheme() == parsed.scheme())
-    });
+    let same_origin = origins
+        .iter()
+        .any(|o| url::Url::parse(o.trim()).is_ok_and(|o| o.origin() == parsed.origin()));
     if !same_origin {
         return None;
     }

@@ -12,9 +12,15 @@ use serde_json::{json, Map, Value};
 /// and tool results become `function_call` / `function_call_output` items so a tool
 /// conversation replays faithfully. Messages without a role are skipped.
 pub fn to_input(messages: &[Value]) -> Vec<Value> {
+    into_input(messages.to_vec())
+}
+
+/// [`to_input`] for messages the caller gives up: user parts (attachments of many
+/// megabytes) are moved into the input items instead of copied.
+pub fn into_input(messages: Vec<Value>) -> Vec<Value> {
     let mut input = Vec::with_capacity(messages.len());
-    for message in messages {
-        let Some(msg) = message.as_object() else {
+    for mut message in messages {
+        let Some(msg) = message.as_object_mut() else {
             continue;
         };
         let role = msg.get("role").and_then(Value::as_str).unwrap_or("").trim();
@@ -29,7 +35,7 @@ pub fn to_input(messages: &[Value]) -> Vec<Value> {
             "user" => input.push(json!({
                 "type": "message",
                 "role": "user",
-                "content": user_parts(msg.get("content")),
+                "content": user_parts(msg.get_mut("content").map(Value::take)),
             })),
             "tool" => {
                 let call_id = msg
@@ -48,56 +54,6 @@ pub fn to_input(messages: &[Value]) -> Vec<Value> {
         }
     }
     input
-}
-
-/// [`to_input`] for messages the caller gives up: user parts (attachments of many
-/// megabytes) are moved into the input items instead of copied.
-pub fn into_input(messages: Vec<Value>) -> Vec<Value> {
-    let mut input = Vec::with_capacity(messages.len());
-    for mut message in messages {
-        let is_user = message
-            .get("role")
-            .and_then(Value::as_str)
-            .is_some_and(|r| r.trim() == "user");
-        if !is_user {
-            input.extend(to_input(std::slice::from_ref(&message)));
-            continue;
-        }
-        let content = message.get_mut("content").map(Value::take);
-        input.push(json!({
-            "type": "message",
-            "role": "user",
-            "content": user_parts_owned(content),
-        }));
-    }
-    input
-}
-
-fn user_parts_owned(content: Option<Value>) -> Vec<Value> {
-    match content {
-        Some(Value::Array(parts)) => parts.into_iter().filter_map(user_part_owned).collect(),
-        other => user_parts(other.as_ref()),
-    }
-}
-
-fn user_part_owned(mut part: Value) -> Option<Value> {
-    let kind = part.get("type").and_then(Value::as_str).unwrap_or("text");
-    match kind {
-        "input_file" | "input_audio" | "input_video" => Some(part),
-        "image_url" | "input_image" => {
-            let detail = image_detail(&part).to_owned();
-            let url = match part.get_mut("image_url").map(Value::take) {
-                Some(Value::String(s)) => s,
-                Some(Value::Object(mut o)) => match o.remove("url") {
-                    Some(Value::String(s)) => s,
-                    _ => return None,
-                },
-                _ => return None,
-            };
-            Some(json!({"type": "input_image", "image_url": url, "detail": detail}))
-        }
-        _ => user_part(&part),
-    }
 }
 
 fn push_assistant(msg: &Map<String, Value>, input: &mut Vec<Value>) {
@@ -177,33 +133,36 @@ fn part_text(part: &Value) -> Option<&str> {
 }
 
 /// User content: text → `input_text`, `image_url` → `input_image`; the file, audio and
-/// video parts the intake stage produced pass through unchanged.
-fn user_parts(content: Option<&Value>) -> Vec<Value> {
+/// video parts the intake stage produced pass through unchanged (moved, not copied).
+fn user_parts(content: Option<Value>) -> Vec<Value> {
     match content {
         Some(Value::String(s)) => vec![json!({"type": "input_text", "text": s})],
-        Some(Value::Array(parts)) => parts.iter().filter_map(user_part).collect(),
+        Some(Value::Array(parts)) => parts.into_iter().filter_map(user_part).collect(),
         _ => Vec::new(),
     }
 }
 
-fn user_part(part: &Value) -> Option<Value> {
+fn user_part(mut part: Value) -> Option<Value> {
     if let Value::String(s) = part {
         return Some(json!({"type": "input_text", "text": s}));
     }
     let kind = part.get("type").and_then(Value::as_str).unwrap_or("text");
     match kind {
-        "text" | "input_text" => part_text(part).map(|t| json!({"type": "input_text", "text": t})),
+        "text" | "input_text" => part_text(&part).map(|t| json!({"type": "input_text", "text": t})),
         "image_url" | "input_image" => {
-            let url = match part.get("image_url") {
-                Some(Value::String(s)) => Some(s.as_str()),
-                Some(Value::Object(o)) => o.get("url").and_then(Value::as_str),
-                _ => None,
-            }?;
-            let detail = image_detail(part);
+            let detail = image_detail(&part).to_owned();
+            let url = match part.get_mut("image_url").map(Value::take) {
+                Some(Value::String(s)) => s,
+                Some(Value::Object(mut o)) => match o.remove("url") {
+                    Some(Value::String(s)) => s,
+                    _ => return None,
+                },
+                _ => return None,
+            };
             Some(json!({"type": "input_image", "image_url": url, "detail": detail}))
         }
         // Already Responses parts: the intake stage (`engine::intake`) made them.
-        "input_file" | "input_audio" | "input_video" => Some(part.clone()),
+        "input_file" | "input_audio" | "input_video" => Some(part),
         _ => None,
     }
 }

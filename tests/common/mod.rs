@@ -10,6 +10,15 @@ use openrouter_pipe::valves::ThinkingMode;
 use openrouter_pipe::{Emit, FunctionCall};
 use serde_json::Value;
 
+/// A loopback port nothing listens on right now, for a server a test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/fixtures/openrouter/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))

@@ -2,7 +2,6 @@
 //! `pg_ctl` (run as the `postgres` user when the tests run as root), as `pytests/pg.py`
 //! does for the Python tests. `None` (and a message) only when the binaries are missing.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -41,14 +40,6 @@ fn as_postgres(program: &Path) -> Command {
     } else {
         Command::new(program)
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl PgCluster {
@@ -90,7 +81,7 @@ impl PgCluster {
         );
         let cluster = Self {
             root,
-            port: free_port(),
+            port: super::free_port(),
             extra: String::new(),
         };
         cluster.pg_ctl("start");
